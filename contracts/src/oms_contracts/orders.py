@@ -1,0 +1,139 @@
+"""Public events of the orders service: customers, products, quotes and sales orders."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from oms_contracts.base import ContractEvent, Day, DecimalStr, Quantity, UtcDatetime
+
+
+class _Orders(ContractEvent):
+    source = "orders"
+
+
+class Line(BaseModel):
+    """A priced line of a quote or order; amounts are in the document's currency."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line_no: int = Field(ge=1)
+    sku: str
+    quantity: Quantity
+    unit_price: DecimalStr
+    discount_percent: DecimalStr | None = None
+    discount_amount: DecimalStr | None = None
+    tax_rate: DecimalStr
+    net_amount: DecimalStr
+    note: str | None = None
+
+
+class CustomerRegistered(_Orders):
+    customer_id: str
+    name: str
+    tax_id: str
+    email: str
+    credit_limit: DecimalStr
+    currency: str
+    payment_terms_days: list[int]
+    sales_rep_id: str | None = None
+    language: str | None = None
+
+
+class ProductDefined(_Orders):
+    sku: str
+    name: str
+    unit_price: DecimalStr
+    currency: str
+    tax_rate: DecimalStr
+
+
+class QuoteCreated(_Orders):
+    quote_id: str
+    customer_id: str
+    currency: str
+    lines: list[Line]
+    total: DecimalStr
+    valid_until: Day | None = None
+
+
+class QuoteRevised(_Orders):
+    quote_id: str
+    revision: int
+    lines: list[Line]
+    total: DecimalStr
+
+
+class QuoteSent(_Orders):
+    quote_id: str
+    customer_id: str
+    email: str
+
+
+class QuoteAccepted(_Orders):
+    quote_id: str
+    order_id: str
+
+
+class QuoteRejected(_Orders):
+    quote_id: str
+    reason: str | None = None
+
+
+class QuoteExpired(_Orders):
+    quote_id: str
+
+
+class ContractSigned(_Orders):
+    quote_id: str
+    attachment_id: str
+
+
+class OrderPlaced(_Orders):
+    order_id: str
+    customer_id: str
+    origin: str
+    currency: str
+    lines: list[Line]
+    net_total: DecimalStr
+    tax_total: DecimalStr
+    total: DecimalStr
+    status: str
+    quote_id: str | None = None
+    sales_rep_id: str | None = None
+
+
+class OrderApproved(_Orders):
+    order_id: str
+    approved_by: str | None = None
+
+
+class OrderConfirmed(_Orders):
+    """Released ("Pedido"): inventory reserves stock, billing may invoice."""
+
+    order_id: str
+    customer_id: str
+    currency: str
+    lines: list[Line]
+    total: DecimalStr
+    payment_terms_days: list[int] = Field(default_factory=list)
+
+
+class OrderPutOnHold(_Orders):
+    order_id: str
+    reason: str
+
+
+class OrderChanged(_Orders):
+    order_id: str
+    lines: list[Line]
+    total: DecimalStr
+
+
+class OrderCancelled(_Orders):
+    order_id: str
+    reason: str
+
+
+class OrderCompleted(_Orders):
+    order_id: str
+    completed_at: UtcDatetime

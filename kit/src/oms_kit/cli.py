@@ -1,0 +1,369 @@
+"""``oms``: run the whole system on one machine and operate it.
+
+    oms up                      PostgreSQL, the broker, the six services; Ctrl-C stops all
+    oms status                  health, readiness, relay and projection lag per service
+    oms replay SERVICE PROJ     drop a read model and rebuild it from the event store
+    oms republish SERVICE       publish stored events again (after a broker lost its data)
+    oms dlq list|redrive        dead letters: show them, send them back to be consumed
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import signal
+import subprocess
+import time
+from typing import Annotated, Any
+
+import httpx
+import psycopg
+import typer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from psycopg.conninfo import make_conninfo
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from oms_contracts import SERVICES, dlq_topic
+from oms_kit.devstack import create_service_databases, dev_stack, env_defaults
+from oms_kit.kafka import all_topics, ensure_topics, producer
+from oms_kit.projection import ProjectionRunner
+from oms_kit.relay import OutboxRelay
+from oms_kit.settings import database_name
+from oms_kit.stack import (
+    ENTRIES,
+    ROLES,
+    entry,
+    load_service,
+    read_stack,
+    spawn,
+    stack_file,
+    state_dir,
+    write_stack,
+)
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+dlq_app = typer.Typer(help="Dead-letter topics: list and redrive.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+console = Console()
+
+HEALTH_TIMEOUT_S = 60.0
+
+
+@app.command()
+def up(
+    fresh: Annotated[bool, typer.Option(help="Start from empty event stores.")] = False,
+    broker_port: Annotated[int, typer.Option(help="Port of the embedded broker.")] = 9092,
+) -> None:
+    """Start PostgreSQL, the broker and the six services; Ctrl-C stops everything."""
+    home = state_dir()
+    if fresh and (home / "pgdata").exists():
+        shutil.rmtree(home / "pgdata")
+    pg_dsn, kafka = env_defaults()
+    started = time.monotonic()
+    with dev_stack(home, pg_dsn=pg_dsn, kafka_bootstrap=kafka, broker_port=broker_port) as (
+        postgres, broker
+    ):
+        create_service_databases(postgres.dsn, list(SERVICES))
+        asyncio.run(ensure_topics(broker.bootstrap, 3, all_topics()))
+        if broker.embedded:
+            # A new in-memory broker has none of the events already stored: publish them
+            # again; consumers drop what they had already applied (DESIGN section 2).
+            _reset_relays(postgres.dsn)
+        env = {"OMS_PG_DSN": postgres.dsn, "OMS_KAFKA_BOOTSTRAP": broker.bootstrap}
+        procs = {(e.name, r): spawn(e, r, env, home / "logs") for e in ENTRIES.values()
+                 for r in ROLES}
+        write_stack({"pg_dsn": postgres.dsn, "kafka_bootstrap": broker.bootstrap,
+                     "services": {e.name: {"port": e.port} for e in ENTRIES.values()}})
+        stopping = False
+
+        def request_stop(*_: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        try:
+            healthy = _wait_healthy(lambda: stopping)
+            table = Table(title=f"OMS is up ({time.monotonic() - started:.1f} s)")
+            table.add_column("what")
+            table.add_column("where")
+            table.add_row("PostgreSQL" + (" (embedded)" if postgres.embedded else ""),
+                          postgres.dsn)
+            table.add_row("Kafka broker" + (" (tansu, memory)" if broker.embedded else ""),
+                          broker.bootstrap)
+            for e in ENTRIES.values():
+                state = "healthy" if e.name in healthy else "[red]not healthy[/red]"
+                table.add_row(f"{e.name} ({state})", f"http://127.0.0.1:{e.port}/docs")
+            table.add_row("logs", str(home / "logs"))
+            console.print(table)
+            console.print("Ctrl-C stops everything.")
+            _supervise(procs, env, home, lambda: stopping)
+        finally:
+            console.print("stopping…")
+            _stop_all(procs)
+            stack_file().unlink(missing_ok=True)
+
+
+def _reset_relays(pg_dsn: str) -> None:
+    for service in SERVICES:
+        dsn = make_conninfo(pg_dsn, dbname=database_name(service))
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            exists = conn.execute("SELECT to_regclass('outbox_relay')").fetchone()
+            if exists and exists[0]:
+                conn.execute("UPDATE outbox_relay SET position = 0")
+
+
+def _wait_healthy(stopping: Any) -> set[str]:
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    healthy: set[str] = set()
+    with httpx.Client(timeout=1.0) as client:
+        while len(healthy) < len(ENTRIES) and time.monotonic() < deadline and not stopping():
+            for e in ENTRIES.values():
+                if e.name in healthy:
+                    continue
+                try:
+                    if client.get(f"http://127.0.0.1:{e.port}/health").status_code == 200:
+                        healthy.add(e.name)
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.2)
+    return healthy
+
+
+def _supervise(procs: dict[tuple[str, str], subprocess.Popen[bytes]], env: dict[str, str],
+               home: Any, stopping: Any) -> None:
+    """Restart any process that dies, until asked to stop."""
+    while not stopping():
+        for (name, role), proc in list(procs.items()):
+            if proc.poll() is not None and not stopping():
+                console.print(f"[yellow]{name} {role} exited ({proc.returncode}); "
+                              "restarting[/yellow]")
+                procs[(name, role)] = spawn(entry(name), role, env, home / "logs")
+        time.sleep(0.5)
+
+
+def _stop_all(procs: dict[tuple[str, str], subprocess.Popen[bytes]]) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + 10
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _stack() -> dict[str, Any]:
+    info = read_stack()
+    if not info.get("pg_dsn"):
+        console.print("[red]No running stack: start one with 'oms up' (or set OMS_PG_DSN and "
+                      "OMS_KAFKA_BOOTSTRAP).[/red]")
+        raise typer.Exit(2)
+    return info
+
+
+def _service(name: str, info: dict[str, Any]) -> Any:
+    try:
+        return load_service(name, pg_dsn=info["pg_dsn"],
+                            kafka_bootstrap=info.get("kafka_bootstrap", "127.0.0.1:9092"))
+    except LookupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def status() -> None:
+    """Health, readiness, and how far each relay and projection is behind its event store."""
+    info = _stack()
+    table = Table(title="OMS status")
+    for col in ("service", "health", "ready", "events stored", "relayed", "projections"):
+        table.add_column(col)
+    with httpx.Client(timeout=2.0) as client:
+        for e in ENTRIES.values():
+            health = ready = "down"
+            try:
+                health = "ok" if client.get(f"http://127.0.0.1:{e.port}/health").is_success \
+                    else "failing"
+                ready = "ok" if client.get(f"http://127.0.0.1:{e.port}/ready").is_success \
+                    else "not ready"
+            except httpx.HTTPError:
+                pass
+            stored, relayed, projections = _positions(info["pg_dsn"], e.name)
+            table.add_row(e.name, health, ready, str(stored), relayed, projections)
+    console.print(table)
+
+
+def _positions(pg_dsn: str, service: str) -> tuple[int, str, str]:
+    try:
+        with psycopg.connect(make_conninfo(pg_dsn, dbname=database_name(service)),
+                             connect_timeout=3) as conn:
+            stored = _scalar(conn, "SELECT max(notification_id) FROM stored_events") or 0
+            relayed = _scalar(conn, "SELECT max(position) FROM outbox_relay")
+            rows = conn.execute(
+                "SELECT projection, position FROM projection_tracking ORDER BY projection"
+            ).fetchall() if _scalar(conn, "SELECT to_regclass('projection_tracking')") else []
+    except psycopg.Error:
+        return 0, "-", "-"
+    projections = ", ".join(f"{name} {stored - pos} behind" for name, pos in rows) or "-"
+    return stored, f"{relayed} ({stored - (relayed or 0)} behind)" if relayed is not None \
+        else "-", projections
+
+
+def _scalar(conn: psycopg.Connection[Any], query: str) -> Any:
+    try:
+        with conn.transaction():
+            row = conn.execute(query).fetchone()
+    except psycopg.errors.UndefinedTable:
+        return None
+    return row[0] if row else None
+
+
+@app.command()
+def replay(service: str, projection: str) -> None:
+    """Drop a projection's read model and rebuild it from the service's event store."""
+    svc = _service(service, _stack())
+    try:
+        runner = ProjectionRunner(svc.app, svc.projection(projection),
+                                  svc.settings.projection_batch_size)
+    except LookupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    total = svc.app.recorder.max_notification_id() or 0
+    with Progress(console=console) as bar:
+        task = bar.add_task(f"replaying {service}/{projection}", total=total)
+        read = runner.rebuild(progress=lambda n: bar.advance(task, n))
+    console.print(f"{service}/{projection}: rebuilt from {read} events")
+
+
+@app.command()
+def republish(
+    service: str,
+    from_: Annotated[int, typer.Option("--from", help="Publish events after this position.")]
+    = 0,
+) -> None:
+    """Publish a service's stored events again (consumers drop what they already applied)."""
+    svc = _service(service, _stack())
+    relay = OutboxRelay(svc.app, svc.settings, svc.outbound)
+    total = max(0, (svc.app.recorder.max_notification_id() or 0) - from_)
+    with Progress(console=console) as bar:
+        task = bar.add_task(f"republishing {service}", total=total)
+        sent = asyncio.run(relay.republish(from_, progress=lambda n: bar.advance(task, n)))
+    console.print(f"{service}: republished {sent} events after position {from_}")
+
+
+@dlq_app.command("list")
+def dlq_list(service: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Show the dead letters of one service, or of all."""
+    info = _stack()
+    names = [entry(service).name] if service else list(SERVICES)
+    letters = asyncio.run(_read_dlq(info["kafka_bootstrap"], names))
+    table = Table(title="dead letters")
+    for col in ("topic", "partition/offset", "failed at", "from", "error"):
+        table.add_column(col)
+    for topic, partition, offset, headers, _value in letters:
+        table.add_row(topic, f"{partition}/{offset}", headers.get("oms-failed-at", ""),
+                      headers.get("oms-source-topic", ""), headers.get("oms-error", ""))
+    console.print(table)
+    console.print(f"{len(letters)} dead letters")
+
+
+DeadLetterRecord = tuple[str, int, int, dict[str, str], bytes]
+
+
+async def _read_dlq(bootstrap: str, services: list[str]) -> list[DeadLetterRecord]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts, ends = await _assign(consumer, services)
+        await consumer.seek_to_beginning(*parts)
+        return await _drain(consumer, parts, ends)
+    finally:
+        await consumer.stop()
+
+
+async def _assign(consumer: AIOKafkaConsumer, services: list[str]
+                  ) -> tuple[list[TopicPartition], dict[TopicPartition, int]]:
+    await consumer._client.force_metadata_update()  # noqa: SLF001 - no public call for it
+    parts = [TopicPartition(dlq_topic(s), p) for s in services
+             for p in sorted(consumer.partitions_for_topic(dlq_topic(s)) or ())]
+    consumer.assign(parts)
+    ends: dict[TopicPartition, int] = await consumer.end_offsets(parts) if parts else {}
+    return parts, ends
+
+
+async def _drain(consumer: AIOKafkaConsumer, parts: list[TopicPartition],
+                 ends: dict[TopicPartition, int]) -> list[DeadLetterRecord]:
+    """Every record from each partition's position up to its end offset taken before."""
+    out: list[DeadLetterRecord] = []
+    for tp in parts:
+        while await consumer.position(tp) < ends[tp]:
+            batch = await consumer.getmany(tp, timeout_ms=2000)
+            if not batch:
+                break
+            for record in batch.get(tp, []):
+                if record.offset < ends[tp]:
+                    headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
+                    out.append((tp.topic, tp.partition, record.offset, headers,
+                                record.value or b""))
+    return out
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(service: str) -> None:
+    """Send a service's new dead letters back to the topics they came from."""
+    info = _stack()
+    name = entry(service).name
+    sent = asyncio.run(_redrive(info["kafka_bootstrap"], name))
+    console.print(f"{name}: redrove {sent} dead letters")
+
+
+async def _redrive(bootstrap: str, service: str) -> int:
+    """Send new dead letters back to their source topics. A consumer group of its own
+    remembers which were redriven; its offsets move only after the producer's acks."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap,
+                                group_id=f"oms-dlq-redrive.{service}",
+                                enable_auto_commit=False)
+    prod = producer(bootstrap)
+    await consumer.start()
+    await prod.start()
+    try:
+        parts, ends = await _assign(consumer, [service])
+        for tp in parts:
+            consumer.seek(tp, await consumer.committed(tp) or 0)
+        letters = await _drain(consumer, parts, ends)
+        acks = []
+        for _topic, _partition, _offset, headers, value in letters:
+            target = headers.get("oms-source-topic")
+            if not target:
+                continue
+            kept = [(k, v.encode()) for k, v in headers.items() if not k.startswith("oms-")]
+            key = json.loads(value).get("aggregate_id") if _is_json(value) else None
+            acks.append(await prod.send(target, value=value, headers=kept,
+                                        key=key.encode() if isinstance(key, str) else None))
+        await asyncio.gather(*acks)
+        if parts:
+            await consumer.commit({tp: ends[tp] for tp in parts})
+        return len(acks)
+    finally:
+        await prod.stop()
+        await consumer.stop()
+
+
+def _is_json(value: bytes) -> bool:
+    try:
+        return isinstance(json.loads(value), dict)
+    except ValueError:
+        return False
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""The HTTP app factory: FastAPI with RFC 9457 problem+json errors, ``/health``, ``/ready``,
+OpenAPI at ``/openapi.json``, and a metadata scope + server span around every request."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from opentelemetry import propagate, trace
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from oms_kit.context import metadata_scope
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+#: A service's domain errors -> (HTTP status, title). One map per service.
+ErrorMap = Mapping[type[Exception], tuple[int, str]]
+
+#: Readiness checks: name -> async callable that raises when the dependency is down.
+ReadyChecks = Mapping[str, Callable[[], Awaitable[None]]]
+
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    OperationalError,
+    InterfaceError,
+)
+
+
+def problem(
+    status: int, title: str, detail: str | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _field(loc: Sequence[int | str]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+def create_app(
+    *,
+    service: str,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    errors: ErrorMap | None = None,
+    ready_checks: ReadyChecks | None = None,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    version: str = "0.1.0",
+) -> FastAPI:
+    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    error_map = dict(errors or {})
+    checks = dict(ready_checks or {})
+    tracer = trace.get_tracer("oms_kit.http")
+
+    @app.middleware("http")
+    async def scope(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                    ) -> Response:
+        correlation_id = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        parent = propagate.extract(dict(request.headers))
+        with tracer.start_as_current_span(
+            f"{request.method} {request.url.path}",
+            context=parent,
+            kind=trace.SpanKind.SERVER,
+            attributes={"http.request.method": request.method, "url.path": request.url.path,
+                        "oms.service": service},
+        ) as span, metadata_scope(
+            correlation_id=correlation_id,
+            actor=request.headers.get("x-actor") or "anonymous",
+        ):
+            response = await call_next(request)
+            span.set_attribute("http.response.status_code", response.status_code)
+        response.headers["x-correlation-id"] = correlation_id
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {"field": _field(err.get("loc", ())), "message": err.get("msg", "invalid")}
+            for err in exc.errors()
+        ]
+        names = ", ".join(f["field"] for f in fields)
+        return problem(422, "Invalid request", f"invalid fields: {names}", errors=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail) if exc.detail else "Error")
+
+    def domain_handler(status: int, error_title: str) -> Callable[..., Awaitable[JSONResponse]]:
+        async def handle(_: Request, exc: Exception) -> JSONResponse:
+            field = getattr(exc, "field", None)
+            extra = {"errors": [{"field": field, "message": str(exc)}]} if field else {}
+            return problem(status, error_title, str(exc), **extra)
+
+        return handle
+
+    for error_type, (status, error_title) in error_map.items():
+        app.add_exception_handler(error_type, domain_handler(status, error_title))
+
+    async def on_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("dependency unavailable: %s", exc)
+        response = problem(503, "Service unavailable", "a dependency is unavailable; retry")
+        response.headers["retry-after"] = "1"
+        return response
+
+    for error_type in UNAVAILABLE:
+        app.add_exception_handler(error_type, on_unavailable)
+
+    @app.exception_handler(Exception)
+    async def on_error(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
+        return problem(500, "Internal error", "the error was logged")
+
+    @app.get("/health", tags=["ops"])
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "service": service}
+
+    @app.get("/ready", tags=["ops"], responses={503: {"description": "not ready"}})
+    async def ready() -> Response:
+        """Readiness: every dependency answers."""
+        results: dict[str, str] = {}
+        ok = True
+        for name, check in checks.items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - reported, not raised
+                ok = False
+                results[name] = f"unavailable: {exc}"
+        body = {"status": "ready" if ok else "not ready", "service": service, "checks": results}
+        if ok:
+            return JSONResponse(body)
+        return problem(503, "Not ready", "a dependency is unavailable", checks=results)
+
+    for router in routers:
+        app.include_router(router)
+    return app

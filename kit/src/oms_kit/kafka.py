@@ -1,0 +1,55 @@
+"""Kafka clients built the same way everywhere: acks from all replicas, idempotence only
+where the broker supports it (the dev broker does not), topics created up front."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from oms_contracts import SERVICES, dlq_topic, events_topic
+from oms_kit.settings import ServiceSettings
+
+
+def producer(bootstrap: str, *, idempotence: bool = False) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=idempotence,
+        linger_ms=2,
+        max_batch_size=256 * 1024,
+        max_request_size=2 * 1024 * 1024,
+        request_timeout_ms=15000,
+    )
+
+
+def service_producer(settings: ServiceSettings) -> AIOKafkaProducer:
+    return producer(settings.kafka_bootstrap, idempotence=settings.kafka_idempotence)
+
+
+def all_topics() -> list[str]:
+    return [t for s in SERVICES for t in (events_topic(s), dlq_topic(s))]
+
+
+async def ensure_topics(
+    bootstrap: str,
+    partitions: int,
+    topics: list[str] | None = None,
+    replication: int = 1,
+) -> None:
+    """Create the topics that do not exist yet (events and dead letters of every service)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [t for t in (topics or all_topics()) if t not in existing]
+        if wanted:
+            try:
+                await admin.create_topics(
+                    [NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                     for t in wanted]
+                )
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()

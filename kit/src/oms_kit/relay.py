@@ -1,0 +1,209 @@
+"""The outbox relay: the event store's notification log *is* the outbox.
+
+It follows the log, maps each domain event to its public contract event, publishes it keyed
+by aggregate id with pipelined sends, waits for the broker's acks, and only then records its
+position. A crash between publish and record republishes the tail; consumers drop the
+repeats by their tracking records (DESIGN section 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID, uuid5
+
+from aiokafka import AIOKafkaProducer
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Notification
+from opentelemetry import trace
+
+from oms_contracts import ContractEvent, Envelope, events_topic
+from oms_kit.eventstore import ServiceApplication
+from oms_kit.feed import NotificationFeed
+from oms_kit.kafka import service_producer
+from oms_kit.settings import ServiceSettings
+from oms_kit.telemetry import context_from, current_traceparent, tracer
+
+log = logging.getLogger(__name__)
+
+#: Maps one private domain event to its public contract event, or None if it has none.
+Outbound = Callable[[DomainEventProtocol[UUID]], ContractEvent | None]
+
+EVENT_ID_NAMESPACE = UUID("6f1c3f0e-3d5e-4f57-9a51-0e6c2f7b9d11")
+
+POSITION_DDL = """
+CREATE TABLE IF NOT EXISTS outbox_relay (
+    relay text PRIMARY KEY,
+    position bigint NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    position: int
+    key: bytes
+    value: bytes | None  # None: the domain event has no public contract; nothing to send
+    headers: list[tuple[str, bytes]]
+
+
+def event_id(service: str, aggregate_id: str, version: int) -> UUID:
+    """Stable across republishing, so consumers may also deduplicate by it."""
+    return uuid5(EVENT_ID_NAMESPACE, f"{service}/{aggregate_id}/{version}")
+
+
+class RelayPositions:
+    """Where each relay of a service got to, in the service's own database."""
+
+    def __init__(self, app: ServiceApplication) -> None:
+        self._app = app
+        with app.datastore.transaction(commit=True) as cur:
+            cur.execute(POSITION_DDL)
+
+    def get(self, relay: str) -> int:
+        with self._app.datastore.transaction(commit=False) as cur:
+            cur.execute("SELECT position FROM outbox_relay WHERE relay = %s", (relay,))
+            row = cur.fetchone()
+        return int(row["position"]) if row else 0
+
+    def set(self, relay: str, position: int) -> None:
+        with self._app.datastore.transaction(commit=True) as cur:
+            cur.execute(
+                "INSERT INTO outbox_relay (relay, position) VALUES (%s, %s) "
+                "ON CONFLICT (relay) DO UPDATE SET position = EXCLUDED.position, "
+                "updated_at = now()",
+                (relay, position),
+            )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        settings: ServiceSettings,
+        outbound: Outbound,
+        *,
+        name: str = "kafka",
+        producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+    ) -> None:
+        self.app = app
+        self.service = settings.service
+        self.topic = events_topic(settings.service)
+        self.name = name
+        self.outbound = outbound
+        self.batch_size = settings.relay_batch_size
+        self.positions = RelayPositions(app)
+        self._producer_factory = producer_factory or (lambda: service_producer(settings))
+        self._tracer = tracer("oms_kit.relay")
+        self.published = 0
+
+    def message(self, notification: Notification) -> OutboundMessage:
+        """The Kafka message for one stored event (value None when it stays private)."""
+        mapper = self.app.metadata_mapper
+        domain_event = mapper.to_domain_event(notification)
+        aggregate_id = str(notification.originator_id)
+        key = aggregate_id.encode()
+        contract = self.outbound(domain_event)
+        if contract is None:
+            return OutboundMessage(notification.id, key, None, [])
+        meta = mapper.metadata(notification)
+        envelope = Envelope[ContractEvent](
+            event_id=event_id(self.service, aggregate_id, notification.originator_version),
+            event_type=contract.event_type,
+            event_version=contract.event_version,
+            occurred_at=getattr(domain_event, "timestamp"),  # noqa: B009 - every event has it
+            source=self.service,
+            source_position=notification.id,
+            aggregate_id=aggregate_id,
+            aggregate_version=notification.originator_version,
+            correlation_id=meta.get("correlation_id"),
+            causation_id=meta.get("causation_id"),
+            payload=contract,
+        )
+        headers = [("event_type", contract.event_type.encode())]
+        with self._tracer.start_as_current_span(
+            f"publish {contract.event_type}",
+            context=context_from(meta.get("traceparent")),
+            kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": self.topic,
+                        "oms.source_position": notification.id},
+        ):
+            traceparent = current_traceparent()
+        if traceparent:
+            headers.append(("traceparent", traceparent.encode()))
+        return OutboundMessage(
+            notification.id, key, envelope.model_dump_json().encode(), headers
+        )
+
+    async def publish(self, producer: AIOKafkaProducer, notifications: list[Notification]) -> int:
+        """Send a batch pipelined, wait for every ack; returns the last position."""
+        messages = await asyncio.to_thread(lambda: [self.message(n) for n in notifications])
+        acks = [
+            await producer.send(self.topic, value=m.value, key=m.key, headers=m.headers)
+            for m in messages
+            if m.value is not None
+        ]
+        await asyncio.gather(*acks)
+        self.published += len(acks)
+        return messages[-1].position
+
+    async def run(self, stop: asyncio.Event, *, retry_delay: float = 1.0) -> None:
+        """Relay until ``stop`` is set; on any broker or database error start over from the
+        last recorded position."""
+        while not stop.is_set():
+            try:
+                await self._run_once(stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("relay %s/%s failed; restarting from the recorded position",
+                              self.service, self.name)
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=retry_delay)
+                except TimeoutError:
+                    pass
+
+    async def _run_once(self, stop: asyncio.Event) -> None:
+        producer = self._producer_factory()
+        await producer.start()
+        try:
+            position = await asyncio.to_thread(self.positions.get, self.name)
+            with NotificationFeed(self.app.recorder, position, self.batch_size) as feed:
+                while not stop.is_set():
+                    batch = await asyncio.to_thread(feed.next_batch, 0.5)
+                    if not batch:
+                        continue
+                    position = await self.publish(producer, batch)
+                    await asyncio.to_thread(self.positions.set, self.name, position)
+        finally:
+            await producer.stop()
+
+    async def republish(
+        self,
+        start_after: int,
+        until: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Publish the stored events after ``start_after`` (up to ``until``) once, without
+        moving the live relay's position: for ``oms republish`` after a broker loss."""
+        producer = self._producer_factory()
+        await producer.start()
+        sent = 0
+        try:
+            position = start_after
+            while True:
+                batch = await asyncio.to_thread(
+                    self.app.recorder.select_notifications,
+                    position + 1, self.batch_size, until,
+                )
+                if not batch:
+                    return sent
+                position = await self.publish(producer, list(batch))
+                sent += len(batch)
+                if progress:
+                    progress(len(batch))
+        finally:
+            await producer.stop()

@@ -1,0 +1,118 @@
+"""Run a service's processes: the HTTP API, and the worker (outbox relay, exactly-once
+consumer, projection runners). ``oms up`` starts both for each of the six services."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
+
+import uvicorn
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+
+from oms_kit.consumer import ExactlyOnceConsumer
+from oms_kit.http import create_app
+from oms_kit.kafka import all_topics, ensure_topics
+from oms_kit.projection import ProjectionRunner
+from oms_kit.relay import OutboxRelay
+from oms_kit.service import Service
+from oms_kit.telemetry import setup_telemetry
+
+log = logging.getLogger(__name__)
+
+Bootstrap = Callable[[], Service]
+
+
+def http_app(service: Service) -> FastAPI:
+    async def database() -> None:
+        def ping() -> None:
+            with service.app.datastore.transaction(commit=False) as cur:
+                cur.execute("SELECT 1")
+
+        await asyncio.to_thread(ping)
+
+    return create_app(
+        service=service.name,
+        title=service.title,
+        routers=service.routers,
+        errors=service.errors,
+        ready_checks={"database": database},
+    )
+
+
+def serve_api(bootstrap: Bootstrap) -> None:
+    _logging()
+    service = bootstrap()
+    setup_telemetry(service.name, service.settings.otlp_endpoint)
+    uvicorn.run(
+        http_app(service),
+        host=service.settings.http_host,
+        port=service.settings.http_port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@contextlib.asynccontextmanager
+async def worker(service: Service) -> AsyncIterator[None]:
+    """The event path of one service, running until the context exits."""
+    settings = service.settings
+    await ensure_topics(settings.kafka_bootstrap, settings.topic_partitions, all_topics(),
+                        settings.topic_replication)
+    stop = asyncio.Event()
+    thread_stop = threading.Event()
+    relay = OutboxRelay(service.app, settings, service.outbound)
+    relay_task = asyncio.create_task(relay.run(stop), name=f"{service.name}-relay")
+    threads = [
+        threading.Thread(
+            target=ProjectionRunner(service.app, p, settings.projection_batch_size).run,
+            args=(thread_stop,),
+            name=f"projection-{p.name}",
+            daemon=True,
+        )
+        for p in service.projections
+    ]
+    for thread in threads:
+        thread.start()
+    broker: KafkaBroker | None = None
+    if service.sources:
+        broker = KafkaBroker(settings.kafka_bootstrap, logger=log)
+        ExactlyOnceConsumer(service.app, service.name, list(service.sources),
+                            service.handlers).attach(broker)
+        await broker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread_stop.set()
+        if broker is not None:
+            await broker.stop()
+        await relay_task
+        for thread in threads:
+            thread.join(timeout=5)
+
+
+def run_worker(bootstrap: Bootstrap) -> None:
+    _logging()
+    service = bootstrap()
+    setup_telemetry(service.name, service.settings.otlp_endpoint)
+
+    async def main() -> None:
+        done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, done.set)
+        async with worker(service):
+            log.info("%s worker running", service.name)
+            await done.wait()
+
+    asyncio.run(main())
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)

@@ -1,0 +1,54 @@
+"""One Settings class per service, all read from ``OMS_*`` environment variables."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """The settings every service shares. A service subclasses it, sets ``service`` and its
+    default ``http_port``. It refuses to start without a database: there is no silent
+    fallback to an in-memory store."""
+
+    model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore", frozen=True)
+
+    service: ClassVar[str]
+
+    pg_dsn: str = Field(
+        description="PostgreSQL server DSN; each service uses its own database on it",
+    )
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # The dev broker refuses idempotent producers (DESIGN section 8): on for Apache Kafka.
+    kafka_idempotence: bool = False
+    topic_partitions: int = Field(default=3, ge=1)
+    topic_replication: int = Field(default=1, ge=1)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    otlp_endpoint: str | None = None
+    relay_batch_size: int = Field(default=500, ge=1)
+    projection_batch_size: int = Field(default=500, ge=1)
+    pg_pool_size: int = Field(default=5, ge=1)
+
+    @field_validator("pg_dsn")
+    @classmethod
+    def _dsn_parses(cls, value: str) -> str:
+        conninfo_to_dict(value)  # raises a clear ProgrammingError on a malformed DSN
+        return value
+
+    @property
+    def database(self) -> str:
+        """This service's own database name."""
+        return database_name(self.service)
+
+    @property
+    def service_dsn(self) -> str:
+        """DSN of this service's own database."""
+        return make_conninfo(self.pg_dsn, dbname=self.database)
+
+
+def database_name(service: str) -> str:
+    return "oms_" + service.replace("-", "_")

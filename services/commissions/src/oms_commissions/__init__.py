@@ -1,0 +1,1 @@
+"""The commissions service. It owns commission rules and the ledger per sales rep and client."""

@@ -1,0 +1,1 @@
+"""The only place in the commissions service that speaks the public contracts."""

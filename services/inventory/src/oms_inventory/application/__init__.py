@@ -1,0 +1,7 @@
+"""The inventory service's use cases: one Application method per command."""
+
+from oms_kit.eventstore import ServiceApplication
+
+
+class InventoryApplication(ServiceApplication):
+    name = "inventory"

@@ -1,0 +1,1 @@
+"""The only place in the inventory service that speaks the public contracts."""

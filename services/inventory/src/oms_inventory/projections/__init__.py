@@ -1,0 +1,7 @@
+"""Read models of the inventory service, each rebuildable with `oms replay inventory NAME`."""
+
+from oms_kit.projection import Projection
+
+
+def projections() -> list[Projection]:
+    return []

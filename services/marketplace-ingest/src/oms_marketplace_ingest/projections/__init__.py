@@ -1,0 +1,7 @@
+"""Read models of the marketplace-ingest service, each rebuildable with `oms replay marketplace-ingest NAME`."""
+
+from oms_kit.projection import Projection
+
+
+def projections() -> list[Projection]:
+    return []

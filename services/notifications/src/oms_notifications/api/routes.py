@@ -1,0 +1,9 @@
+"""Routes of the notifications service, and the one map from its errors to HTTP problems."""
+
+from fastapi import APIRouter
+
+from oms_kit.http import ErrorMap
+
+router = APIRouter(tags=["notifications"])
+
+ERRORS: ErrorMap = {}

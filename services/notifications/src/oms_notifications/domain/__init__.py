@@ -1,0 +1,1 @@
+"""Aggregates and value objects of the notifications service: plain Python, no I/O."""

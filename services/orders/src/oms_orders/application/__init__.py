@@ -1,0 +1,7 @@
+"""The orders service's use cases: one Application method per command."""
+
+from oms_kit.eventstore import ServiceApplication
+
+
+class OrdersApplication(ServiceApplication):
+    name = "orders"
