@@ -55,7 +55,7 @@ def asyncapi_document() -> dict[str, Any]:
             },
             "bindings": {"kafka": {"key": {"type": "string",
                                            "description": "aggregate id"}}},
-            "payload": {"$ref": f"schemas/{schema_filename(model)}"},
+            "payload": {"$ref": f"./{schema_filename(model)}"},
         }
     for service in SERVICES:
         channel = service.replace("-", "_")

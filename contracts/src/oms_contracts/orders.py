@@ -39,6 +39,18 @@ class CustomerRegistered(_Orders):
     language: str | None = None
 
 
+class CustomerUpdated(_Orders):
+    """Only the fields that changed are set."""
+
+    customer_id: str
+    name: str | None = None
+    email: str | None = None
+    credit_limit: DecimalStr | None = None
+    payment_terms_days: list[int] | None = None
+    sales_rep_id: str | None = None
+    language: str | None = None
+
+
 class ProductDefined(_Orders):
     sku: str
     name: str

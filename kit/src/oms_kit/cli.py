@@ -279,38 +279,34 @@ async def _read_dlq(bootstrap: str, services: list[str]) -> list[DeadLetterRecor
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        parts, ends = await _assign(consumer, services)
+        parts = await _assign(consumer, services)
+        if not parts:
+            return []
         await consumer.seek_to_beginning(*parts)
-        return await _drain(consumer, parts, ends)
+        return await _drain(consumer)
     finally:
         await consumer.stop()
 
 
-async def _assign(consumer: AIOKafkaConsumer, services: list[str]
-                  ) -> tuple[list[TopicPartition], dict[TopicPartition, int]]:
-    await consumer._client.force_metadata_update()  # noqa: SLF001 - no public call for it
+async def _assign(consumer: AIOKafkaConsumer, services: list[str]) -> list[TopicPartition]:
+    await consumer.topics()  # refreshes metadata for every topic
     parts = [TopicPartition(dlq_topic(s), p) for s in services
              for p in sorted(consumer.partitions_for_topic(dlq_topic(s)) or ())]
     consumer.assign(parts)
-    ends: dict[TopicPartition, int] = await consumer.end_offsets(parts) if parts else {}
-    return parts, ends
+    return parts
 
 
-async def _drain(consumer: AIOKafkaConsumer, parts: list[TopicPartition],
-                 ends: dict[TopicPartition, int]) -> list[DeadLetterRecord]:
-    """Every record from each partition's position up to its end offset taken before."""
+async def _drain(consumer: AIOKafkaConsumer, idle_ms: int = 1500) -> list[DeadLetterRecord]:
+    """Every record from the assigned positions until the topics are quiet. (The dev
+    broker's end offsets are not reliable after multi-record batches, so no end_offsets.)"""
     out: list[DeadLetterRecord] = []
-    for tp in parts:
-        while await consumer.position(tp) < ends[tp]:
-            batch = await consumer.getmany(tp, timeout_ms=2000)
-            if not batch:
-                break
-            for record in batch.get(tp, []):
-                if record.offset < ends[tp]:
-                    headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
-                    out.append((tp.topic, tp.partition, record.offset, headers,
-                                record.value or b""))
-    return out
+    while batch := await consumer.getmany(timeout_ms=idle_ms):
+        for tp, records in batch.items():
+            for record in records:
+                headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
+                out.append((tp.topic, tp.partition, record.offset, headers,
+                            record.value or b""))
+    return sorted(out, key=lambda r: (r[0], r[1], r[2]))
 
 
 @dlq_app.command("redrive")
@@ -332,10 +328,10 @@ async def _redrive(bootstrap: str, service: str) -> int:
     await consumer.start()
     await prod.start()
     try:
-        parts, ends = await _assign(consumer, [service])
+        parts = await _assign(consumer, [service])
         for tp in parts:
             consumer.seek(tp, await consumer.committed(tp) or 0)
-        letters = await _drain(consumer, parts, ends)
+        letters = await _drain(consumer) if parts else []
         acks = []
         for _topic, _partition, _offset, headers, value in letters:
             target = headers.get("oms-source-topic")
@@ -346,8 +342,12 @@ async def _redrive(bootstrap: str, service: str) -> int:
             acks.append(await prod.send(target, value=value, headers=kept,
                                         key=key.encode() if isinstance(key, str) else None))
         await asyncio.gather(*acks)
-        if parts:
-            await consumer.commit({tp: ends[tp] for tp in parts})
+        done: dict[TopicPartition, int] = {}
+        for topic, partition, offset, _headers, _value in letters:
+            tp = TopicPartition(topic, partition)
+            done[tp] = max(done.get(tp, 0), offset + 1)
+        if done:
+            await consumer.commit(done)
         return len(acks)
     finally:
         await prod.stop()

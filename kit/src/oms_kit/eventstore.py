@@ -27,6 +27,9 @@ from oms_kit.settings import ServiceSettings
 
 META_KEY = "__meta__"
 
+#: Advisory lock key that serialises schema creation in a service database.
+SCHEMA_LOCK = 0x0A5_5C4E
+
 
 class MetadataMapper(Mapper[UUID]):
     """Stores the current metadata scope (actor, correlation, traceparent) beside each event,
@@ -119,7 +122,8 @@ def eventsourcing_env(settings: ServiceSettings) -> dict[str, str]:
         # One tracking row per (source, position): events from different partitions may
         # arrive out of position order, and a redriven dead letter must still apply.
         "SINGLE_ROW_TRACKING": "n",
-        "CREATE_TABLE": "y",
+        # Tables are created by build_application, one process at a time.
+        "CREATE_TABLE": "n",
     }
 
 
@@ -137,6 +141,15 @@ def ensure_database(server_dsn: str, database: str) -> bool:
 
 
 def build_application(cls: type[A], settings: ServiceSettings) -> A:
-    """The service's Application on its own database (created if missing)."""
+    """The service's Application on its own database (database and tables created if
+    missing). Creating them is serialised by an advisory lock: a service's processes start
+    together, and concurrent CREATE statements fail with "tuple concurrently updated"."""
     ensure_database(settings.pg_dsn, settings.database)
-    return cls(env=eventsourcing_env(settings))
+    app = cls(env=eventsourcing_env(settings))
+    with psycopg.connect(settings.service_dsn, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            app.recorder.create_table()  # type: ignore[attr-defined]
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+    return app

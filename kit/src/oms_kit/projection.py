@@ -15,7 +15,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 from psycopg import Cursor, sql
 
-from oms_kit.eventstore import ServiceApplication
+from oms_kit.eventstore import SCHEMA_LOCK, ServiceApplication
 from oms_kit.feed import NotificationFeed
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self._expected: int | None = None
         with app.datastore.transaction(commit=True) as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             cur.execute(TRACKING_DDL)
             projection.create(cur)
             cur.execute(

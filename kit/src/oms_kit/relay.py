@@ -20,7 +20,7 @@ from eventsourcing.persistence import Notification
 from opentelemetry import trace
 
 from oms_contracts import ContractEvent, Envelope, events_topic
-from oms_kit.eventstore import ServiceApplication
+from oms_kit.eventstore import SCHEMA_LOCK, ServiceApplication
 from oms_kit.feed import NotificationFeed
 from oms_kit.kafka import service_producer
 from oms_kit.settings import ServiceSettings
@@ -61,6 +61,7 @@ class RelayPositions:
     def __init__(self, app: ServiceApplication) -> None:
         self._app = app
         with app.datastore.transaction(commit=True) as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             cur.execute(POSITION_DDL)
 
     def get(self, relay: str) -> int:

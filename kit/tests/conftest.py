@@ -1,0 +1,6 @@
+"""Kit tests import their sample services from this folder."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
