@@ -16,6 +16,7 @@ from uuid import UUID
 from helpers import envelope, read_topic, wait_until
 from sample.app import SampleOrders, orders_app, to_contract
 
+from oms_contracts import parse_message
 from oms_kit.relay import OutboxRelay, RelayPositions
 from oms_kit.testing import Stack
 
@@ -51,6 +52,7 @@ def assert_every_event_in_order_per_key(stack: Stack, versions: dict[UUID, int])
     seen: dict[str, list[int]] = defaultdict(list)
     for record in read_topic(stack.kafka_bootstrap, "oms.orders.events"):
         data = envelope(record)
+        parse_message(record.value)  # a full, valid contract message
         assert record.key == data["aggregate_id"].encode()
         seen[data["aggregate_id"]].append(data["aggregate_version"])
     assert set(seen) == {str(k) for k in versions}

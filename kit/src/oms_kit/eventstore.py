@@ -95,9 +95,19 @@ class ServiceApplication(Application[UUID]):
         return recordings
 
     def is_processed(self, tracking: Tracking) -> bool:
-        return self.process_recorder.has_tracking_id(
-            tracking.application_name, tracking.notification_id
-        )
+        """Whether exactly this (source, position) was applied. Not the library's
+        ``has_tracking_id``, which compares with the highest position seen: events from
+        different partitions arrive out of position order, and a redriven dead letter
+        comes after later ones, yet each must still be applied once."""
+        table = getattr(self.recorder, "tracking_table_name", "notification_tracking")
+        with self.datastore.transaction(commit=False) as cur:
+            cur.execute(
+                sql.SQL(
+                    "SELECT 1 FROM {} WHERE application_name = %s AND notification_id = %s"
+                ).format(sql.Identifier(table)),
+                (tracking.application_name, tracking.notification_id),
+            )
+            return cur.fetchone() is not None
 
 
 A = TypeVar("A", bound=ServiceApplication)

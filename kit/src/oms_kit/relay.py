@@ -111,7 +111,8 @@ class OutboxRelay:
         if contract is None:
             return OutboundMessage(notification.id, key, None, [])
         meta = mapper.metadata(notification)
-        envelope = Envelope[ContractEvent](
+        # Parametrised with the concrete class: serialising as the base would drop the fields.
+        envelope = Envelope[type(contract)](  # type: ignore[misc]
             event_id=event_id(self.service, aggregate_id, notification.originator_version),
             event_type=contract.event_type,
             event_version=contract.event_version,

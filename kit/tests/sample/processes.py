@@ -40,5 +40,5 @@ async def main(role: str) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.DEBUG if os.environ.get("OMS_DEBUG") else logging.WARNING)
     asyncio.run(main(sys.argv[1]))

@@ -1,0 +1,159 @@
+"""The exactly-once consumer against a real PostgreSQL and broker: repeats change nothing,
+a crash changes nothing, poison goes to the dead-letter topic and the stream goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from faststream.kafka import KafkaBroker
+from helpers import read_topic, wait_until
+from sample.app import Account, SampleBilling, billing_app, billing_handlers, orders_app, to_contract
+from test_relay import start_process, write_customers
+
+from oms_contracts import Envelope
+from oms_contracts.orders import CustomerRegistered, CustomerUpdated
+from oms_kit.cli import _redrive
+from oms_kit.consumer import ExactlyOnceConsumer
+from oms_kit.kafka import producer
+from oms_kit.relay import OutboxRelay
+from oms_kit.testing import Stack
+
+
+def applied(billing: SampleBilling, customer_ids: list[UUID]) -> dict[UUID, list[int]]:
+    out = {}
+    for cid in customer_ids:
+        try:
+            account: Account = billing.repository.get(Account.create_id(str(cid)))
+        except Exception:  # not there yet
+            continue
+        out[cid] = account.applied
+    return out
+
+
+def test_each_event_delivered_three_times_and_after_a_crash_has_one_effect(
+    stack: Stack,
+) -> None:
+    orders, settings = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
+    versions = write_customers(orders, customers=30, renames=3)
+    relay = OutboxRelay(orders, settings, to_contract)
+    for _ in range(3):  # every event is on the topic three times
+        asyncio.run(relay.republish(0))
+    consumer = start_process("consumer", stack)
+    try:
+        # Kill it as soon as it has applied something: a crash mid-stream, with offsets
+        # not yet committed for what it had applied.
+        wait_until(lambda: billing.recorder.max_notification_id(), what="first effect")
+        consumer.send_signal(signal.SIGKILL)
+        consumer.wait()
+        consumer = start_process("consumer", stack)
+        expected = {cid: list(range(1, last + 1)) for cid, last in versions.items()}
+        wait_until(lambda: applied(billing, list(versions)) == expected, timeout=120,
+                   what="every event applied")
+        asyncio.run(relay.republish(0))  # and once more after the crash
+        tail = billing.recorder.max_notification_id()
+        wait_until(lambda: _group_caught_up(stack), timeout=60, what="consumer to read the repeat")
+    finally:
+        consumer.send_signal(signal.SIGTERM)
+        consumer.wait()
+    assert applied(billing, list(versions)) == expected
+    assert billing.recorder.max_notification_id() == tail == sum(versions.values())
+
+
+def _group_caught_up(stack: Stack) -> bool:
+    """The consumer group has committed an offset past every record on the topic."""
+    records = read_topic(stack.kafka_bootstrap, "oms.orders.events", idle_ms=500)
+    last: dict[int, int] = {}
+    for r in records:
+        last[r.partition] = max(last.get(r.partition, -1), r.offset)
+
+    async def committed() -> dict[int, int]:
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        c = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id="billing",
+                             enable_auto_commit=False)
+        await c.start()
+        try:
+            return {p: (await c.committed(TopicPartition("oms.orders.events", p))) or 0
+                    for p in last}
+        finally:
+            await c.stop()
+
+    offsets = asyncio.run(committed())
+    return all(offsets[p] > last[p] for p in last)
+
+
+def _raw(event: Any, aggregate_id: str, version: int, position: int, **override: Any) -> bytes:
+    env = Envelope[Any](
+        event_id=uuid4(), event_type=type(event).__name__, event_version=1,
+        occurred_at=datetime.now(UTC), source="orders", source_position=position,
+        aggregate_id=aggregate_id, aggregate_version=version, payload=event,
+    )
+    data = json.loads(env.model_dump_json())
+    data.update(override)
+    return json.dumps(data).encode()
+
+
+def test_poison_is_dead_lettered_the_stream_goes_on_and_redrive_replays_it(
+    stack: Stack,
+) -> None:
+    billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
+    cid = str(uuid4())
+    registered = CustomerRegistered(
+        customer_id=cid, name="Ana", tax_id="T", email="a@example.com",
+        credit_limit=Decimal("10.00"), currency="EUR", payment_terms_days=[30])
+    renamed = CustomerUpdated(customer_id=cid, name="Ana Maria")
+    messages = [
+        b"{not json",
+        _raw(registered, cid, 1, 1, event_type="CustomerVanished"),
+        _raw({"customer_id": cid}, cid, 1, 2, event_type="CustomerRegistered"),
+        _raw(renamed, cid, 2, 4),  # before the customer exists: cannot be applied yet
+        _raw(registered, cid, 1, 3),  # the good one after the poison
+    ]
+
+    async def scenario() -> None:
+        broker = KafkaBroker(stack.kafka_bootstrap, logger=logging.getLogger("test"))
+        ExactlyOnceConsumer(billing, "billing", ["orders"], billing_handlers(billing)
+                            ).attach(broker)
+        await broker.start()
+        prod = producer(stack.kafka_bootstrap)
+        await prod.start()
+        try:
+            for value in messages:
+                await (await prod.send("oms.orders.events", value=value, key=cid.encode()))
+            await asyncio.to_thread(wait_until, lambda: applied(billing, [UUID(cid)]),
+                                    60, "the good message after the poison")
+            letters = await asyncio.to_thread(
+                wait_until,
+                lambda: len(read_topic(stack.kafka_bootstrap, "oms.billing.dlq")) == 4,
+                60, "four dead letters")
+            assert letters
+            redriven = await _redrive(stack.kafka_bootstrap, "billing")
+            await asyncio.to_thread(
+                wait_until,
+                lambda: applied(billing, [UUID(cid)]).get(UUID(cid)) == [1, 2],
+                60, "the redriven rename to apply")
+            assert redriven == 4
+            assert await _redrive(stack.kafka_bootstrap, "billing") == 3  # still-bad ones
+        finally:
+            await prod.stop()
+            await broker.stop()
+
+    asyncio.run(scenario())
+    headers = [{k: v.decode() for k, v in r.headers}
+               for r in read_topic(stack.kafka_bootstrap, "oms.billing.dlq")]
+    errors = [h["oms-error"] for h in headers]
+    assert any("not JSON" in e for e in errors)
+    assert any("unknown event type 'CustomerVanished'" in e for e in errors)
+    assert any("invalid CustomerRegistered payload" in e and "name" in e for e in errors)
+    assert any("AggregateNotFound" in e for e in errors)
+    assert all(h["oms-source-topic"] == "oms.orders.events" for h in headers)
+    account: Account = billing.repository.get(Account.create_id(cid))
+    assert account.name == "Ana Maria"
