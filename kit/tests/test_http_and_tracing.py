@@ -1,0 +1,124 @@
+"""The HTTP app factory (problem+json, health, readiness) and one trace from an HTTP request
+through the event store and Kafka to the consumer's span."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID
+
+import httpx
+from fastapi import APIRouter
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pydantic import BaseModel, Field
+from sample.app import billing_app, billing_handlers, orders_app, to_contract
+
+from oms_kit.consumer import ExactlyOnceConsumer
+from oms_kit.http import create_app
+from oms_kit.relay import OutboxRelay
+from oms_kit.testing import Stack
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+
+
+class CustomerCreate(BaseModel):
+    name: str = Field(min_length=1)
+    credit_limit: int = Field(ge=0)
+
+
+class NotFound(LookupError):
+    field = "customer_id"
+
+
+def client_for(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+def test_bad_input_is_a_422_problem_naming_the_field_and_errors_map() -> None:
+    router = APIRouter()
+
+    @router.post("/customers", status_code=201)
+    def create(body: CustomerCreate) -> dict[str, str]:
+        return {"name": body.name}
+
+    @router.get("/customers/{customer_id}")
+    def get(customer_id: str) -> dict[str, str]:
+        raise NotFound(f"no customer {customer_id}")
+
+    async def broken() -> None:
+        raise ConnectionError("database down")
+
+    app = create_app(service="orders", title="t", routers=[router],
+                     errors={NotFound: (404, "Not found")}, ready_checks={"database": broken})
+
+    async def calls() -> list[httpx.Response]:
+        async with client_for(app) as client:
+            return [
+                await client.post("/customers", json={"name": "", "credit_limit": -1}),
+                await client.get("/customers/c-9"),
+                await client.post("/customers", content=b"{oops",
+                                  headers={"content-type": "application/json"}),
+                await client.get("/health"),
+                await client.get("/ready"),
+                await client.get("/openapi.json"),
+            ]
+
+    invalid, missing, garbled, health, ready, openapi = asyncio.run(calls())
+    assert invalid.status_code == 422
+    assert invalid.headers["content-type"] == "application/problem+json"
+    assert {e["field"] for e in invalid.json()["errors"]} == {"name", "credit_limit"}
+    assert missing.status_code == 404 and missing.json()["title"] == "Not found"
+    assert missing.json()["errors"][0]["field"] == "customer_id"
+    assert garbled.status_code == 422 and garbled.headers["content-type"] == "application/problem+json"
+    assert health.json() == {"status": "ok", "service": "orders"}
+    assert ready.status_code == 503 and "database down" in ready.json()["checks"]["database"]
+    assert "/customers" in openapi.json()["paths"]
+
+
+def test_one_trace_from_http_request_through_kafka_to_the_consumer(stack: Stack) -> None:
+    orders, settings = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
+    router = APIRouter()
+
+    @router.post("/customers", status_code=201)
+    def register(body: CustomerCreate) -> dict[str, str]:
+        return {"customer_id": str(orders.register(body.name))}
+
+    app = create_app(service="orders", title="t", routers=[router])
+
+    async def call() -> httpx.Response:
+        async with client_for(app) as client:
+            return await client.post("/customers", json={"name": "Ana", "credit_limit": 5},
+                                     headers={"traceparent": TRACEPARENT, "x-actor": "rep-1"})
+
+    response = asyncio.run(call())
+    assert response.status_code == 201
+    customer_id = UUID(response.json()["customer_id"])
+    stored = orders.recorder.select_events(customer_id)[0]
+    meta = orders.metadata_mapper.metadata(stored)
+    assert TRACE_ID in meta["traceparent"] and meta["actor"] == "rep-1"
+    assert meta["correlation_id"] == response.headers["x-correlation-id"]
+
+    relay = OutboxRelay(orders, settings, to_contract)
+    notification = orders.recorder.select_notifications(1, 1)[0]
+    message = relay.message(notification)
+    header = dict(message.headers)["traceparent"].decode()
+    assert TRACE_ID in header
+
+    exporter.clear()
+    consumer = ExactlyOnceConsumer(billing, "billing", ["orders"], billing_handlers(billing))
+    assert consumer.process(message.value, header).status == "applied"
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert format(spans["consume CustomerRegistered"].context.trace_id, "032x") == TRACE_ID
+    account_events = billing.recorder.select_notifications(1, 1)
+    consumer_meta = billing.metadata_mapper.metadata(account_events[0])
+    assert TRACE_ID in consumer_meta["traceparent"]
+    assert consumer_meta["correlation_id"] == meta["correlation_id"]
