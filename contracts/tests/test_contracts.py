@@ -8,7 +8,6 @@ from uuid import uuid4
 
 import pytest
 from jsonschema import Draft202012Validator
-
 from oms_contracts import Envelope, InvalidMessage, UnknownEvent, parse_message, registry
 from oms_contracts.export import default_dir, message_schema, rendered_files, schema_filename
 from oms_contracts.orders import Line, OrderPlaced
@@ -19,8 +18,7 @@ SCHEMAS = default_dir()
 def test_checked_in_files_match_the_models() -> None:
     expected = rendered_files()
     on_disk = {
-        str(p.relative_to(SCHEMAS)): p.read_text(encoding="utf-8")
-        for p in SCHEMAS.rglob("*.json")
+        str(p.relative_to(SCHEMAS)): p.read_text(encoding="utf-8") for p in SCHEMAS.rglob("*.json")
     }
     stale = sorted(set(on_disk) - set(expected))
     missing = sorted(set(expected) - set(on_disk))
@@ -33,28 +31,64 @@ def test_checked_in_files_match_the_models() -> None:
 
 def test_every_order_to_cash_event_is_defined() -> None:
     names = {m.event_type for m in registry.all()}
-    for name in ["QuoteCreated", "QuoteAccepted", "OrderPlaced", "OrderApproved",
-                 "OrderConfirmed", "OrderCancelled", "StockReserved", "StockShortage",
-                 "PickListCreated", "StockPicked", "GoodsIssued", "InvoiceIssued",
-                 "InvoiceStamped", "ReceivableOpened", "PaymentReceived", "InvoicePaid",
-                 "JournalEntryPosted", "CommissionAccrued", "MarketplaceOrderImported",
-                 "NotificationSent"]:
+    for name in [
+        "QuoteCreated",
+        "QuoteAccepted",
+        "OrderPlaced",
+        "OrderApproved",
+        "OrderConfirmed",
+        "OrderCancelled",
+        "StockReserved",
+        "StockShortage",
+        "PickListCreated",
+        "StockPicked",
+        "GoodsIssued",
+        "InvoiceIssued",
+        "InvoiceStamped",
+        "ReceivableOpened",
+        "PaymentReceived",
+        "InvoicePaid",
+        "JournalEntryPosted",
+        "CommissionAccrued",
+        "MarketplaceOrderImported",
+        "NotificationSent",
+    ]:
         assert name in names
 
 
 def _order_placed() -> OrderPlaced:
-    line = Line(line_no=1, sku="SKU-1", quantity=Decimal(2), unit_price=Decimal("10.50"),
-                tax_rate=Decimal("0.16"), net_amount=Decimal("21.00"))
-    return OrderPlaced(order_id="o-1", customer_id="c-1", origin="backoffice", currency="MXN",
-                       lines=[line], net_total=Decimal("21.00"), tax_total=Decimal("3.36"),
-                       total=Decimal("24.36"), status="pending_approval")
+    line = Line(
+        line_no=1,
+        sku="SKU-1",
+        quantity=Decimal(2),
+        unit_price=Decimal("10.50"),
+        tax_rate=Decimal("0.16"),
+        net_amount=Decimal("21.00"),
+    )
+    return OrderPlaced(
+        order_id="o-1",
+        customer_id="c-1",
+        origin="backoffice",
+        currency="MXN",
+        lines=[line],
+        net_total=Decimal("21.00"),
+        tax_total=Decimal("3.36"),
+        total=Decimal("24.36"),
+        status="pending_approval",
+    )
 
 
 def _message(payload: object, **overrides: object) -> bytes:
     envelope = Envelope[object](
-        event_id=uuid4(), event_type="OrderPlaced", event_version=1,
-        occurred_at=datetime.now(UTC), source="orders", source_position=7,
-        aggregate_id="o-1", aggregate_version=1, payload=payload,
+        event_id=uuid4(),
+        event_type="OrderPlaced",
+        event_version=1,
+        occurred_at=datetime.now(UTC),
+        source="orders",
+        source_position=7,
+        aggregate_id="o-1",
+        aggregate_version=1,
+        payload=payload,
     )
     data = json.loads(envelope.model_dump_json())
     data.update(overrides)
@@ -99,8 +133,13 @@ def test_each_schema_names_its_event_and_requires_the_envelope() -> None:
     for model in registry.all():
         schema = message_schema(model)
         assert schema["properties"]["event_type"]["const"] == model.event_type
-        assert set(schema["required"]) >= {"event_id", "event_type", "source_position",
-                                           "aggregate_id", "payload"}
+        assert set(schema["required"]) >= {
+            "event_id",
+            "event_type",
+            "source_position",
+            "aggregate_id",
+            "payload",
+        }
 
 
 def test_asyncapi_lists_a_channel_per_topic_and_every_message() -> None:

@@ -12,8 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition"
-               ) -> Any:
+def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
     """Poll until ``predicate`` is truthy; fail (not hang) after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -25,14 +24,16 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = 
         time.sleep(0.1)
 
 
-async def _read_topic(bootstrap: str, topic: str, idle_ms: int
-                      ) -> list[ConsumerRecord[bytes, bytes]]:
+async def _read_topic(
+    bootstrap: str, topic: str, idle_ms: int
+) -> list[ConsumerRecord[bytes, bytes]]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
         await consumer.topics()  # refreshes metadata for every topic
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic)
-                                                          or ())]
+        parts = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         # Read until the topic is quiet: the dev broker's end offsets are not reliable
@@ -46,8 +47,9 @@ async def _read_topic(bootstrap: str, topic: str, idle_ms: int
         await consumer.stop()
 
 
-def read_topic(bootstrap: str, topic: str, idle_ms: int = 1500
-               ) -> list[ConsumerRecord[bytes, bytes]]:
+def read_topic(
+    bootstrap: str, topic: str, idle_ms: int = 1500
+) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record now in ``topic``, partition by partition, each in offset order."""
     return asyncio.run(_read_topic(bootstrap, topic, idle_ms))
 

@@ -14,9 +14,6 @@ from uuid import UUID, uuid4
 
 from faststream.kafka import KafkaBroker
 from helpers import read_topic, wait_until
-from sample.app import Account, SampleBilling, billing_app, billing_handlers, orders_app, to_contract
-from test_relay import start_process, write_customers
-
 from oms_contracts import Envelope
 from oms_contracts.orders import CustomerRegistered, CustomerUpdated
 from oms_kit.cli import _redrive
@@ -24,6 +21,15 @@ from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.kafka import producer
 from oms_kit.relay import OutboxRelay
 from oms_kit.testing import Stack
+from sample.app import (
+    Account,
+    SampleBilling,
+    billing_app,
+    billing_handlers,
+    orders_app,
+    to_contract,
+)
+from test_relay import start_process, write_customers
 
 
 def applied(billing: SampleBilling, customer_ids: list[UUID]) -> dict[UUID, list[int]]:
@@ -55,8 +61,11 @@ def test_each_event_delivered_three_times_and_after_a_crash_has_one_effect(
         consumer.wait()
         consumer = start_process("consumer", stack)
         expected = {cid: list(range(1, last + 1)) for cid, last in versions.items()}
-        wait_until(lambda: applied(billing, list(versions)) == expected, timeout=120,
-                   what="every event applied")
+        wait_until(
+            lambda: applied(billing, list(versions)) == expected,
+            timeout=120,
+            what="every event applied",
+        )
         asyncio.run(relay.republish(0))  # and once more after the crash
         tail = billing.recorder.max_notification_id()
         wait_until(lambda: _group_caught_up(stack), timeout=60, what="consumer to read the repeat")
@@ -77,12 +86,14 @@ def _group_caught_up(stack: Stack) -> bool:
     async def committed() -> dict[int, int]:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
-        c = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id="billing",
-                             enable_auto_commit=False)
+        c = AIOKafkaConsumer(
+            bootstrap_servers=stack.kafka_bootstrap, group_id="billing", enable_auto_commit=False
+        )
         await c.start()
         try:
-            return {p: (await c.committed(TopicPartition("oms.orders.events", p))) or 0
-                    for p in last}
+            return {
+                p: (await c.committed(TopicPartition("oms.orders.events", p))) or 0 for p in last
+            }
         finally:
             await c.stop()
 
@@ -92,9 +103,15 @@ def _group_caught_up(stack: Stack) -> bool:
 
 def _raw(event: Any, aggregate_id: str, version: int, position: int, **override: Any) -> bytes:
     env = Envelope[Any](
-        event_id=uuid4(), event_type=type(event).__name__, event_version=1,
-        occurred_at=datetime.now(UTC), source="orders", source_position=position,
-        aggregate_id=aggregate_id, aggregate_version=version, payload=event,
+        event_id=uuid4(),
+        event_type=type(event).__name__,
+        event_version=1,
+        occurred_at=datetime.now(UTC),
+        source="orders",
+        source_position=position,
+        aggregate_id=aggregate_id,
+        aggregate_version=version,
+        payload=event,
     )
     data = json.loads(env.model_dump_json())
     data.update(override)
@@ -107,8 +124,14 @@ def test_poison_is_dead_lettered_the_stream_goes_on_and_redrive_replays_it(
     billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
     cid = str(uuid4())
     registered = CustomerRegistered(
-        customer_id=cid, name="Ana", tax_id="T", email="a@example.com",
-        credit_limit=Decimal("10.00"), currency="EUR", payment_terms_days=[30])
+        customer_id=cid,
+        name="Ana",
+        tax_id="T",
+        email="a@example.com",
+        credit_limit=Decimal("10.00"),
+        currency="EUR",
+        payment_terms_days=[30],
+    )
     renamed = CustomerUpdated(customer_id=cid, name="Ana Maria")
     messages = [
         b"{not json",
@@ -120,26 +143,35 @@ def test_poison_is_dead_lettered_the_stream_goes_on_and_redrive_replays_it(
 
     async def scenario() -> None:
         broker = KafkaBroker(stack.kafka_bootstrap, logger=logging.getLogger("test"))
-        ExactlyOnceConsumer(billing, "billing", ["orders"], billing_handlers(billing)
-                            ).attach(broker)
+        ExactlyOnceConsumer(billing, "billing", ["orders"], billing_handlers(billing)).attach(
+            broker
+        )
         await broker.start()
         prod = producer(stack.kafka_bootstrap)
         await prod.start()
         try:
             for value in messages:
                 await (await prod.send("oms.orders.events", value=value, key=cid.encode()))
-            await asyncio.to_thread(wait_until, lambda: applied(billing, [UUID(cid)]),
-                                    60, "the good message after the poison")
+            await asyncio.to_thread(
+                wait_until,
+                lambda: applied(billing, [UUID(cid)]),
+                60,
+                "the good message after the poison",
+            )
             letters = await asyncio.to_thread(
                 wait_until,
                 lambda: len(read_topic(stack.kafka_bootstrap, "oms.billing.dlq")) == 4,
-                60, "four dead letters")
+                60,
+                "four dead letters",
+            )
             assert letters
             redriven = await _redrive(stack.kafka_bootstrap, "billing")
             await asyncio.to_thread(
                 wait_until,
                 lambda: applied(billing, [UUID(cid)]).get(UUID(cid)) == [1, 2],
-                60, "the redriven rename to apply")
+                60,
+                "the redriven rename to apply",
+            )
             assert redriven == 4
             assert await _redrive(stack.kafka_bootstrap, "billing") == 3  # still-bad ones
         finally:
@@ -147,8 +179,10 @@ def test_poison_is_dead_lettered_the_stream_goes_on_and_redrive_replays_it(
             await broker.stop()
 
     asyncio.run(scenario())
-    headers = [{k: v.decode() for k, v in r.headers}
-               for r in read_topic(stack.kafka_bootstrap, "oms.billing.dlq")]
+    headers = [
+        {k: v.decode() for k, v in r.headers}
+        for r in read_topic(stack.kafka_bootstrap, "oms.billing.dlq")
+    ]
     errors = [h["oms-error"] for h in headers]
     assert any("not JSON" in e for e in errors)
     assert any("unknown event type 'CustomerVanished'" in e for e in errors)

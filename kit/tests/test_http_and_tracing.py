@@ -8,17 +8,16 @@ from uuid import UUID
 
 import httpx
 from fastapi import APIRouter
+from oms_kit.consumer import ExactlyOnceConsumer
+from oms_kit.http import create_app
+from oms_kit.relay import OutboxRelay
+from oms_kit.testing import Stack
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel, Field
 from sample.app import billing_app, billing_handlers, orders_app, to_contract
-
-from oms_kit.consumer import ExactlyOnceConsumer
-from oms_kit.http import create_app
-from oms_kit.relay import OutboxRelay
-from oms_kit.testing import Stack
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
@@ -56,16 +55,22 @@ def test_bad_input_is_a_422_problem_naming_the_field_and_errors_map() -> None:
     async def broken() -> None:
         raise ConnectionError("database down")
 
-    app = create_app(service="orders", title="t", routers=[router],
-                     errors={NotFound: (404, "Not found")}, ready_checks={"database": broken})
+    app = create_app(
+        service="orders",
+        title="t",
+        routers=[router],
+        errors={NotFound: (404, "Not found")},
+        ready_checks={"database": broken},
+    )
 
     async def calls() -> list[httpx.Response]:
         async with client_for(app) as client:
             return [
                 await client.post("/customers", json={"name": "", "credit_limit": -1}),
                 await client.get("/customers/c-9"),
-                await client.post("/customers", content=b"{oops",
-                                  headers={"content-type": "application/json"}),
+                await client.post(
+                    "/customers", content=b"{oops", headers={"content-type": "application/json"}
+                ),
                 await client.get("/health"),
                 await client.get("/ready"),
                 await client.get("/openapi.json"),
@@ -77,7 +82,9 @@ def test_bad_input_is_a_422_problem_naming_the_field_and_errors_map() -> None:
     assert {e["field"] for e in invalid.json()["errors"]} == {"name", "credit_limit"}
     assert missing.status_code == 404 and missing.json()["title"] == "Not found"
     assert missing.json()["errors"][0]["field"] == "customer_id"
-    assert garbled.status_code == 422 and garbled.headers["content-type"] == "application/problem+json"
+    assert (
+        garbled.status_code == 422 and garbled.headers["content-type"] == "application/problem+json"
+    )
     assert health.json() == {"status": "ok", "service": "orders"}
     assert ready.status_code == 503 and "database down" in ready.json()["checks"]["database"]
     assert "/customers" in openapi.json()["paths"]
@@ -96,8 +103,11 @@ def test_one_trace_from_http_request_through_kafka_to_the_consumer(stack: Stack)
 
     async def call() -> httpx.Response:
         async with client_for(app) as client:
-            return await client.post("/customers", json={"name": "Ana", "credit_limit": 5},
-                                     headers={"traceparent": TRACEPARENT, "x-actor": "rep-1"})
+            return await client.post(
+                "/customers",
+                json={"name": "Ana", "credit_limit": 5},
+                headers={"traceparent": TRACEPARENT, "x-actor": "rep-1"},
+            )
 
     response = asyncio.run(call())
     assert response.status_code == 201

@@ -11,12 +11,11 @@ from pathlib import Path
 
 from confluent_kafka import Consumer
 from jsonschema import Draft202012Validator
-from sample.app import orders_app, to_contract
-from test_relay import write_customers
-
 from oms_kit.kafka import all_topics
 from oms_kit.relay import OutboxRelay
 from oms_kit.testing import Stack
+from sample.app import orders_app, to_contract
+from test_relay import write_customers
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "contracts" / "schemas"
 
@@ -27,12 +26,14 @@ def test_librdkafka_reads_every_topic_and_messages_match_the_schemas(stack: Stac
     expected = sum(versions.values())
     assert asyncio.run(OutboxRelay(app, settings, to_contract).republish(0)) == expected
 
-    consumer = Consumer({
-        "bootstrap.servers": stack.kafka_bootstrap,
-        "group.id": "partner-system",
-        "auto.offset.reset": "earliest",
-        "enable.auto.commit": False,
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": stack.kafka_bootstrap,
+            "group.id": "partner-system",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe(all_topics())
     received = []
     deadline = time.monotonic() + 60
@@ -51,7 +52,9 @@ def test_librdkafka_reads_every_topic_and_messages_match_the_schemas(stack: Stac
     assert len(received) == expected
     for msg in received:
         data = json.loads(msg.value())
-        schema_file = SCHEMAS / data["source"] / f"{data['event_type']}.v{data['event_version']}.json"
+        schema_file = (
+            SCHEMAS / data["source"] / f"{data['event_type']}.v{data['event_version']}.json"
+        )
         Draft202012Validator(json.loads(schema_file.read_text())).validate(data)
         assert msg.key().decode() == data["aggregate_id"]
         assert dict(msg.headers() or [])["event_type"].decode() == data["event_type"]

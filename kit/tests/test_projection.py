@@ -6,12 +6,11 @@ import threading
 from typing import Any
 
 from helpers import wait_until
-from sample.app import CustomerList, SampleOrders, orders_app
-from test_relay import write_customers
-
 from oms_kit.context import metadata_scope
 from oms_kit.projection import ProjectionRunner
 from oms_kit.testing import Stack
+from sample.app import CustomerList, SampleOrders, orders_app
+from test_relay import write_customers
 
 
 def rows(app: SampleOrders) -> list[dict[str, Any]]:
@@ -29,8 +28,10 @@ def test_a_projection_dropped_and_rebuilt_gives_identical_rows(stack: Stack) -> 
     try:
         with metadata_scope(actor="rep-7"):
             versions = write_customers(app, customers=25, renames=3)
-        wait_until(lambda: runner.position() == app.recorder.max_notification_id(),
-                   what="the live runner to catch up")
+        wait_until(
+            lambda: runner.position() == app.recorder.max_notification_id(),
+            what="the live runner to catch up",
+        )
     finally:
         stop.set()
         live.join()

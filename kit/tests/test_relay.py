@@ -14,18 +14,18 @@ from pathlib import Path
 from uuid import UUID
 
 from helpers import envelope, read_topic, wait_until
-from sample.app import SampleOrders, orders_app, to_contract
-
 from oms_contracts import parse_message
 from oms_kit.relay import OutboxRelay, RelayPositions
 from oms_kit.testing import Stack
+from sample.app import SampleOrders, orders_app, to_contract
 
 PROCESSES = Path(__file__).parent / "sample" / "processes.py"
 
 
 def start_process(role: str, stack: Stack) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, str(PROCESSES), role],
-                            env={**os.environ, **stack.env()})
+    return subprocess.Popen(
+        [sys.executable, str(PROCESSES), role], env={**os.environ, **stack.env()}
+    )
 
 
 def relayed_position(app: SampleOrders) -> int:
@@ -75,8 +75,10 @@ def test_relay_killed_mid_stream_still_delivers_every_event_in_order(stack: Stac
         killed_at = relayed_position(app)
         versions.update(write_customers(app, customers=10, renames=2))
         relay = start_process("relay", stack)
-        wait_until(lambda: relayed_position(app) == stored_position(app),
-                   what="relay to catch up after the restart")
+        wait_until(
+            lambda: relayed_position(app) == stored_position(app),
+            what="relay to catch up after the restart",
+        )
     finally:
         relay.send_signal(signal.SIGKILL)
         relay.wait()
@@ -106,14 +108,18 @@ def test_ten_concurrent_writers_and_a_follower_skip_no_event(stack: Stack) -> No
             t.start()
         for t in threads:
             t.join()
-        wait_until(lambda: relayed_position(app) == stored_position(app),
-                   what="follower to relay every event")
+        wait_until(
+            lambda: relayed_position(app) == stored_position(app),
+            what="follower to relay every event",
+        )
     finally:
         loop.call_soon_threadsafe(stop.set)
         follower.join()
     assert len(written) == 100
-    published = {(envelope(r)["aggregate_id"], envelope(r)["aggregate_version"])
-                 for r in read_topic(stack.kafka_bootstrap, "oms.orders.events")}
+    published = {
+        (envelope(r)["aggregate_id"], envelope(r)["aggregate_version"])
+        for r in read_topic(stack.kafka_bootstrap, "oms.orders.events")
+    }
     expected = {(str(cid), v) for cid, last in written.items() for v in range(1, last + 1)}
     assert published == expected
 

@@ -23,6 +23,6 @@ __all__ = [
 ]
 
 # Importing the event modules registers every public event.
-from oms_contracts import billing, commissions, inventory, marketplace, notifications, orders  # noqa: E402
+from oms_contracts import billing, commissions, inventory, marketplace, notifications, orders
 
 __all__ += ["billing", "commissions", "inventory", "marketplace", "notifications", "orders"]

@@ -32,7 +32,6 @@ DecimalStr = Annotated[
 ]
 
 
-
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -95,11 +94,20 @@ class Registry:
         return self._models.get((event_type, event_version))
 
     def all(self) -> list[type[ContractEvent]]:
-        return sorted(self._models.values(), key=lambda m: (m.source, m.event_type,
-                                                            m.event_version))
+        return sorted(
+            self._models.values(), key=lambda m: (m.source, m.event_type, m.event_version)
+        )
 
 
 registry = Registry()
 
-__all__ = ["ContractEvent", "Day", "DecimalStr", "Money", "Quantity", "UtcDatetime",
-           "datetime", "registry"]
+__all__ = [
+    "ContractEvent",
+    "Day",
+    "DecimalStr",
+    "Money",
+    "Quantity",
+    "UtcDatetime",
+    "datetime",
+    "registry",
+]

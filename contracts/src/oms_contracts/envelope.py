@@ -65,6 +65,5 @@ def parse_message(raw: bytes | str) -> tuple[Envelope[dict[str, Any]], ContractE
 
 def _errors(exc: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
-        for err in exc.errors()
+        f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
     )

@@ -50,11 +50,11 @@ def asyncapi_document() -> dict[str, Any]:
             "contentType": "application/json",
             "headers": {
                 "type": "object",
-                "properties": {"traceparent": {"type": "string",
-                                               "description": "W3C trace context"}},
+                "properties": {
+                    "traceparent": {"type": "string", "description": "W3C trace context"}
+                },
             },
-            "bindings": {"kafka": {"key": {"type": "string",
-                                           "description": "aggregate id"}}},
+            "bindings": {"kafka": {"key": {"type": "string", "description": "aggregate id"}}},
             "payload": {"$ref": f"./{schema_filename(model)}"},
         }
     for service in SERVICES:
@@ -73,8 +73,7 @@ def asyncapi_document() -> dict[str, Any]:
             "action": "send",
             "channel": {"$ref": f"#/channels/{channel}"},
             "messages": [
-                {"$ref": f"#/channels/{channel}/messages/{m}"}
-                for m in messages_by_service[service]
+                {"$ref": f"#/channels/{channel}/messages/{m}"} for m in messages_by_service[service]
             ],
         }
     return {
@@ -87,8 +86,11 @@ def asyncapi_document() -> dict[str, Any]:
         },
         "defaultContentType": "application/json",
         "servers": {
-            "dev": {"host": "127.0.0.1:9092", "protocol": "kafka",
-                    "description": "the one-machine dev stack (oms up)"},
+            "dev": {
+                "host": "127.0.0.1:9092",
+                "protocol": "kafka",
+                "description": "the one-machine dev stack (oms up)",
+            },
         },
         "channels": channels,
         "operations": operations,
@@ -97,9 +99,7 @@ def asyncapi_document() -> dict[str, Any]:
 
 def rendered_files() -> dict[str, str]:
     """Every exported file, path relative to the schemas folder -> text."""
-    files = {
-        schema_filename(m): _dump(message_schema(m)) for m in registry.all()
-    }
+    files = {schema_filename(m): _dump(message_schema(m)) for m in registry.all()}
     files["asyncapi.json"] = _dump(asyncapi_document())
     return files
 

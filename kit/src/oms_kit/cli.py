@@ -1,10 +1,10 @@
 """``oms``: run the whole system on one machine and operate it.
 
-    oms up                      PostgreSQL, the broker, the six services; Ctrl-C stops all
-    oms status                  health, readiness, relay and projection lag per service
-    oms replay SERVICE PROJ     drop a read model and rebuild it from the event store
-    oms republish SERVICE       publish stored events again (after a broker lost its data)
-    oms dlq list|redrive        dead letters: show them, send them back to be consumed
+oms up                      PostgreSQL, the broker, the six services; Ctrl-C stops all
+oms status                  health, readiness, relay and projection lag per service
+oms replay SERVICE PROJ     drop a read model and rebuild it from the event store
+oms republish SERVICE       publish stored events again (after a broker lost its data)
+oms dlq list|redrive        dead letters: show them, send them back to be consumed
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ import httpx
 import psycopg
 import typer
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from oms_contracts import SERVICES, dlq_topic
 from psycopg.conninfo import make_conninfo
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from oms_contracts import SERVICES, dlq_topic
 from oms_kit.devstack import create_service_databases, dev_stack, env_defaults
 from oms_kit.kafka import all_topics, ensure_topics, producer
 from oms_kit.projection import ProjectionRunner
@@ -64,7 +64,8 @@ def up(
     pg_dsn, kafka = env_defaults()
     started = time.monotonic()
     with dev_stack(home, pg_dsn=pg_dsn, kafka_bootstrap=kafka, broker_port=broker_port) as (
-        postgres, broker
+        postgres,
+        broker,
     ):
         create_service_databases(postgres.dsn, list(SERVICES))
         asyncio.run(ensure_topics(broker.bootstrap, 3, all_topics()))
@@ -73,10 +74,16 @@ def up(
             # again; consumers drop what they had already applied (DESIGN section 2).
             _reset_relays(postgres.dsn)
         env = {"OMS_PG_DSN": postgres.dsn, "OMS_KAFKA_BOOTSTRAP": broker.bootstrap}
-        procs = {(e.name, r): spawn(e, r, env, home / "logs") for e in ENTRIES.values()
-                 for r in ROLES}
-        write_stack({"pg_dsn": postgres.dsn, "kafka_bootstrap": broker.bootstrap,
-                     "services": {e.name: {"port": e.port} for e in ENTRIES.values()}})
+        procs = {
+            (e.name, r): spawn(e, r, env, home / "logs") for e in ENTRIES.values() for r in ROLES
+        }
+        write_stack(
+            {
+                "pg_dsn": postgres.dsn,
+                "kafka_bootstrap": broker.bootstrap,
+                "services": {e.name: {"port": e.port} for e in ENTRIES.values()},
+            }
+        )
         stopping = False
 
         def request_stop(*_: Any) -> None:
@@ -90,10 +97,10 @@ def up(
             table = Table(title=f"OMS is up ({time.monotonic() - started:.1f} s)")
             table.add_column("what")
             table.add_column("where")
-            table.add_row("PostgreSQL" + (" (embedded)" if postgres.embedded else ""),
-                          postgres.dsn)
-            table.add_row("Kafka broker" + (" (tansu, memory)" if broker.embedded else ""),
-                          broker.bootstrap)
+            table.add_row("PostgreSQL" + (" (embedded)" if postgres.embedded else ""), postgres.dsn)
+            table.add_row(
+                "Kafka broker" + (" (tansu, memory)" if broker.embedded else ""), broker.bootstrap
+            )
             for e in ENTRIES.values():
                 state = "healthy" if e.name in healthy else "[red]not healthy[/red]"
                 table.add_row(f"{e.name} ({state})", f"http://127.0.0.1:{e.port}/docs")
@@ -133,14 +140,19 @@ def _wait_healthy(stopping: Any) -> set[str]:
     return healthy
 
 
-def _supervise(procs: dict[tuple[str, str], subprocess.Popen[bytes]], env: dict[str, str],
-               home: Any, stopping: Any) -> None:
+def _supervise(
+    procs: dict[tuple[str, str], subprocess.Popen[bytes]],
+    env: dict[str, str],
+    home: Any,
+    stopping: Any,
+) -> None:
     """Restart any process that dies, until asked to stop."""
     while not stopping():
         for (name, role), proc in list(procs.items()):
             if proc.poll() is not None and not stopping():
-                console.print(f"[yellow]{name} {role} exited ({proc.returncode}); "
-                              "restarting[/yellow]")
+                console.print(
+                    f"[yellow]{name} {role} exited ({proc.returncode}); restarting[/yellow]"
+                )
                 procs[(name, role)] = spawn(entry(name), role, env, home / "logs")
         time.sleep(0.5)
 
@@ -161,16 +173,21 @@ def _stop_all(procs: dict[tuple[str, str], subprocess.Popen[bytes]]) -> None:
 def _stack() -> dict[str, Any]:
     info = read_stack()
     if not info.get("pg_dsn"):
-        console.print("[red]No running stack: start one with 'oms up' (or set OMS_PG_DSN and "
-                      "OMS_KAFKA_BOOTSTRAP).[/red]")
+        console.print(
+            "[red]No running stack: start one with 'oms up' (or set OMS_PG_DSN and "
+            "OMS_KAFKA_BOOTSTRAP).[/red]"
+        )
         raise typer.Exit(2)
     return info
 
 
 def _service(name: str, info: dict[str, Any]) -> Any:
     try:
-        return load_service(name, pg_dsn=info["pg_dsn"],
-                            kafka_bootstrap=info.get("kafka_bootstrap", "127.0.0.1:9092"))
+        return load_service(
+            name,
+            pg_dsn=info["pg_dsn"],
+            kafka_bootstrap=info.get("kafka_bootstrap", "127.0.0.1:9092"),
+        )
     except LookupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -187,10 +204,16 @@ def status() -> None:
         for e in ENTRIES.values():
             health = ready = "down"
             try:
-                health = "ok" if client.get(f"http://127.0.0.1:{e.port}/health").is_success \
+                health = (
+                    "ok"
+                    if client.get(f"http://127.0.0.1:{e.port}/health").is_success
                     else "failing"
-                ready = "ok" if client.get(f"http://127.0.0.1:{e.port}/ready").is_success \
+                )
+                ready = (
+                    "ok"
+                    if client.get(f"http://127.0.0.1:{e.port}/ready").is_success
                     else "not ready"
+                )
             except httpx.HTTPError:
                 pass
             stored, relayed, projections = _positions(info["pg_dsn"], e.name)
@@ -200,18 +223,26 @@ def status() -> None:
 
 def _positions(pg_dsn: str, service: str) -> tuple[int, str, str]:
     try:
-        with psycopg.connect(make_conninfo(pg_dsn, dbname=database_name(service)),
-                             connect_timeout=3) as conn:
+        with psycopg.connect(
+            make_conninfo(pg_dsn, dbname=database_name(service)), connect_timeout=3
+        ) as conn:
             stored = _scalar(conn, "SELECT max(notification_id) FROM stored_events") or 0
             relayed = _scalar(conn, "SELECT max(position) FROM outbox_relay")
-            rows = conn.execute(
-                "SELECT projection, position FROM projection_tracking ORDER BY projection"
-            ).fetchall() if _scalar(conn, "SELECT to_regclass('projection_tracking')") else []
+            rows = (
+                conn.execute(
+                    "SELECT projection, position FROM projection_tracking ORDER BY projection"
+                ).fetchall()
+                if _scalar(conn, "SELECT to_regclass('projection_tracking')")
+                else []
+            )
     except psycopg.Error:
         return 0, "-", "-"
     projections = ", ".join(f"{name} {stored - pos} behind" for name, pos in rows) or "-"
-    return stored, f"{relayed} ({stored - (relayed or 0)} behind)" if relayed is not None \
-        else "-", projections
+    return (
+        stored,
+        f"{relayed} ({stored - (relayed or 0)} behind)" if relayed is not None else "-",
+        projections,
+    )
 
 
 def _scalar(conn: psycopg.Connection[Any], query: str) -> Any:
@@ -228,8 +259,9 @@ def replay(service: str, projection: str) -> None:
     """Drop a projection's read model and rebuild it from the service's event store."""
     svc = _service(service, _stack())
     try:
-        runner = ProjectionRunner(svc.app, svc.projection(projection),
-                                  svc.settings.projection_batch_size)
+        runner = ProjectionRunner(
+            svc.app, svc.projection(projection), svc.settings.projection_batch_size
+        )
     except LookupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -243,8 +275,7 @@ def replay(service: str, projection: str) -> None:
 @app.command()
 def republish(
     service: str,
-    from_: Annotated[int, typer.Option("--from", help="Publish events after this position.")]
-    = 0,
+    from_: Annotated[int, typer.Option("--from", help="Publish events after this position.")] = 0,
 ) -> None:
     """Publish a service's stored events again (consumers drop what they already applied)."""
     svc = _service(service, _stack())
@@ -266,8 +297,13 @@ def dlq_list(service: Annotated[str | None, typer.Argument()] = None) -> None:
     for col in ("topic", "partition/offset", "failed at", "from", "error"):
         table.add_column(col)
     for topic, partition, offset, headers, _value in letters:
-        table.add_row(topic, f"{partition}/{offset}", headers.get("oms-failed-at", ""),
-                      headers.get("oms-source-topic", ""), headers.get("oms-error", ""))
+        table.add_row(
+            topic,
+            f"{partition}/{offset}",
+            headers.get("oms-failed-at", ""),
+            headers.get("oms-source-topic", ""),
+            headers.get("oms-error", ""),
+        )
     console.print(table)
     console.print(f"{len(letters)} dead letters")
 
@@ -290,8 +326,11 @@ async def _read_dlq(bootstrap: str, services: list[str]) -> list[DeadLetterRecor
 
 async def _assign(consumer: AIOKafkaConsumer, services: list[str]) -> list[TopicPartition]:
     await consumer.topics()  # refreshes metadata for every topic
-    parts = [TopicPartition(dlq_topic(s), p) for s in services
-             for p in sorted(consumer.partitions_for_topic(dlq_topic(s)) or ())]
+    parts = [
+        TopicPartition(dlq_topic(s), p)
+        for s in services
+        for p in sorted(consumer.partitions_for_topic(dlq_topic(s)) or ())
+    ]
     consumer.assign(parts)
     return parts
 
@@ -304,8 +343,7 @@ async def _drain(consumer: AIOKafkaConsumer, idle_ms: int = 1500) -> list[DeadLe
         for tp, records in batch.items():
             for record in records:
                 headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
-                out.append((tp.topic, tp.partition, record.offset, headers,
-                            record.value or b""))
+                out.append((tp.topic, tp.partition, record.offset, headers, record.value or b""))
     return sorted(out, key=lambda r: (r[0], r[1], r[2]))
 
 
@@ -321,9 +359,9 @@ def dlq_redrive(service: str) -> None:
 async def _redrive(bootstrap: str, service: str) -> int:
     """Send new dead letters back to their source topics. A consumer group of its own
     remembers which were redriven; its offsets move only after the producer's acks."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap,
-                                group_id=f"oms-dlq-redrive.{service}",
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=f"oms-dlq-redrive.{service}", enable_auto_commit=False
+    )
     prod = producer(bootstrap)
     await consumer.start()
     await prod.start()
@@ -339,8 +377,14 @@ async def _redrive(bootstrap: str, service: str) -> int:
                 continue
             kept = [(k, v.encode()) for k, v in headers.items() if not k.startswith("oms-")]
             key = json.loads(value).get("aggregate_id") if _is_json(value) else None
-            acks.append(await prod.send(target, value=value, headers=kept,
-                                        key=key.encode() if isinstance(key, str) else None))
+            acks.append(
+                await prod.send(
+                    target,
+                    value=value,
+                    headers=kept,
+                    key=key.encode() if isinstance(key, str) else None,
+                )
+            )
         await asyncio.gather(*acks)
         done: dict[TopicPartition, int] = {}
         for topic, partition, offset, _headers, _value in letters:

@@ -24,10 +24,10 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from opentelemetry import trace
-
 from oms_contracts import ContractEvent, Envelope, InvalidMessage, dlq_topic, events_topic
 from oms_contracts import parse_message as parse_contract_message
+from opentelemetry import trace
+
 from oms_kit.context import metadata_scope
 from oms_kit.eventstore import ServiceApplication
 from oms_kit.telemetry import context_from, kafka_headers_traceparent, tracer
@@ -88,17 +88,23 @@ class ExactlyOnceConsumer:
         if handler is None:
             return Outcome("ignored")  # an event this service has no use for
         tracking = Tracking(envelope.source, envelope.source_position)
-        with self._tracer.start_as_current_span(
-            f"consume {envelope.event_type}",
-            context=context_from(traceparent),
-            kind=trace.SpanKind.CONSUMER,
-            attributes={"messaging.system": "kafka", "oms.consumer": self.service,
-                        "oms.source": envelope.source,
-                        "oms.source_position": envelope.source_position},
-        ), metadata_scope(
-            correlation_id=envelope.correlation_id or str(envelope.event_id),
-            causation_id=str(envelope.event_id),
-            actor=f"service:{envelope.source}",
+        with (
+            self._tracer.start_as_current_span(
+                f"consume {envelope.event_type}",
+                context=context_from(traceparent),
+                kind=trace.SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "oms.consumer": self.service,
+                    "oms.source": envelope.source,
+                    "oms.source_position": envelope.source_position,
+                },
+            ),
+            metadata_scope(
+                correlation_id=envelope.correlation_id or str(envelope.event_id),
+                causation_id=str(envelope.event_id),
+                actor=f"service:{envelope.source}",
+            ),
         ):
             return self._apply(handler, event, envelope, tracking)
 
@@ -117,10 +123,15 @@ class ExactlyOnceConsumer:
                 handler(event, envelope, processing)
             except TRANSIENT_ERRORS:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a message we cannot apply
-                log.warning("%s cannot apply %s from %s@%s: %s", self.service,
-                            envelope.event_type, envelope.source, envelope.source_position,
-                            exc)
+            except Exception as exc:
+                log.warning(
+                    "%s cannot apply %s from %s@%s: %s",
+                    self.service,
+                    envelope.event_type,
+                    envelope.source,
+                    envelope.source_position,
+                    exc,
+                )
                 return Outcome("dead-letter", DeadLetter(f"{type(exc).__name__}: {exc}"))
             try:
                 self.app.record_processing(processing)
@@ -154,17 +165,18 @@ class ExactlyOnceConsumer:
 
         self.handler = on_message
 
-    async def dead_letter(self, broker: KafkaBroker, record: ConsumerRecord[Any, Any],
-                          reason: str) -> None:
+    async def dead_letter(
+        self, broker: KafkaBroker, record: ConsumerRecord[Any, Any], reason: str
+    ) -> None:
         headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or [])}
-        headers.update({
-            "oms-error": reason[:4000],
-            "oms-consumer": self.service,
-            "oms-source-topic": str(record.topic),
-            "oms-source-partition": str(record.partition),
-            "oms-source-offset": str(record.offset),
-            "oms-failed-at": datetime.now(UTC).isoformat(),
-        })
-        await broker.publish(
-            record.value or b"", topic=self.dlq, key=record.key, headers=headers
+        headers.update(
+            {
+                "oms-error": reason[:4000],
+                "oms-consumer": self.service,
+                "oms-source-topic": str(record.topic),
+                "oms-source-partition": str(record.partition),
+                "oms-source-offset": str(record.offset),
+                "oms-failed-at": datetime.now(UTC).isoformat(),
+            }
         )
+        await broker.publish(record.value or b"", topic=self.dlq, key=record.key, headers=headers)

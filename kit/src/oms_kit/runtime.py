@@ -61,8 +61,12 @@ def serve_api(bootstrap: Bootstrap) -> None:
 async def worker(service: Service) -> AsyncIterator[None]:
     """The event path of one service, running until the context exits."""
     settings = service.settings
-    await ensure_topics(settings.kafka_bootstrap, settings.topic_partitions, all_topics(),
-                        settings.topic_replication)
+    await ensure_topics(
+        settings.kafka_bootstrap,
+        settings.topic_partitions,
+        all_topics(),
+        settings.topic_replication,
+    )
     stop = asyncio.Event()
     thread_stop = threading.Event()
     relay = OutboxRelay(service.app, settings, service.outbound)
@@ -81,8 +85,9 @@ async def worker(service: Service) -> AsyncIterator[None]:
     broker: KafkaBroker | None = None
     if service.sources:
         broker = KafkaBroker(settings.kafka_bootstrap, logger=log)
-        ExactlyOnceConsumer(service.app, service.name, list(service.sources),
-                            service.handlers).attach(broker)
+        ExactlyOnceConsumer(
+            service.app, service.name, list(service.sources), service.handlers
+        ).attach(broker)
         await broker.start()
     try:
         yield

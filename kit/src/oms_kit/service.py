@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter
-
 from oms_contracts import ContractEvent
+
 from oms_kit.consumer import Handler
 from oms_kit.eventstore import ServiceApplication
 from oms_kit.http import ErrorMap

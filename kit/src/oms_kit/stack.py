@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from oms_contracts import SERVICES
+
 from oms_kit.service import Service
 
 ROLES = ("api", "worker")
@@ -73,8 +74,9 @@ def load_service(name: str, **overrides: Any) -> Service:
     return service
 
 
-def spawn(entry_: ServiceEntry, role: str, env: dict[str, str], log_dir: Path
-          ) -> subprocess.Popen[bytes]:
+def spawn(
+    entry_: ServiceEntry, role: str, env: dict[str, str], log_dir: Path
+) -> subprocess.Popen[bytes]:
     log_dir.mkdir(parents=True, exist_ok=True)
     out = (log_dir / f"{entry_.name}-{role}.log").open("ab")
     return subprocess.Popen(

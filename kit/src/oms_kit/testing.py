@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from oms_contracts import SERVICES
+
 from oms_kit.devstack import (
     Broker,
     drop_service_databases,
@@ -42,7 +42,7 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack_home() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="oms-test-") as tmp:
-        os.chmod(tmp, 0o755)  # the embedded server runs as its own user
+        os.chmod(tmp, 0o755)  # noqa: S103 - the embedded server runs as its own user
         yield Path(tmp)
 
 

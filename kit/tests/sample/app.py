@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, ClassVar
-from uuid import UUID, NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol, event
-from psycopg import Cursor
-
 from oms_contracts import ContractEvent, Envelope
 from oms_contracts.orders import CustomerRegistered, CustomerUpdated
 from oms_kit.eventstore import ServiceApplication, build_application
 from oms_kit.projection import Projection
 from oms_kit.settings import ServiceSettings
+from psycopg import Cursor
 
 
 class OrdersSettings(ServiceSettings):
@@ -60,9 +59,13 @@ def to_contract(domain_event: DomainEventProtocol[UUID]) -> ContractEvent | None
     cid = str(domain_event.originator_id)
     if isinstance(domain_event, Customer.Registered):
         return CustomerRegistered(
-            customer_id=cid, name=domain_event.name, tax_id="T-1",  # type: ignore[attr-defined]
-            email=domain_event.email, credit_limit=Decimal("1000.00"),  # type: ignore[attr-defined]
-            currency="EUR", payment_terms_days=[30],
+            customer_id=cid,
+            name=domain_event.name,
+            tax_id="T-1",  # type: ignore[attr-defined]
+            email=domain_event.email,
+            credit_limit=Decimal("1000.00"),  # type: ignore[attr-defined]
+            currency="EUR",
+            payment_terms_days=[30],
         )
     if isinstance(domain_event, Customer.Renamed):
         return CustomerUpdated(customer_id=cid, name=domain_event.name)  # type: ignore[attr-defined]
@@ -97,8 +100,11 @@ def billing_handlers(app: SampleBilling) -> dict[type[ContractEvent], Any]:
         event: ContractEvent, envelope: Envelope[dict[str, Any]], processing: ProcessingEvent[UUID]
     ) -> None:
         assert isinstance(event, CustomerRegistered)
-        account = Account(customer_id=event.customer_id, name=event.name,
-                          source_version=envelope.aggregate_version)
+        account = Account(
+            customer_id=event.customer_id,
+            name=event.name,
+            source_version=envelope.aggregate_version,
+        )
         processing.collect_events(account)
 
     def on_customer_updated(
@@ -125,13 +131,23 @@ class CustomerList(Projection):
             "actor text, position bigint NOT NULL)"
         )
 
-    def apply(self, cur: Cursor[dict[str, Any]], event: DomainEventProtocol[UUID],
-              position: int, meta: dict[str, str]) -> None:
+    def apply(
+        self,
+        cur: Cursor[dict[str, Any]],
+        event: DomainEventProtocol[UUID],
+        position: int,
+        meta: dict[str, str],
+    ) -> None:
         if isinstance(event, Customer.Registered):
             cur.execute(
                 "INSERT INTO sample_customer_list VALUES (%s, %s, %s, %s, %s)",
-                (event.originator_id, event.name, event.originator_version,  # type: ignore[attr-defined]
-                 meta.get("actor"), position),
+                (
+                    event.originator_id,
+                    event.name,
+                    event.originator_version,  # type: ignore[attr-defined]
+                    meta.get("actor"),
+                    position,
+                ),
             )
         elif isinstance(event, Customer.Renamed):
             cur.execute(

@@ -1,6 +1,6 @@
 """The sample's relay or consumer as a process of its own, to be killed by the tests.
 
-    python processes.py relay|consumer   (OMS_PG_DSN and OMS_KAFKA_BOOTSTRAP set)
+python processes.py relay|consumer   (OMS_PG_DSN and OMS_KAFKA_BOOTSTRAP set)
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faststream.kafka import KafkaBroker  # noqa: E402
+from faststream.kafka import KafkaBroker
+from oms_kit.consumer import ExactlyOnceConsumer
+from oms_kit.relay import OutboxRelay
 
-from oms_kit.consumer import ExactlyOnceConsumer  # noqa: E402
-from oms_kit.relay import OutboxRelay  # noqa: E402
-from sample.app import billing_app, billing_handlers, orders_app, to_contract  # noqa: E402
+from sample.app import billing_app, billing_handlers, orders_app, to_contract
 
 
 async def main(role: str) -> None:
@@ -32,8 +32,9 @@ async def main(role: str) -> None:
     else:
         billing, _ = billing_app(dsn, bootstrap)
         broker = KafkaBroker(bootstrap, logger=logging.getLogger("consumer"))
-        ExactlyOnceConsumer(billing, "billing", ["orders"], billing_handlers(billing)
-                            ).attach(broker)
+        ExactlyOnceConsumer(billing, "billing", ["orders"], billing_handlers(billing)).attach(
+            broker
+        )
         await broker.start()
         await stop.wait()
         await broker.stop()

@@ -1,1 +1,3 @@
-"""The billing service. It owns invoices, stamping, receivables, payments, credit exposure, journal entries."""
+"""The billing service.
+
+It owns invoices, stamping, receivables, payments, credit exposure, journal entries."""

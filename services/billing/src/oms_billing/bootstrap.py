@@ -4,6 +4,7 @@ from typing import Any
 
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
+
 from oms_billing.api.routes import ERRORS, router
 from oms_billing.application import BillingApplication
 from oms_billing.integration.inbound import SOURCES, handlers

@@ -4,6 +4,7 @@ from typing import Any
 
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
+
 from oms_commissions.api.routes import ERRORS, router
 from oms_commissions.application import CommissionsApplication
 from oms_commissions.integration.inbound import SOURCES, handlers

@@ -1,1 +1,3 @@
-"""The inventory service. It owns warehouses, lots, stock levels, reservations, pick lists, goods issues."""
+"""The inventory service.
+
+It owns warehouses, lots, stock levels, reservations, pick lists, goods issues."""

@@ -4,6 +4,7 @@ from typing import Any
 
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
+
 from oms_inventory.api.routes import ERRORS, router
 from oms_inventory.application import InventoryApplication
 from oms_inventory.integration.inbound import SOURCES, handlers

@@ -1,1 +1,3 @@
-"""The marketplace-ingest service. It owns marketplace connections, import runs, partner push API, stock sync."""
+"""The marketplace-ingest service.
+
+It owns marketplace connections, import runs, partner push API, stock sync."""

@@ -4,6 +4,7 @@ from typing import Any
 
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
+
 from oms_marketplace_ingest.api.routes import ERRORS, router
 from oms_marketplace_ingest.application import MarketplaceIngestApplication
 from oms_marketplace_ingest.integration.inbound import SOURCES, handlers

@@ -4,6 +4,7 @@ from typing import Any
 
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
+
 from oms_notifications.api.routes import ERRORS, router
 from oms_notifications.application import NotificationsApplication
 from oms_notifications.integration.inbound import SOURCES, handlers

@@ -1,1 +1,3 @@
-"""The orders service. It owns customers, sales reps, catalogue and prices, quotes, sales orders, attachments."""
+"""The orders service.
+
+It owns customers, sales reps, catalogue and prices, quotes, sales orders, attachments."""

@@ -4,6 +4,7 @@ from typing import Any
 
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
+
 from oms_orders.api.routes import ERRORS, router
 from oms_orders.application import OrdersApplication
 from oms_orders.integration.inbound import SOURCES, handlers

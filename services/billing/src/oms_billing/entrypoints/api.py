@@ -1,6 +1,7 @@
 """The billing HTTP API process."""
 
 from oms_kit.runtime import serve_api
+
 from oms_billing.bootstrap import bootstrap
 
 if __name__ == "__main__":

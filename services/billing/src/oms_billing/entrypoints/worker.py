@@ -1,6 +1,7 @@
 """The billing worker process: outbox relay, exactly-once consumer, projections."""
 
 from oms_kit.runtime import run_worker
+
 from oms_billing.bootstrap import bootstrap
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from oms_contracts import ContractEvent
 from oms_kit.consumer import Handler
+
 from oms_commissions.application import CommissionsApplication
 
 #: Services whose topics it consumes.

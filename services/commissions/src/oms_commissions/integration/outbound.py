@@ -3,7 +3,6 @@
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-
 from oms_contracts import ContractEvent
 
 

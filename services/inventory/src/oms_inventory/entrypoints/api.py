@@ -1,6 +1,7 @@
 """The inventory HTTP API process."""
 
 from oms_kit.runtime import serve_api
+
 from oms_inventory.bootstrap import bootstrap
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""Read models of the marketplace-ingest service, each rebuildable with `oms replay marketplace-ingest NAME`."""
+"""Read models of the marketplace-ingest service.
+
+Each is rebuildable with `oms replay marketplace-ingest NAME`."""
 
 from oms_kit.projection import Projection
 

@@ -2,6 +2,7 @@
 
 from oms_contracts import ContractEvent
 from oms_kit.consumer import Handler
+
 from oms_notifications.application import NotificationsApplication
 
 #: Services whose topics it consumes.

@@ -1,4 +1,6 @@
-"""Read models of the notifications service, each rebuildable with `oms replay notifications NAME`."""
+"""Read models of the notifications service.
+
+Each is rebuildable with `oms replay notifications NAME`."""
 
 from oms_kit.projection import Projection
 

@@ -1,6 +1,7 @@
 """The orders HTTP API process."""
 
 from oms_kit.runtime import serve_api
+
 from oms_orders.bootstrap import bootstrap
 
 if __name__ == "__main__":

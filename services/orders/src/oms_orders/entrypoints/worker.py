@@ -1,6 +1,7 @@
 """The orders worker process: outbox relay, exactly-once consumer, projections."""
 
 from oms_kit.runtime import run_worker
+
 from oms_orders.bootstrap import bootstrap
 
 if __name__ == "__main__":

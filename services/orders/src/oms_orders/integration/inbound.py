@@ -2,6 +2,7 @@
 
 from oms_contracts import ContractEvent
 from oms_kit.consumer import Handler
+
 from oms_orders.application import OrdersApplication
 
 #: Services whose topics it consumes.
