@@ -26,7 +26,7 @@ install: $(VENV)/.installed ## Install everything (uv, pinned packages) into .ve
 run: install ## Run the whole system: embedded PostgreSQL, broker, six services
 	$(RUN) oms up
 
-test: install ## Run the test suite against the real PostgreSQL and broker
+test: lint ## Lint, then run the test suite against the real PostgreSQL and broker
 	$(RUN) pytest
 
 lint: install ## ruff, mypy and import-linter
