@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,7 +37,10 @@ class ServiceSettings(BaseSettings):
     @field_validator("pg_dsn")
     @classmethod
     def _dsn_parses(cls, value: str) -> str:
-        conninfo_to_dict(value)  # raises a clear ProgrammingError on a malformed DSN
+        try:
+            conninfo_to_dict(value)
+        except psycopg.ProgrammingError as exc:
+            raise ValueError(f"not a valid PostgreSQL DSN: {exc}") from exc
         return value
 
     @property
