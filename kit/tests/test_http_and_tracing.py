@@ -132,3 +132,30 @@ def test_one_trace_from_http_request_through_kafka_to_the_consumer(stack: Stack)
     consumer_meta = billing.metadata_mapper.metadata(account_events[0])
     assert TRACE_ID in consumer_meta["traceparent"]
     assert consumer_meta["correlation_id"] == meta["correlation_id"]
+
+
+def test_a_concurrent_change_of_one_aggregate_is_a_409_and_loses_nothing(stack: Stack) -> None:
+    orders, _ = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    customer_id = orders.register("Ana")
+    router = APIRouter()
+
+    @router.post("/customers/{customer_id}/rename-twice")
+    def rename_twice(customer_id: UUID) -> dict[str, str]:
+        first = orders.repository.get(customer_id)
+        second = orders.repository.get(customer_id)  # a stale copy, as another request has
+        first.rename("first")
+        orders.save(first)
+        second.rename("second")
+        orders.save(second)  # same version: optimistic concurrency refuses it
+        return {}
+
+    app = create_app(service="orders", title="t", routers=[router])
+
+    async def call() -> httpx.Response:
+        async with client_for(app) as client:
+            return await client.post(f"/customers/{customer_id}/rename-twice")
+
+    response = asyncio.run(call())
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert orders.repository.get(customer_id).name == "first"

@@ -48,6 +48,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 MAX_CONFLICT_RETRIES = 10
+TRANSIENT_BACKOFF_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -157,9 +158,19 @@ class ExactlyOnceConsumer:
             record = msg.raw_message
             assert isinstance(record, ConsumerRecord)
             headers = list(record.headers or [])
-            outcome = await anyio.to_thread.run_sync(
-                self.process, record.value, kafka_headers_traceparent(headers)
-            )
+            try:
+                outcome = await anyio.to_thread.run_sync(
+                    self.process, record.value, kafka_headers_traceparent(headers)
+                )
+            except TRANSIENT_ERRORS:
+                # Not the message's fault: wait a little, then let it be redelivered.
+                log.warning(
+                    "%s: dependency unavailable; the message will be redelivered",
+                    self.service,
+                    exc_info=True,
+                )
+                await anyio.sleep(TRANSIENT_BACKOFF_S)
+                raise
             if outcome.dead_letter is not None:
                 await self.dead_letter(broker, record, outcome.dead_letter.reason)
 

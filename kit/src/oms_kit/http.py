@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -126,6 +126,11 @@ def create_app(
 
     for error_type in UNAVAILABLE:
         app.add_exception_handler(error_type, on_unavailable)
+
+    @app.exception_handler(RecordConflictError)
+    async def on_conflict(_: Request, exc: RecordConflictError) -> JSONResponse:
+        # Optimistic concurrency: someone changed the same aggregate first.
+        return problem(409, "Conflict", "the resource was changed concurrently; retry")
 
     @app.exception_handler(Exception)
     async def on_error(_: Request, exc: Exception) -> JSONResponse:
