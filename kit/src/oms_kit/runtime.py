@@ -80,6 +80,12 @@ async def worker(service: Service) -> AsyncIterator[None]:
         )
         for p in service.projections
     ]
+    threads += [
+        threading.Thread(
+            target=loop, args=(thread_stop,), name=f"{service.name}-background", daemon=True
+        )
+        for loop in service.background
+    ]
     for thread in threads:
         thread.start()
     broker: KafkaBroker | None = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter
@@ -29,6 +30,9 @@ class Service:
     sources: Sequence[str] = ()
     handlers: Mapping[type[ContractEvent], Handler] = field(default_factory=dict)
     projections: Sequence[Projection] = ()
+    #: Service-specific loops the worker runs in threads until the event is set (e.g. a
+    #: retry of failed stampings). Each must return soon after the event is set.
+    background: Sequence[Callable[[threading.Event], None]] = ()
 
     @property
     def name(self) -> str:

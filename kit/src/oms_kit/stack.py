@@ -75,13 +75,13 @@ def load_service(name: str, **overrides: Any) -> Service:
 
 
 def spawn(
-    entry_: ServiceEntry, role: str, env: dict[str, str], log_dir: Path
+    entry_: ServiceEntry, role: str, env: dict[str, str], log_dir: Path, port: int | None = None
 ) -> subprocess.Popen[bytes]:
     log_dir.mkdir(parents=True, exist_ok=True)
     out = (log_dir / f"{entry_.name}-{role}.log").open("ab")
     return subprocess.Popen(
         [sys.executable, "-m", entry_.module(role)],
-        env={**os.environ, **env, "OMS_HTTP_PORT": str(entry_.port)},
+        env={**os.environ, **env, "OMS_HTTP_PORT": str(port or entry_.port)},
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -8,12 +8,16 @@ the embedded PostgreSQL and an in-memory tansu broker are started for the sessio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from oms_contracts import SERVICES
 
@@ -21,10 +25,12 @@ from oms_kit.devstack import (
     Broker,
     drop_service_databases,
     env_defaults,
+    free_port,
     start_broker,
     start_postgres,
 )
 from oms_kit.kafka import all_topics, ensure_topics
+from oms_kit.stack import ROLES, entry, spawn
 
 
 @dataclass(frozen=True)
@@ -74,3 +80,63 @@ def stack(postgres_dsn: str, broker: Broker) -> Iterator[Stack]:
     """Empty service databases on the session's PostgreSQL and a fresh broker."""
     drop_service_databases(postgres_dsn, list(SERVICES))
     yield Stack(pg_dsn=postgres_dsn, kafka_bootstrap=broker.bootstrap)
+
+
+@dataclass
+class RunningServices:
+    """Services running as separate processes (api + worker each) on the test stack."""
+
+    urls: dict[str, str]
+    processes: dict[tuple[str, str], subprocess.Popen[bytes]]
+    log_dir: Path
+
+    def url(self, service: str) -> str:
+        return self.urls[service]
+
+    def logs(self, service: str, role: str) -> str:
+        path = self.log_dir / f"{service}-{role}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@contextlib.contextmanager
+def running_services(
+    stack: Stack, names: list[str], log_dir: Path, ready_timeout: float = 90.0
+) -> Iterator[RunningServices]:
+    """Start each named service's api and worker as processes, on free ports, and wait
+    until every api answers ``/ready``. Stops them (SIGTERM, then SIGKILL) on exit."""
+    procs: dict[tuple[str, str], subprocess.Popen[bytes]] = {}
+    urls: dict[str, str] = {}
+    try:
+        for name in names:
+            port = free_port()
+            urls[name] = f"http://127.0.0.1:{port}"
+            env = {**stack.env(), "OMS_HTTP_PORT": str(port)}
+            for role in ROLES:
+                procs[(name, role)] = spawn(entry(name), role, env, log_dir, port=port)
+        deadline = time.monotonic() + ready_timeout
+        with httpx.Client(timeout=1.0) as client:
+            for name, url in urls.items():
+                while True:
+                    for (svc, role), proc in procs.items():
+                        if proc.poll() is not None:
+                            log = (log_dir / f"{svc}-{role}.log").read_text(errors="replace")
+                            raise RuntimeError(f"{svc} {role} exited:\n{log[-3000:]}")
+                    try:
+                        if client.get(f"{url}/ready").status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{name} not ready after {ready_timeout}s")
+                    time.sleep(0.2)
+        yield RunningServices(urls=urls, processes=procs, log_dir=log_dir)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

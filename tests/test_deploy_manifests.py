@@ -1,0 +1,361 @@
+"""The deployment manifests in deploy/ describe the six services the same way the code runs
+them: an API (right port, /ready and /health probes) and a single worker per service, every
+process with a database and Kafka, a 3-node KRaft Kafka cluster in compose, and commands that
+name modules which exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+COMPOSE = DEPLOY / "compose.yaml"
+K8S = DEPLOY / "k8s"
+
+# service -> (Python package, API port)
+SERVICES: dict[str, tuple[str, int]] = {
+    "orders": ("oms_orders", 8001),
+    "inventory": ("oms_inventory", 8002),
+    "billing": ("oms_billing", 8003),
+    "commissions": ("oms_commissions", 8004),
+    "marketplace-ingest": ("oms_marketplace_ingest", 8005),
+    "notifications": ("oms_notifications", 8006),
+}
+ROLES = ("api", "worker")
+REQUIRED_ENV = ("OMS_PG_DSN", "OMS_KAFKA_BOOTSTRAP")
+
+
+def _command(name: str, role: str) -> list[str]:
+    return ["python", "-m", f"{SERVICES[name][0]}.entrypoints.{role}"]
+
+
+# --- compose ------------------------------------------------------------------------------
+
+
+def _compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE.read_text())
+    assert isinstance(data, dict), "compose.yaml is not a mapping"
+    assert isinstance(data.get("services"), dict), "compose.yaml has no services"
+    return data
+
+
+def _env(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):  # the KEY=value list form
+        env = dict(item.split("=", 1) for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def _kafka_nodes(services: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: svc
+        for name, svc in services.items()
+        if str(svc.get("image", "")).split(":")[0] in {"apache/kafka", "apache/kafka-native"}
+    }
+
+
+def _listeners(value: str) -> dict[str, str]:
+    """Listener name -> address, e.g. ``PLAINTEXT://kafka-1:9092`` -> PLAINTEXT: kafka-1:9092."""
+    out = {}
+    for item in value.split(","):
+        name, _, address = item.strip().partition("://")
+        out[name] = address
+    return out
+
+
+def test_compose_has_an_api_and_a_worker_for_every_service():
+    services = _compose()["services"]
+    for name in SERVICES:
+        for role in ROLES:
+            assert f"{name}-{role}" in services, f"compose lacks {name}-{role}"
+    oms = {s for s in services if s.endswith(("-api", "-worker"))}
+    assert oms == {f"{n}-{r}" for n in SERVICES for r in ROLES}
+
+
+def test_compose_oms_containers_run_the_right_module_from_the_one_image():
+    services = _compose()["services"]
+    for name in SERVICES:
+        for role in ROLES:
+            svc = services[f"{name}-{role}"]
+            assert svc["command"] == _command(name, role), f"{name}-{role}"
+            build = svc["build"]
+            assert build["context"] == ".."
+            assert build["dockerfile"] == "deploy/Dockerfile"
+            assert (COMPOSE.parent / build["context"] / build["dockerfile"]).is_file()
+
+
+def test_compose_apis_listen_on_their_port_and_check_ready():
+    services = _compose()["services"]
+    for name, (_, port) in SERVICES.items():
+        api = services[f"{name}-api"]
+        env = _env(api)
+        assert env["OMS_HTTP_PORT"] == str(port), name
+        assert env["OMS_HTTP_HOST"] == "0.0.0.0", name
+        assert f"{port}:{port}" in [str(p) for p in api.get("ports", [])], name
+        check = api["healthcheck"]["test"]
+        check = " ".join(check) if isinstance(check, list) else str(check)
+        assert "/ready" in check, name
+        assert str(port) in check or "OMS_HTTP_PORT" in check, name
+        worker = services[f"{name}-worker"]
+        assert "ports" not in worker, f"{name}-worker has no HTTP port to publish"
+        assert worker.get("deploy", {}).get("replicas", 1) == 1, f"{name}-worker must be single"
+
+
+def test_compose_every_oms_container_gets_database_and_kafka():
+    services = _compose()["services"]
+    brokers = _kafka_nodes(services)
+    advertised = {
+        _listeners(_env(svc)["KAFKA_ADVERTISED_LISTENERS"])["PLAINTEXT"] for svc in brokers.values()
+    }
+    for name in SERVICES:
+        for role in ROLES:
+            env = _env(services[f"{name}-{role}"])
+            for key in REQUIRED_ENV:
+                assert env.get(key), f"{name}-{role} lacks {key}"
+            assert env["OMS_PG_DSN"].startswith("postgresql://")
+            assert "@postgres:5432/" in env["OMS_PG_DSN"], "the DSN must name the postgres service"
+            assert set(env["OMS_KAFKA_BOOTSTRAP"].split(",")) == advertised
+            assert env["OMS_KAFKA_IDEMPOTENCE"] == "true"
+            assert env["OMS_TOPIC_REPLICATION"] == "3"
+            assert int(env["OMS_TOPIC_PARTITIONS"]) >= 1
+
+
+def test_compose_start_order_waits_for_healthy_dependencies():
+    services = _compose()["services"]
+    brokers = set(_kafka_nodes(services))
+    for name in SERVICES:
+        api_deps = services[f"{name}-api"]["depends_on"]
+        assert api_deps["postgres"]["condition"] == "service_healthy"
+        worker_deps = services[f"{name}-worker"]["depends_on"]
+        for dep in {"postgres", *brokers}:
+            assert worker_deps[dep]["condition"] == "service_healthy", f"{name}-worker -> {dep}"
+    for dep in {"postgres", *brokers}:
+        assert "healthcheck" in services[dep], f"{dep} needs a healthcheck to be waited for"
+
+
+def test_compose_postgres_is_version_16():
+    postgres = _compose()["services"]["postgres"]
+    assert re.fullmatch(r"postgres:16(\..*|-.*)?", postgres["image"]), postgres["image"]
+    env = _env(postgres)
+    dsn = _env(_compose()["services"]["orders-api"])["OMS_PG_DSN"]
+    assert dsn.startswith(f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@")
+
+
+def test_compose_kafka_is_a_three_node_kraft_cluster():
+    brokers = _kafka_nodes(_compose()["services"])
+    assert len(brokers) == 3, f"expected 3 Kafka nodes, found {sorted(brokers)}"
+    envs = {name: _env(svc) for name, svc in brokers.items()}
+    node_ids = {name: env["KAFKA_NODE_ID"] for name, env in envs.items()}
+    assert sorted(node_ids.values()) == ["1", "2", "3"]
+    expected_voters = set()
+    for name, env in envs.items():
+        assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}, name
+        assert "KAFKA_ZOOKEEPER_CONNECT" not in env
+        controller_names = env["KAFKA_CONTROLLER_LISTENER_NAMES"].split(",")
+        listeners = _listeners(env["KAFKA_LISTENERS"])
+        controller_port = listeners[controller_names[0]].rsplit(":", 1)[1]
+        expected_voters.add(f"{node_ids[name]}@{name}:{controller_port}")
+        advertised = _listeners(env["KAFKA_ADVERTISED_LISTENERS"])
+        assert advertised[env["KAFKA_INTER_BROKER_LISTENER_NAME"]].split(":")[0] == name
+        assert env["KAFKA_DEFAULT_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
+        assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == "2"
+        assert "healthcheck" in brokers[name]
+    for name, env in envs.items():
+        voters = set(env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(","))
+        assert voters == expected_voters, name
+    assert len({env["CLUSTER_ID"] for env in envs.values()}) == 1, "one cluster id for all nodes"
+
+
+# --- Kubernetes ---------------------------------------------------------------------------
+
+
+def _k8s_docs() -> list[dict[str, Any]]:
+    files = sorted(K8S.rglob("*.yaml")) + sorted(K8S.rglob("*.yml"))
+    assert files, "no Kubernetes manifests in deploy/k8s"
+    docs = []
+    for path in files:
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc is None:
+                continue
+            assert {"apiVersion", "kind", "metadata"} <= doc.keys(), path
+            docs.append(doc)
+    return docs
+
+
+def _k8s(kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in _k8s_docs() if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def _container(deployment: dict[str, Any]) -> dict[str, Any]:
+    containers: list[dict[str, Any]] = deployment["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1, deployment["metadata"]["name"]
+    return containers[0]
+
+
+def _container_env(container: dict[str, Any]) -> dict[str, Any]:
+    """Every variable the container gets: env entries, and the keys of the ConfigMaps and
+    Secrets it takes whole with envFrom (resolved against the manifests)."""
+    env: dict[str, Any] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(_k8s("ConfigMap", source["configMapRef"]["name"])["data"])
+        if "secretRef" in source:
+            secret = _k8s("Secret", source["secretRef"]["name"])
+            env.update(secret.get("stringData") or secret.get("data") or {})
+    for item in container.get("env", []):
+        if "value" in item:
+            env[item["name"]] = item["value"]
+        else:
+            ref = item["valueFrom"]
+            if "secretKeyRef" in ref:
+                secret = _k8s("Secret", ref["secretKeyRef"]["name"])
+                keys = {**secret.get("data", {}), **secret.get("stringData", {})}
+                assert ref["secretKeyRef"]["key"] in keys, item["name"]
+                env[item["name"]] = keys[ref["secretKeyRef"]["key"]]
+            elif "configMapKeyRef" in ref:
+                data = _k8s("ConfigMap", ref["configMapKeyRef"]["name"])["data"]
+                env[item["name"]] = data[ref["configMapKeyRef"]["key"]]
+    return env
+
+
+def _port_number(container: dict[str, Any], port: int | str) -> int:
+    if isinstance(port, int):
+        return port
+    named = {p["name"]: p["containerPort"] for p in container.get("ports", []) if "name" in p}
+    assert port in named, f"probe names unknown port {port!r}"
+    return int(named[port])
+
+
+def test_k8s_everything_is_in_the_oms_namespace():
+    docs = _k8s_docs()
+    assert any(d["kind"] == "Namespace" and d["metadata"]["name"] == "oms" for d in docs)
+    for doc in docs:
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"].get("namespace") == "oms", doc["metadata"]["name"]
+
+
+def test_k8s_has_an_api_a_worker_and_a_service_for_every_service():
+    docs = _k8s_docs()
+    deployments = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
+    assert deployments == {f"{n}-{r}" for n in SERVICES for r in ROLES}
+    services = {d["metadata"]["name"] for d in docs if d["kind"] == "Service"}
+    assert services == {f"{n}-api" for n in SERVICES}
+
+
+def test_k8s_apis_have_their_port_probes_and_resources():
+    for name, (_, port) in SERVICES.items():
+        deployment = _k8s("Deployment", f"{name}-api")
+        assert deployment["spec"]["replicas"] == 2, name
+        container = _container(deployment)
+        assert container["command"] == _command(name, "api"), name
+        assert [p["containerPort"] for p in container["ports"]] == [port], name
+        assert str(_container_env(container)["OMS_HTTP_PORT"]) == str(port), name
+        for probe, path in (("readinessProbe", "/ready"), ("livenessProbe", "/health")):
+            get = container[probe]["httpGet"]
+            assert get["path"] == path, f"{name} {probe}"
+            assert _port_number(container, get["port"]) == port, f"{name} {probe}"
+        for bound in ("requests", "limits"):
+            assert {"cpu", "memory"} <= container["resources"][bound].keys(), f"{name} {bound}"
+
+
+def test_k8s_api_services_route_the_api_port_to_the_api_pods_only():
+    for name, (_, port) in SERVICES.items():
+        service = _k8s("Service", f"{name}-api")
+        assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
+        [svc_port] = service["spec"]["ports"]
+        assert svc_port["port"] == port
+        api = _k8s("Deployment", f"{name}-api")
+        assert _port_number(_container(api), svc_port.get("targetPort", port)) == port
+        selector = service["spec"]["selector"].items()
+        assert selector <= api["spec"]["template"]["metadata"]["labels"].items(), name
+        worker = _k8s("Deployment", f"{name}-worker")
+        assert not selector <= worker["spec"]["template"]["metadata"]["labels"].items(), name
+
+
+def test_k8s_workers_are_single_and_never_overlap():
+    for name in SERVICES:
+        deployment = _k8s("Deployment", f"{name}-worker")
+        assert deployment["spec"]["replicas"] == 1, name
+        assert deployment["spec"]["strategy"]["type"] == "Recreate", name
+        container = _container(deployment)
+        assert container["command"] == _command(name, "worker"), name
+        assert "ports" not in container, name
+        for bound in ("requests", "limits"):
+            assert {"cpu", "memory"} <= container["resources"][bound].keys(), f"{name} {bound}"
+
+
+def test_k8s_deployment_selectors_match_their_pods():
+    for doc in _k8s_docs():
+        if doc["kind"] == "Deployment":
+            selector = doc["spec"]["selector"]["matchLabels"].items()
+            assert selector <= doc["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_k8s_every_container_gets_database_and_kafka():
+    for name in SERVICES:
+        for role in ROLES:
+            env = _container_env(_container(_k8s("Deployment", f"{name}-{role}")))
+            for key in REQUIRED_ENV:
+                assert env.get(key), f"{name}-{role} lacks {key}"
+            assert env["OMS_HTTP_HOST"] == "0.0.0.0"
+            assert env["OMS_KAFKA_IDEMPOTENCE"] == "true"
+            assert str(env["OMS_TOPIC_REPLICATION"]) == "3"
+
+
+def test_k8s_secret_example_is_marked_as_a_placeholder():
+    secrets = [d for d in _k8s_docs() if d["kind"] == "Secret"]
+    assert secrets
+    for secret in secrets:
+        dsn = (secret.get("stringData") or {})["OMS_PG_DSN"]
+        assert "CHANGE-ME" in dsn
+
+
+# --- the code the manifests start ---------------------------------------------------------
+
+
+def test_every_service_in_the_repository_is_deployed():
+    on_disk = {p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml")}
+    assert on_disk == set(SERVICES)
+
+
+def test_entrypoint_modules_exist():
+    for name, (package, _) in SERVICES.items():
+        for role in ROLES:
+            path = ROOT / "services" / name / "src" / package / "entrypoints" / f"{role}.py"
+            assert path.is_file(), f"missing {path.relative_to(ROOT)}"
+
+
+def test_every_command_names_an_existing_module():
+    commands = [svc["command"] for svc in _compose()["services"].values() if "build" in svc]
+    commands += [
+        c["command"]
+        for d in _k8s_docs()
+        if d["kind"] == "Deployment"
+        for c in d["spec"]["template"]["spec"]["containers"]
+    ]
+    assert len(commands) == 2 * 2 * len(SERVICES)
+    for command in commands:
+        assert command[:2] == ["python", "-m"], command
+        package, *rest = command[2].split(".")
+        matches = list(ROOT.glob(f"services/*/src/{package}/{'/'.join(rest)}.py"))
+        assert len(matches) == 1, f"{command[2]} is not a module of a service"
+
+
+def test_dockerfile_builds_the_locked_workspace_as_a_non_root_user():
+    text = (DEPLOY / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim\b", text, re.M)
+    assert "uv==0.13.9" in text
+    assert "uv sync --frozen --all-packages --no-dev" in text
+    users = re.findall(r"^USER\s+(\S+)", text, re.M)
+    assert users, "the image must not run as root"
+    assert users[-1].split(":")[0] not in {"root", "0"}
+    assert re.search(r'^ENV PATH="/app/\.venv/bin:', text, re.M)
