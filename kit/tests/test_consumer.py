@@ -79,7 +79,7 @@ def test_each_event_delivered_three_times_and_after_a_crash_has_one_effect(
 
 def stored_event_count(app: SampleBilling) -> int:
     with app.datastore.transaction(commit=False) as cur:
-        cur.execute("SELECT count(*) AS n FROM stored_events")
+        cur.execute(f"SELECT count(*) AS n FROM {app.recorder.events_table_name}")  # type: ignore[attr-defined]
         row = cur.fetchone()
     assert row is not None
     return int(row["n"])

@@ -28,6 +28,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from oms_kit.devstack import create_service_databases, dev_stack, env_defaults
+from oms_kit.eventstore import events_table
 from oms_kit.kafka import all_topics, ensure_topics, producer
 from oms_kit.projection import ProjectionRunner
 from oms_kit.relay import OutboxRelay
@@ -226,7 +227,7 @@ def _positions(pg_dsn: str, service: str) -> tuple[int, str, str]:
         with psycopg.connect(
             make_conninfo(pg_dsn, dbname=database_name(service)), connect_timeout=3
         ) as conn:
-            stored = _scalar(conn, "SELECT max(notification_id) FROM stored_events") or 0
+            stored = _scalar(conn, f"SELECT max(notification_id) FROM {events_table(service)}") or 0
             relayed = _scalar(conn, "SELECT max(position) FROM outbox_relay")
             rows = (
                 conn.execute(

@@ -137,6 +137,16 @@ def eventsourcing_env(settings: ServiceSettings) -> dict[str, str]:
     }
 
 
+def app_name(service: str) -> str:
+    """The Application name of a service; its tables are ``<name>_events`` and
+    ``<name>_tracking``."""
+    return service.replace("-", "_")
+
+
+def events_table(service: str) -> str:
+    return f"{app_name(service)}_events"
+
+
 def ensure_database(server_dsn: str, database: str) -> bool:
     """Create the database on the server if it is missing. True when it was created."""
     with psycopg.connect(make_conninfo(server_dsn, dbname="postgres"), autocommit=True) as conn:
@@ -154,6 +164,8 @@ def build_application(cls: type[A], settings: ServiceSettings) -> A:
     """The service's Application on its own database (database and tables created if
     missing). Creating them is serialised by an advisory lock: a service's processes start
     together, and concurrent CREATE statements fail with "tuple concurrently updated"."""
+    if cls.name != app_name(settings.service):
+        raise ValueError(f"{cls.__name__}.name must be {app_name(settings.service)!r}")
     ensure_database(settings.pg_dsn, settings.database)
     app = cls(env=eventsourcing_env(settings))
     with psycopg.connect(settings.service_dsn, autocommit=True) as conn:

@@ -4,4 +4,4 @@ from oms_kit.eventstore import ServiceApplication
 
 
 class MarketplaceIngestApplication(ServiceApplication):
-    name = "marketplace-ingest"
+    name = "marketplace_ingest"
