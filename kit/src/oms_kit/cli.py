@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from oms_kit.demo import DemoFailed, run_demo
 from oms_kit.devstack import create_service_databases, dev_stack, env_defaults
 from oms_kit.eventstore import events_table
 from oms_kit.kafka import all_topics, ensure_topics, producer
@@ -286,6 +287,33 @@ def republish(
         task = bar.add_task(f"republishing {service}", total=total)
         sent = asyncio.run(relay.republish(from_, progress=lambda n: bar.advance(task, n)))
     console.print(f"{service}: republished {sent} events after position {from_}")
+
+
+@app.command()
+def demo(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each step.")] = 30.0,
+) -> None:
+    """Drive a full order-to-cash flow through the running services and print it."""
+    info = _stack()
+    urls = {e.name: f"http://127.0.0.1:{e.port}" for e in ENTRIES.values()}
+    for name, svc in info.get("services", {}).items():
+        urls[name] = f"http://127.0.0.1:{svc['port']}"
+    console.print("[bold]OMS demo: order to cash[/bold]")
+    try:
+        timeline = run_demo(
+            urls["orders"],
+            urls["inventory"],
+            urls["billing"],
+            timeout=timeout,
+            on_step=lambda t, what: console.print(f"{t:7.2f} s  {what}"),
+        )
+    except (DemoFailed, httpx.HTTPError) as exc:
+        console.print(f"[red]demo failed: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"done in {timeline.seconds:.2f} s; the order's history: "
+        f"GET {urls['orders']}/orders/{timeline.order_id}/history"
+    )
 
 
 @dlq_app.command("list")
