@@ -98,7 +98,7 @@ def up(
             healthy = _wait_healthy(lambda: stopping)
             table = Table(title=f"OMS is up ({time.monotonic() - started:.1f} s)")
             table.add_column("what")
-            table.add_column("where")
+            table.add_column("where", overflow="fold")
             table.add_row("PostgreSQL" + (" (embedded)" if postgres.embedded else ""), postgres.dsn)
             table.add_row(
                 "Kafka broker" + (" (tansu, memory)" if broker.embedded else ""), broker.bootstrap
