@@ -148,14 +148,26 @@ def _supervise(
     home: Any,
     stopping: Any,
 ) -> None:
-    """Restart any process that dies, until asked to stop."""
+    """Restart any process that dies, until asked to stop; one that keeps dying waits a
+    little longer each time (up to 30 s), and its log says why."""
+    delays: dict[tuple[str, str], float] = {}
+    due: dict[tuple[str, str], float] = {}
     while not stopping():
-        for (name, role), proc in list(procs.items()):
-            if proc.poll() is not None and not stopping():
+        now = time.monotonic()
+        for key, proc in list(procs.items()):
+            if proc.poll() is None or stopping():
+                continue
+            if key not in due:
+                delays[key] = min(30.0, delays.get(key, 0.5) * 2)
+                due[key] = now + delays[key]
                 console.print(
-                    f"[yellow]{name} {role} exited ({proc.returncode}); restarting[/yellow]"
+                    f"[yellow]{key[0]} {key[1]} exited ({proc.returncode}); "
+                    f"restarting in {delays[key]:.0f} s (log: {home / 'logs'})"
+                    "[/yellow]"
                 )
-                procs[(name, role)] = spawn(entry(name), role, env, home / "logs")
+            elif now >= due[key]:
+                del due[key]
+                procs[key] = spawn(entry(key[0]), key[1], env, home / "logs")
         time.sleep(0.5)
 
 
