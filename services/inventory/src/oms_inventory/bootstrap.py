@@ -5,7 +5,7 @@ from typing import Any
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
-from oms_inventory.api.routes import ERRORS, router
+from oms_inventory.api.routes import ERRORS, build_router
 from oms_inventory.application import InventoryApplication
 from oms_inventory.integration.inbound import SOURCES, handlers
 from oms_inventory.integration.outbound import to_contract
@@ -21,7 +21,7 @@ def bootstrap(**overrides: Any) -> Service:
         app=app,
         title="OMS inventory",
         outbound=to_contract,
-        routers=[router],
+        routers=[build_router(app)],
         errors=ERRORS,
         sources=SOURCES,
         handlers=handlers(app),

@@ -1,1 +1,36 @@
 """Aggregates and value objects of the inventory service: plain Python, no I/O."""
+
+from oms_inventory.domain.errors import (
+    ExpiryMismatch,
+    InvalidPick,
+    InvalidQuantity,
+    InventoryError,
+    PickListClosed,
+    PickListNotFound,
+    UnknownSku,
+)
+from oms_inventory.domain.picking import GoodsIssue, PickedLine, PickList, PickPlan, plan_pick
+from oms_inventory.domain.reservation import OrderReservation, Shortage, allocate, demands
+from oms_inventory.domain.stock import Lot, LotLine, Stock
+
+__all__ = [
+    "ExpiryMismatch",
+    "GoodsIssue",
+    "InvalidPick",
+    "InvalidQuantity",
+    "InventoryError",
+    "Lot",
+    "LotLine",
+    "OrderReservation",
+    "PickList",
+    "PickListClosed",
+    "PickListNotFound",
+    "PickPlan",
+    "PickedLine",
+    "Shortage",
+    "Stock",
+    "UnknownSku",
+    "allocate",
+    "demands",
+    "plan_pick",
+]

@@ -2,6 +2,8 @@
 
 from oms_kit.projection import Projection
 
+from oms_inventory.projections.stock_levels import StockLevelsView
+
 
 def projections() -> list[Projection]:
-    return []
+    return [StockLevelsView()]

@@ -1,0 +1,130 @@
+"""The inventory api and worker as separate processes on the real stack: an OrderConfirmed
+published to Kafka is consumed, reserved, projected and published again as StockReserved."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from oms_contracts import Envelope, events_topic
+from oms_contracts.orders import Line, OrderConfirmed
+from oms_inventory.bootstrap import bootstrap
+from oms_kit.kafka import producer
+from oms_kit.testing import Stack, running_services
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+async def publish_confirmed(bootstrap: str, order_id: str, sku: str, quantity: int) -> None:
+    event = OrderConfirmed(
+        order_id=order_id,
+        customer_id="c-1",
+        currency="EUR",
+        lines=[
+            Line(
+                line_no=1,
+                sku=sku,
+                quantity=Decimal(quantity),
+                unit_price=Decimal("2.00"),
+                tax_rate=Decimal("0.21"),
+                net_amount=Decimal(quantity * 2),
+            )
+        ],
+        total=Decimal(quantity * 2),
+    )
+    envelope = Envelope[Any](
+        event_id=uuid4(),
+        event_type="OrderConfirmed",
+        event_version=1,
+        occurred_at=datetime.now(UTC),
+        source="orders",
+        source_position=1,
+        aggregate_id=order_id,
+        aggregate_version=3,
+        payload=event,
+    )
+    kafka = producer(bootstrap)
+    await kafka.start()
+    try:
+        await kafka.send_and_wait(
+            events_topic("orders"), envelope.model_dump_json().encode(), key=order_id.encode()
+        )
+    finally:
+        await kafka.stop()
+
+
+async def inventory_event_types(bootstrap: str) -> list[str]:
+    consumer = AIOKafkaConsumer(
+        events_topic("inventory"),
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        out: list[str] = []
+        while batch := await consumer.getmany(timeout_ms=1500):
+            for records in batch.values():
+                out.extend(json.loads(r.value or b"")["event_type"] for r in records)
+        return out
+    finally:
+        await consumer.stop()
+
+
+def test_an_order_confirmed_on_kafka_is_reserved_and_published(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # Create the database first: api and worker racing to create it can fail (kit issue:
+    # ensure_database catches DuplicateDatabase but PostgreSQL may raise UniqueViolation).
+    bootstrap(**stack.settings_overrides())
+    with (
+        running_services(stack, ["inventory"], tmp_path / "logs") as running,
+        httpx.Client(base_url=running.url("inventory"), timeout=10.0) as http,
+    ):
+        receipt = {"sku": "K-1", "warehouse": "W1", "lot": "L1", "quantity": 4}
+        assert http.post("/stock/receipts", json=receipt).status_code == 201
+        asyncio.run(publish_confirmed(stack.kafka_bootstrap, "o-kafka", "K-1", 3))
+        pick_list = wait_for(
+            "the pick list",
+            lambda: http.get("/pick-lists", params={"order_id": "o-kafka"}).json()["items"],
+        )
+        assert [(x["lot"], x["quantity"]) for x in pick_list[0]["lines"]] == [("L1", 3)]
+        assert http.get("/stock/K-1").json()["reserved"] == 3
+        wait_for(
+            "the inventory level list",
+            lambda: (
+                http.get("/stock", params={"sku_prefix": "K-"}).json()["items"]
+                and http.get("/stock", params={"sku_prefix": "K-"}).json()["items"][0]["reserved"]
+                == 3
+            ),
+        )
+        published = wait_for(
+            "StockReserved on the inventory topic",
+            lambda: (
+                types
+                if "StockReserved"
+                in (types := asyncio.run(inventory_event_types(stack.kafka_bootstrap)))
+                else None
+            ),
+        )
+    assert {"StockReceived", "StockLevelChanged", "StockReserved", "PickListCreated"} <= set(
+        published
+    )
