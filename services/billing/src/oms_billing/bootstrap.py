@@ -1,29 +1,52 @@
 """The composition root of the billing service: tests call it with overrides."""
 
+from __future__ import annotations
+
 from typing import Any
 
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
-from oms_billing.api.routes import ERRORS, router
+from oms_billing.adapters.stamping import LocalStampingProvider
+from oms_billing.api.routes import ERRORS, make_router
 from oms_billing.application import BillingApplication
+from oms_billing.application.stamping import StampingProvider, StampingRetrier
 from oms_billing.integration.inbound import SOURCES, handlers
 from oms_billing.integration.outbound import to_contract
 from oms_billing.projections import projections
+from oms_billing.projections.queries import SqlBillingQueries
 from oms_billing.settings import Settings
 
 
-def bootstrap(**overrides: Any) -> Service:
+def default_stamping_provider(settings: Settings) -> StampingProvider:
+    """The local RSA provider, with the configured key or a key pair generated now."""
+    if settings.stamping_key_path:
+        return LocalStampingProvider.from_file(settings.stamping_key_path)
+    return LocalStampingProvider.generate()
+
+
+def bootstrap(stamping_provider: StampingProvider | None = None, **overrides: Any) -> Service:
+    """The billing service; ``stamping_provider`` replaces the configured provider."""
     settings = Settings(**overrides)
     app = build_application(BillingApplication, settings)
+    app.configure(
+        stamping=stamping_provider or default_stamping_provider(settings),
+        series=settings.invoice_series,
+        issuer=settings.issuer_name,
+        retry_base_s=settings.stamping_retry_base_s,
+        retry_max_s=settings.stamping_retry_max_s,
+    )
+    queries = SqlBillingQueries(app)
+    retrier = StampingRetrier(app, queries.stamping_pending, settings.stamping_poll_s)
     return Service(
         settings=settings,
         app=app,
         title="OMS billing",
         outbound=to_contract,
-        routers=[router],
+        routers=[make_router(app, queries)],
         errors=ERRORS,
         sources=SOURCES,
         handlers=handlers(app),
         projections=projections(),
+        background=[retrier.run],
     )

@@ -1,7 +1,291 @@
 """The billing service's use cases: one Application method per command."""
 
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 from oms_kit.eventstore import ServiceApplication
+
+from oms_billing.application.cfdi import invoice_xml
+from oms_billing.application.stamping import StampingFailed, StampingProvider
+from oms_billing.domain.errors import GoodsIssueNotInvoiceable, InvoiceNotFound
+from oms_billing.domain.invoice import Invoice, InvoiceSeries, PaymentRecord
+from oms_billing.domain.order import BillingOrder, IssuedQuantity
+from oms_billing.domain.receivable import JournalEntry, Receivable
+
+log = logging.getLogger(__name__)
+
+#: How often a payment is re-checked and retried when a concurrent one won the race.
+PAYMENT_CONFLICT_RETRIES = 5
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class PaymentReceipt:
+    payment_id: UUID
+    invoice_id: UUID
+    amount: Decimal
+    open_amount: Decimal
+    created: bool
+
+
+class UnconfiguredStamping:
+    """Until bootstrap configures a provider: every attempt fails and is retried."""
+
+    def stamp(self, invoice_xml: bytes) -> Any:
+        raise StampingFailed("no stamping provider configured")
 
 
 class BillingApplication(ServiceApplication):
     name = "billing"
+
+    stamping: StampingProvider = UnconfiguredStamping()
+    series = "A"
+    issuer = "OMS"
+    stamping_retry_base_s = 1.0
+    stamping_retry_max_s = 300.0
+
+    def configure(
+        self,
+        *,
+        stamping: StampingProvider,
+        series: str,
+        issuer: str,
+        retry_base_s: float,
+        retry_max_s: float,
+    ) -> None:
+        self.stamping = stamping
+        self.series = series
+        self.issuer = issuer
+        self.stamping_retry_base_s = retry_base_s
+        self.stamping_retry_max_s = retry_max_s
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # --- consumed events --------------------------------------------------------------
+
+    def confirm_order(
+        self,
+        processing: ProcessingEvent[UUID],
+        *,
+        order_id: str,
+        customer_id: str,
+        currency: str,
+        lines: list[dict[str, Any]],
+        total: Decimal,
+        payment_terms_days: list[int],
+    ) -> None:
+        """Keep what billing needs of a confirmed order, then invoice any goods issues
+        that arrived before it."""
+        order = self._find_order(order_id) or BillingOrder(order_id=order_id)
+        if order.confirmed:
+            return
+        order.confirm(customer_id, currency, lines, total, payment_terms_days)
+        series: InvoiceSeries | None = None
+        for held in list(order.held):
+            issued = [IssuedQuantity(li["sku"], Decimal(li["quantity"])) for li in held["lines"]]
+            try:
+                series = self._issue(processing, order, held["goods_issue_id"], issued, series)
+            except GoodsIssueNotInvoiceable as exc:
+                # Not the confirmation's fault: keep the reason on the order, go on.
+                order.reject_goods_issue(held["goods_issue_id"], str(exc))
+        processing.collect_events(order)
+
+    def invoice_goods_issue(
+        self,
+        processing: ProcessingEvent[UUID],
+        *,
+        goods_issue_id: str,
+        order_id: str,
+        lines: list[IssuedQuantity],
+    ) -> None:
+        """One invoice per goods issue. A goods issue for an order billing has not seen
+        confirmed yet is held on the order and invoiced when the confirmation arrives."""
+        order = self._find_order(order_id)
+        if order is None:
+            order = BillingOrder(order_id=order_id)
+        if order.is_known_goods_issue(goods_issue_id):
+            return
+        if order.cancelled:
+            order.reject_goods_issue(goods_issue_id, "the order is cancelled")
+        elif not order.confirmed:
+            order.hold_goods_issue(goods_issue_id, lines)
+        else:
+            self._issue(processing, order, goods_issue_id, lines, None)
+        processing.collect_events(order)
+
+    def cancel_order(
+        self, processing: ProcessingEvent[UUID], *, order_id: str, reason: str
+    ) -> None:
+        order = self._find_order(order_id)
+        if order is None:
+            return  # never confirmed: nothing to bill
+        order.cancel(reason)
+        processing.collect_events(order)
+
+    def _issue(
+        self,
+        processing: ProcessingEvent[UUID],
+        order: BillingOrder,
+        goods_issue_id: str,
+        lines: list[IssuedQuantity],
+        series: InvoiceSeries | None,
+    ) -> InvoiceSeries:
+        """Price, number, stamp and book one invoice; every aggregate is collected on
+        ``processing`` so they are stored together with the tracking record."""
+        draft = order.price(lines)
+        if series is None:
+            series = self._series()
+        invoice_id = Invoice.create_id(goods_issue_id)
+        number = series.next_number(invoice_id)
+        now = datetime.now(UTC)
+        invoice = Invoice(
+            goods_issue_id=goods_issue_id,
+            number=number,
+            order_id=order.order_id,
+            customer_id=order.customer_id,
+            currency=order.currency,
+            lines=draft.lines,
+            net_total=draft.net_total,
+            tax_total=draft.tax_total,
+            total=draft.total,
+            issued_at=now,
+        )
+        receivable = Receivable.open(
+            invoice_id=invoice.id,
+            order_id=order.order_id,
+            customer_id=order.customer_id,
+            currency=order.currency,
+            amount=draft.total,
+            issued_on=now.date(),
+            terms_days=order.payment_terms_days,
+        )
+        entry = JournalEntry.for_invoice(
+            invoice.id, order.currency, draft.net_total, draft.tax_total, draft.total
+        )
+        order.record_invoiced(goods_issue_id, invoice.id, draft)
+        self._stamp(invoice)
+        processing.collect_events(series, invoice, receivable, entry)
+        return series
+
+    def _series(self) -> InvoiceSeries:
+        try:
+            series: InvoiceSeries = self.repository.get(InvoiceSeries.create_id(self.series))
+        except AggregateNotFoundError:
+            series = InvoiceSeries(series=self.series)
+        return series
+
+    def _find_order(self, order_id: str) -> BillingOrder | None:
+        try:
+            order: BillingOrder = self.repository.get(BillingOrder.create_id(order_id))
+        except AggregateNotFoundError:
+            return None
+        return order
+
+    # --- stamping -------------------------------------------------------------------------
+
+    def _stamp(self, invoice: Invoice) -> bool:
+        xml = invoice_xml(invoice, self.issuer)
+        try:
+            stamp = self.stamping.stamp(xml)
+        except StampingFailed as exc:
+            invoice.record_stamping_failure(str(exc) or type(exc).__name__, datetime.now(UTC))
+            return False
+        invoice.mark_stamped(
+            stamp_uuid=stamp.uuid,
+            stamped_at=stamp.stamped_at,
+            provider=stamp.provider,
+            signature=stamp.signature,
+            xml=base64.b64encode(xml).decode("ascii"),
+        )
+        return True
+
+    def retry_stamping(self, invoice_id: UUID) -> bool:
+        """Try a failed stamping again when its backoff has passed; True when stamped now.
+        A concurrent change of the invoice makes this attempt lapse (tried next pass)."""
+        invoice = self.get_invoice(invoice_id)
+        if not invoice.stamping_due(
+            datetime.now(UTC), self.stamping_retry_base_s, self.stamping_retry_max_s
+        ):
+            return False
+        stamped = self._stamp(invoice)
+        try:
+            self.save(invoice)
+        except RecordConflictError:
+            log.info("invoice %s changed during a stamping retry; retried later", invoice_id)
+            return False
+        return stamped
+
+    # --- payments -------------------------------------------------------------------------
+
+    def record_payment(
+        self, invoice_id: UUID, amount: Decimal, idempotency_key: str | None = None
+    ) -> PaymentReceipt:
+        """Record a payment against an invoice; it never exceeds what is open, even with
+        concurrent payments (a conflict reloads, re-checks and tries again). The same
+        ``idempotency_key`` again returns the first payment and records nothing."""
+        for attempt in range(PAYMENT_CONFLICT_RETRIES):
+            invoice = self.get_invoice(invoice_id)
+            earlier = invoice.payment_for_key(idempotency_key)
+            if earlier is not None:
+                return self._receipt(invoice_id, earlier, created=False)
+            payment_id = (
+                uuid5(invoice_id, f"payment/{idempotency_key}") if idempotency_key else uuid4()
+            )
+            payment = invoice.record_payment(payment_id, amount, datetime.now(UTC), idempotency_key)
+            try:
+                self.save(invoice)
+            except RecordConflictError:
+                if attempt == PAYMENT_CONFLICT_RETRIES - 1:
+                    raise
+                continue
+            return self._receipt(invoice_id, payment, created=True)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _receipt(invoice_id: UUID, payment: PaymentRecord, *, created: bool) -> PaymentReceipt:
+        return PaymentReceipt(
+            payment_id=payment.payment_id,
+            invoice_id=invoice_id,
+            amount=payment.amount,
+            open_amount=payment.open_after,
+            created=created,
+        )
+
+    # --- queries --------------------------------------------------------------------------
+
+    def get_invoice(self, invoice_id: UUID) -> Invoice:
+        try:
+            invoice: Invoice = self.repository.get(invoice_id)
+        except AggregateNotFoundError:
+            raise InvoiceNotFound(invoice_id) from None
+        if not isinstance(invoice, Invoice):
+            raise InvoiceNotFound(invoice_id)
+        return invoice
+
+    def get_receivable(self, invoice_id: UUID) -> Receivable | None:
+        try:
+            receivable: Receivable = self.repository.get(Receivable.create_id(invoice_id))
+        except AggregateNotFoundError:
+            return None
+        return receivable

@@ -2,6 +2,9 @@
 
 from oms_kit.projection import Projection
 
+from oms_billing.projections.invoices import InvoiceListView
+from oms_billing.projections.statement import StatementView
+
 
 def projections() -> list[Projection]:
-    return []
+    return [InvoiceListView(), StatementView()]

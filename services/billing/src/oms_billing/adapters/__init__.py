@@ -1,0 +1,1 @@
+"""Implementations of the billing application's ports (wired in bootstrap)."""

@@ -1,0 +1,73 @@
+"""Stamping (CFDI "timbrado", NF-e): the port to the tax authority's provider, and the
+loop that retries failed stampings with backoff."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from oms_billing.application import BillingApplication
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The provider's seal on an invoice document: its folio UUID, time and signature."""
+
+    uuid: str
+    stamped_at: datetime
+    signature: str
+    provider: str
+
+
+class StampingFailed(Exception):
+    """The provider could not stamp the document now; it may be tried again later."""
+
+
+class StampingProvider(Protocol):
+    def stamp(self, invoice_xml: bytes) -> Stamp:
+        """Stamp the invoice document; raise StampingFailed when it cannot."""
+        ...
+
+
+class StampingRetrier:
+    """Tries failed stampings again until they succeed. ``candidates`` lists the invoices
+    whose stamping failed (from a read model, which may lag: each invoice is reloaded and
+    its own backoff checked before a new attempt)."""
+
+    def __init__(
+        self,
+        app: BillingApplication,
+        candidates: Callable[[], list[UUID]],
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.candidates = candidates
+        self.poll_interval = poll_interval
+
+    def retry_due(self) -> int:
+        """One pass: try every candidate whose backoff has passed; returns how many were
+        stamped."""
+        stamped = 0
+        for invoice_id in self.candidates():
+            try:
+                if self.app.retry_stamping(invoice_id):
+                    stamped += 1
+            except Exception:
+                log.exception("stamping retry of invoice %s failed", invoice_id)
+        return stamped
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.retry_due()
+            except Exception:
+                log.exception("stamping retry pass failed")
+            stop.wait(self.poll_interval)
