@@ -5,7 +5,7 @@ from typing import Any
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
-from oms_orders.api.routes import ERRORS, router
+from oms_orders.api.routes import ERRORS, build_router
 from oms_orders.application import OrdersApplication
 from oms_orders.integration.inbound import SOURCES, handlers
 from oms_orders.integration.outbound import to_contract
@@ -21,7 +21,7 @@ def bootstrap(**overrides: Any) -> Service:
         app=app,
         title="OMS orders",
         outbound=to_contract,
-        routers=[router],
+        routers=[build_router(app)],
         errors=ERRORS,
         sources=SOURCES,
         handlers=handlers(app),

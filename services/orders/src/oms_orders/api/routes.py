@@ -1,8 +1,268 @@
 """Routes of the orders service, and the one map from its errors to HTTP problems."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
 from oms_kit.http import ErrorMap
 
-router = APIRouter(tags=["orders"])
+from oms_orders.api.models import (
+    CustomerCreate,
+    CustomerPublic,
+    CustomerUpdate,
+    HistoryItemPublic,
+    HistoryPublic,
+    InvoicePublic,
+    LineCreate,
+    LinePublic,
+    OrderCancel,
+    OrderCreate,
+    OrderListPublic,
+    OrderPublic,
+    OrderStatusPublic,
+    OrderSummaryPublic,
+    ProductCreate,
+    ProductPublic,
+    QuoteAcceptedPublic,
+    QuoteCreate,
+    QuotePublic,
+    QuoteReject,
+    QuoteRevise,
+    ShipmentPublic,
+    StatusTotalPublic,
+)
+from oms_orders.api.queries import OrderFilter, list_orders, parse_when
+from oms_orders.application import OrdersApplication
+from oms_orders.domain.customer import Customer
+from oms_orders.domain.errors import (
+    AlreadyExists,
+    Conflict,
+    CreditLimitExceeded,
+    InvalidInput,
+    NotFound,
+)
+from oms_orders.domain.order import Order
+from oms_orders.domain.pricing import LineRequest
+from oms_orders.domain.product import Product
+from oms_orders.domain.quote import Quote
 
-ERRORS: ErrorMap = {}
+ERRORS: ErrorMap = {
+    NotFound: (404, "Not found"),
+    InvalidInput: (422, "Invalid request"),
+    AlreadyExists: (409, "Already exists"),
+    CreditLimitExceeded: (409, "Credit limit exceeded"),
+    Conflict: (409, "Conflict"),
+}
+
+Actor = Annotated[str | None, Header(alias="x-actor")]
+
+
+def customer_public(customer: Customer) -> CustomerPublic:
+    return CustomerPublic(
+        customer_id=customer.customer_id,
+        name=customer.name,
+        tax_id=customer.tax_id,
+        email=customer.email,
+        credit_limit=customer.credit_limit,
+        currency=customer.currency,
+        payment_terms_days=customer.payment_terms_days,
+        sales_rep_id=customer.sales_rep_id,
+        language=customer.language,
+        open_balance=customer.open_balance,
+    )
+
+
+def product_public(product: Product) -> ProductPublic:
+    return ProductPublic(
+        sku=product.sku,
+        name=product.name,
+        unit_price=product.unit_price,
+        currency=product.currency,
+        tax_rate=product.tax_rate,
+    )
+
+
+def order_public(order: Order) -> OrderPublic:
+    return OrderPublic(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        status=order.status,
+        status_reason=order.status_reason,
+        origin=order.origin,
+        currency=order.currency,
+        quote_id=order.quote_id,
+        issued_at=order.created_on,
+        lines=[LinePublic.model_validate(line) for line in order.lines],
+        net_total=order.net_total,
+        tax_total=order.tax_total,
+        total=order.total,
+        invoiced_amount=order.invoiced_amount,
+        paid_amount=order.paid_amount,
+        invoices=[InvoicePublic.model_validate(i) for i in order.invoices],
+        shipments=[ShipmentPublic.model_validate(s) for s in order.shipments],
+    )
+
+
+def order_status(order: Order) -> OrderStatusPublic:
+    return OrderStatusPublic(
+        order_id=order.order_id, status=order.status, status_reason=order.status_reason
+    )
+
+
+def quote_public(quote: Quote) -> QuotePublic:
+    return QuotePublic(
+        quote_id=quote.quote_id,
+        customer_id=quote.customer_id,
+        status=quote.status,
+        status_reason=quote.status_reason,
+        revision=quote.revision,
+        currency=quote.currency,
+        valid_until=quote.valid_until,
+        lines=[LinePublic.model_validate(line) for line in quote.lines],
+        net_total=quote.net_total,
+        tax_total=quote.tax_total,
+        total=quote.total,
+        order_id=quote.order_id,
+        duplicated_from=quote.duplicated_from,
+    )
+
+
+def line_requests(lines: list[LineCreate]) -> list[LineRequest]:
+    return [LineRequest(**line.model_dump()) for line in lines]
+
+
+def build_router(app: OrdersApplication) -> APIRouter:
+    """The routes, bound to the service's Application."""
+    router = APIRouter(tags=["orders"])
+
+    @router.post("/customers", status_code=201)
+    def register_customer(body: CustomerCreate) -> CustomerPublic:
+        customer = app.register_customer(**body.model_dump())
+        return customer_public(customer)
+
+    @router.get("/customers/{customer_id}")
+    def get_customer(customer_id: str) -> CustomerPublic:
+        return customer_public(app.get_customer(customer_id))
+
+    @router.patch("/customers/{customer_id}")
+    def update_customer(customer_id: str, body: CustomerUpdate) -> CustomerPublic:
+        customer = app.update_customer(customer_id, **body.model_dump(exclude_unset=True))
+        return customer_public(customer)
+
+    @router.post("/products", status_code=201)
+    def define_product(body: ProductCreate) -> ProductPublic:
+        return product_public(app.define_product(**body.model_dump()))
+
+    @router.get("/products/{sku}")
+    def get_product(sku: str) -> ProductPublic:
+        return product_public(app.get_product(sku))
+
+    @router.post("/orders", status_code=201)
+    def place_order(body: OrderCreate) -> OrderPublic:
+        order = app.place_order(
+            customer_id=body.customer_id,
+            lines=line_requests(body.lines),
+            origin=body.origin,
+        )
+        return order_public(order)
+
+    @router.get("/orders")
+    def list_orders_route(
+        status: str | None = None,
+        customer_id: str | None = None,
+        issued_from: str | None = None,
+        issued_to: str | None = None,
+        invoice_number: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: str | None = None,
+    ) -> OrderListPublic:
+        page = list_orders(
+            app,
+            OrderFilter(
+                status=status,
+                customer_id=customer_id,
+                issued_from=parse_when(issued_from, "issued_from", end=False),
+                issued_before=parse_when(issued_to, "issued_to", end=True),
+                invoice_number=invoice_number,
+            ),
+            limit,
+            cursor or None,
+        )
+        return OrderListPublic(
+            items=[OrderSummaryPublic.model_validate(item) for item in page.items],
+            totals_by_status={
+                status: StatusTotalPublic.model_validate(t)
+                for status, t in page.totals_by_status.items()
+            },
+            next_cursor=page.next_cursor,
+        )
+
+    @router.get("/orders/{order_id}")
+    def get_order(order_id: str) -> OrderPublic:
+        return order_public(app.get_order(order_id))
+
+    @router.get("/orders/{order_id}/history")
+    def get_order_history(order_id: str) -> HistoryPublic:
+        return HistoryPublic(
+            items=[
+                HistoryItemPublic(
+                    event_type=e.event_type, occurred_at=e.occurred_at, actor=e.actor, data=e.data
+                )
+                for e in app.order_history(order_id)
+            ]
+        )
+
+    @router.post("/orders/{order_id}/approve")
+    def approve_order(order_id: str, x_actor: Actor = None) -> OrderStatusPublic:
+        return order_status(app.approve_order(order_id, approved_by=x_actor))
+
+    @router.post("/orders/{order_id}/cancel")
+    def cancel_order(order_id: str, body: OrderCancel | None = None) -> OrderStatusPublic:
+        reason = (body or OrderCancel()).reason
+        return order_status(app.cancel_order(order_id, reason))
+
+    @router.post("/quotes", status_code=201)
+    def create_quote(body: QuoteCreate) -> QuotePublic:
+        quote = app.create_quote(
+            customer_id=body.customer_id,
+            lines=line_requests(body.lines),
+            valid_until=body.valid_until,
+        )
+        return quote_public(quote)
+
+    @router.get("/quotes/{quote_id}")
+    def get_quote(quote_id: str) -> QuotePublic:
+        return quote_public(app.get_quote(quote_id))
+
+    @router.post("/quotes/{quote_id}/revise")
+    def revise_quote(quote_id: str, body: QuoteRevise) -> QuotePublic:
+        return quote_public(app.revise_quote(quote_id, line_requests(body.lines)))
+
+    @router.post("/quotes/{quote_id}/duplicate", status_code=201)
+    def duplicate_quote(quote_id: str) -> QuotePublic:
+        return quote_public(app.duplicate_quote(quote_id))
+
+    @router.post("/quotes/{quote_id}/send")
+    def send_quote(quote_id: str) -> QuotePublic:
+        return quote_public(app.send_quote(quote_id))
+
+    @router.post("/quotes/{quote_id}/accept")
+    def accept_quote(quote_id: str) -> QuoteAcceptedPublic:
+        quote, order = app.accept_quote(quote_id)
+        return QuoteAcceptedPublic(
+            quote_id=quote.quote_id,
+            status=quote.status,
+            order_id=order.order_id,
+            order_status=order.status,
+        )
+
+    @router.post("/quotes/{quote_id}/reject")
+    def reject_quote(quote_id: str, body: QuoteReject | None = None) -> QuotePublic:
+        return quote_public(app.reject_quote(quote_id, (body or QuoteReject()).reason))
+
+    @router.post("/quotes/{quote_id}/expire")
+    def expire_quote(quote_id: str) -> QuotePublic:
+        return quote_public(app.expire_quote(quote_id))
+
+    return router

@@ -2,6 +2,8 @@
 
 from oms_kit.projection import Projection
 
+from oms_orders.projections.order_list import OrderList
+
 
 def projections() -> list[Projection]:
-    return []
+    return [OrderList()]

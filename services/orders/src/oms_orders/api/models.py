@@ -1,0 +1,227 @@
+"""Request (``<Thing>Create``) and response (``<Thing>Public``) models of the orders API.
+Money travels as a decimal string ("100.00"), quantities as JSON numbers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, PlainSerializer, StringConstraints
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+Money = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str)]
+Quantity = Annotated[Decimal, PlainSerializer(_number, return_type=int | float)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
+PaymentTerms = Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)]
+Origin = Literal["backoffice", "rep", "portal", "marketplace", "partner", "quote"]
+
+
+class CustomerCreate(BaseModel):
+    name: Text
+    tax_id: Text
+    email: Email
+    credit_limit: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+    payment_terms_days: PaymentTerms = [30]
+    sales_rep_id: str | None = None
+    language: str | None = None
+    currency: Currency = "EUR"
+
+
+class CustomerUpdate(BaseModel):
+    name: Text | None = None
+    email: Email | None = None
+    credit_limit: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
+    payment_terms_days: PaymentTerms | None = None
+    sales_rep_id: str | None = None
+    language: str | None = None
+
+
+class CustomerPublic(BaseModel):
+    customer_id: str
+    name: str
+    tax_id: str
+    email: str
+    credit_limit: Money
+    currency: str
+    payment_terms_days: list[int]
+    sales_rep_id: str | None
+    language: str | None
+    open_balance: Money
+
+
+class ProductCreate(BaseModel):
+    sku: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")]
+    name: Text
+    unit_price: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+    currency: Currency
+    tax_rate: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+class ProductPublic(BaseModel):
+    sku: str
+    name: str
+    unit_price: Money
+    currency: str
+    tax_rate: Money
+
+
+class LineCreate(BaseModel):
+    sku: Annotated[str, StringConstraints(min_length=1)]
+    quantity: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+    unit_price: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
+    discount_percent: Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
+    discount_amount: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
+    note: str | None = None
+
+
+class OrderCreate(BaseModel):
+    customer_id: Annotated[str, StringConstraints(min_length=1)]
+    lines: Annotated[list[LineCreate], Field(min_length=1)]
+    origin: Origin = "backoffice"
+
+
+class OrderCancel(BaseModel):
+    reason: Text = "cancelled on request"
+
+
+class LinePublic(BaseModel):
+    line_no: int
+    sku: str
+    quantity: Quantity
+    unit_price: Money
+    discount_percent: Money | None
+    discount_amount: Money | None
+    tax_rate: Money
+    net_amount: Money
+    tax_amount: Money
+    note: str | None
+
+
+class StampPublic(BaseModel):
+    uuid: str
+    stamped_at: datetime
+
+
+class InvoicePublic(BaseModel):
+    invoice_id: str
+    number: str
+    status: str
+    total: Money
+    stamp: StampPublic | None
+
+
+class ShipmentLinePublic(BaseModel):
+    sku: str
+    quantity: Quantity
+    warehouse: str
+    lot: str
+
+
+class ShipmentPublic(BaseModel):
+    goods_issue_id: str
+    lines: list[ShipmentLinePublic]
+
+
+class OrderPublic(BaseModel):
+    order_id: str
+    customer_id: str
+    status: str
+    status_reason: str | None
+    origin: str
+    currency: str
+    quote_id: str | None
+    issued_at: datetime
+    lines: list[LinePublic]
+    net_total: Money
+    tax_total: Money
+    total: Money
+    invoiced_amount: Money
+    paid_amount: Money
+    invoices: list[InvoicePublic]
+    shipments: list[ShipmentPublic]
+
+
+class OrderStatusPublic(BaseModel):
+    order_id: str
+    status: str
+    status_reason: str | None
+
+
+class OrderSummaryPublic(BaseModel):
+    order_id: str
+    customer_id: str
+    status: str
+    status_reason: str | None
+    total: Money
+    currency: str
+    origin: str
+    issued_at: datetime
+    invoice_numbers: list[str]
+
+
+class StatusTotalPublic(BaseModel):
+    count: int
+    total: Money
+
+
+class OrderListPublic(BaseModel):
+    items: list[OrderSummaryPublic]
+    totals_by_status: dict[str, StatusTotalPublic]
+    next_cursor: str | None
+
+
+class HistoryItemPublic(BaseModel):
+    event_type: str
+    occurred_at: datetime
+    actor: str | None
+    data: dict[str, Any]
+
+
+class HistoryPublic(BaseModel):
+    items: list[HistoryItemPublic]
+
+
+class QuoteCreate(BaseModel):
+    customer_id: Annotated[str, StringConstraints(min_length=1)]
+    lines: Annotated[list[LineCreate], Field(min_length=1)]
+    valid_until: date | None = None
+
+
+class QuoteRevise(BaseModel):
+    lines: Annotated[list[LineCreate], Field(min_length=1)]
+
+
+class QuoteReject(BaseModel):
+    reason: str | None = None
+
+
+class QuotePublic(BaseModel):
+    quote_id: str
+    customer_id: str
+    status: str
+    status_reason: str | None
+    revision: int
+    currency: str
+    valid_until: date | None
+    lines: list[LinePublic]
+    net_total: Money
+    tax_total: Money
+    total: Money
+    order_id: str | None
+    duplicated_from: str | None
+
+
+class QuoteAcceptedPublic(BaseModel):
+    quote_id: str
+    status: str
+    order_id: str
+    order_status: str

@@ -1,0 +1,448 @@
+"""Sales orders: placement with the credit check, approval, cancellation, and the status
+that follows stock, shipments, invoices and payments.
+
+Every event of an order carries the order's status after it (``status``,
+``status_reason``), so read models and the history need no knowledge of the rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from oms_orders.domain.customer import Customer
+from oms_orders.domain.errors import Conflict, CreditLimitExceeded, InvalidInput
+from oms_orders.domain.pricing import ZERO, cents, totals
+
+PENDING_APPROVAL = "pending_approval"
+CONFIRMED = "confirmed"
+PARTIALLY_SHIPPED = "partially_shipped"
+SHIPPED = "shipped"
+PARTIALLY_INVOICED = "partially_invoiced"
+INVOICED = "invoiced"
+PAID = "paid"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+ON_HOLD = "on_hold"
+
+#: Where an order can come from; the first is the default.
+ORIGINS = ("backoffice", "rep", "portal", "marketplace", "partner", "quote")
+#: Origins whose orders wait for the back office's approval.
+NEEDS_APPROVAL = frozenset({"rep", "portal", "marketplace", "partner"})
+#: States the order's progress does not move it out of.
+EXPLICIT = frozenset({PENDING_APPROVAL, ON_HOLD, CANCELLED, COMPLETED})
+
+ISSUED, PAID_INVOICE, CANCELLED_INVOICE = "issued", "paid", "cancelled"
+
+
+class Order(Aggregate):
+    @event("OrderPlaced")
+    def __init__(
+        self,
+        customer_id: str,
+        origin: str,
+        currency: str,
+        lines: list[dict[str, Any]],
+        net_total: Decimal,
+        tax_total: Decimal,
+        total: Decimal,
+        payment_terms_days: list[int],
+        status: str,
+        status_reason: str | None,
+        quote_id: str | None = None,
+        sales_rep_id: str | None = None,
+    ) -> None:
+        self.customer_id = customer_id
+        self.origin = origin
+        self.currency = currency
+        self.lines = [dict(line) for line in lines]
+        self.net_total = net_total
+        self.tax_total = tax_total
+        self.total = total
+        self.payment_terms_days = list(payment_terms_days)
+        self.quote_id = quote_id
+        self.sales_rep_id = sales_rep_id
+        self.status = status
+        self.status_reason = status_reason
+        self.reservations: list[dict[str, Any]] = []
+        self.shipments: list[dict[str, Any]] = []
+        self.invoices: list[dict[str, Any]] = []
+        self.payments: list[dict[str, Any]] = []
+        self.approved_by: str | None = None
+        self.completed_at: datetime | None = None
+
+    # Commands -----------------------------------------------------------------------------
+
+    @classmethod
+    def place(
+        cls,
+        customer: Customer,
+        lines: list[dict[str, Any]],
+        origin: str = "backoffice",
+        quote_id: str | None = None,
+    ) -> Order:
+        """Place an order of priced ``lines`` for ``customer``: confirmed at once, waiting
+        for approval (by its origin), or on hold when it passes the credit limit."""
+        if origin not in ORIGINS:
+            raise InvalidInput(f"origin must be one of {', '.join(ORIGINS)}", field="origin")
+        if not lines:
+            raise InvalidInput("an order needs at least one line", field="lines")
+        amounts = totals(lines)
+        problem = customer.credit_problem(amounts.total)
+        if problem:
+            status, reason = ON_HOLD, problem
+        elif origin in NEEDS_APPROVAL:
+            status, reason = PENDING_APPROVAL, None
+        else:
+            status, reason = CONFIRMED, None
+        order = cls(
+            customer_id=customer.customer_id,
+            origin=origin,
+            currency=customer.currency,
+            lines=lines,
+            net_total=amounts.net,
+            tax_total=amounts.tax,
+            total=amounts.total,
+            payment_terms_days=customer.payment_terms_days,
+            status=status,
+            status_reason=reason,
+            quote_id=quote_id,
+            sales_rep_id=customer.sales_rep_id,
+        )
+        if status == ON_HOLD:
+            order._put_on_hold(reason=reason, status=ON_HOLD, status_reason=reason)
+        elif status == CONFIRMED:
+            order._confirm_now(customer.payment_terms_days)
+        return order
+
+    def approve(self, customer: Customer, approved_by: str | None) -> None:
+        """Release an order waiting for approval or on hold, if the credit allows it."""
+        if self.status not in (PENDING_APPROVAL, ON_HOLD):
+            raise Conflict(
+                f"order is {self.status}; only pending_approval or on_hold orders can be approved",
+                field="status",
+            )
+        problem = customer.credit_problem(self.total)
+        if problem:
+            raise CreditLimitExceeded(problem)
+        status = self._released_status()
+        self._approve(approved_by=approved_by, status=status, status_reason=None)
+        self._confirm_now(customer.payment_terms_days)
+
+    def cancel(self, reason: str) -> None:
+        """Cancel the order; possible until an invoice exists."""
+        if self.status in (CANCELLED, COMPLETED):
+            raise Conflict(f"order is {self.status} and cannot be cancelled", field="status")
+        if self._live_invoices(self.invoices):
+            raise Conflict("order has invoices and can no longer be cancelled", field="status")
+        self._cancel(reason=reason, status=CANCELLED, status_reason=f"cancelled: {reason}")
+
+    # Facts learnt from inventory and billing ---------------------------------------------
+
+    def record_reservation(self, allocations: list[dict[str, Any]]) -> None:
+        self._record_reservation(
+            allocations=allocations, status=self.status, status_reason=self.status_reason
+        )
+
+    def report_shortage(self, sku: str, requested: Decimal, available: Decimal) -> None:
+        if self.status in (CANCELLED, COMPLETED):
+            return
+        reason = f"stock shortage: {sku} requested {requested}, available {available}"
+        if self.status == ON_HOLD and self.status_reason == reason:
+            return
+        self._report_shortage(
+            sku=sku, requested=requested, available=available, status=ON_HOLD, status_reason=reason
+        )
+
+    def record_shipment(self, goods_issue_id: str, lines: list[dict[str, Any]]) -> None:
+        if any(s["goods_issue_id"] == goods_issue_id for s in self.shipments):
+            return
+        shipment = {"goods_issue_id": goods_issue_id, "lines": [dict(x) for x in lines]}
+        status, reason = self._next(shipments=[*self.shipments, shipment])
+        self._record_shipment(
+            goods_issue_id=goods_issue_id, lines=lines, status=status, status_reason=reason
+        )
+        self._complete_if_done()
+
+    def record_invoice(self, invoice_id: str, number: str, total: Decimal) -> None:
+        if self._invoice(invoice_id) is not None:
+            return
+        invoice = _new_invoice(invoice_id, number, total)
+        status, reason = self._next(invoices=[*self.invoices, invoice])
+        self._record_invoice(
+            invoice_id=invoice_id, number=number, total=total, status=status, status_reason=reason
+        )
+        self._complete_if_done()
+
+    def record_stamp(self, invoice_id: str, stamp_uuid: str, stamped_at: datetime) -> None:
+        invoice = self._invoice(invoice_id)
+        if invoice is None:
+            raise LookupError(f"order {self.id} has no invoice {invoice_id} to stamp")
+        if invoice["stamp"] is not None:
+            return
+        self._record_stamp(
+            invoice_id=invoice_id,
+            stamp_uuid=stamp_uuid,
+            stamped_at=stamped_at,
+            status=self.status,
+            status_reason=self.status_reason,
+        )
+
+    def cancel_invoice(self, invoice_id: str, reason: str) -> None:
+        invoice = self._invoice(invoice_id)
+        if invoice is None or invoice["status"] == CANCELLED_INVOICE:
+            return
+        changed = [
+            {**i, "status": CANCELLED_INVOICE} if i["invoice_id"] == invoice_id else i
+            for i in self.invoices
+        ]
+        status, status_reason = self._next(invoices=changed)
+        self._cancel_invoice(
+            invoice_id=invoice_id, reason=reason, status=status, status_reason=status_reason
+        )
+
+    def record_payment(self, payment_id: str, invoice_id: str, amount: Decimal) -> None:
+        if any(p["payment_id"] == payment_id for p in self.payments):
+            return
+        payment = {"payment_id": payment_id, "invoice_id": invoice_id, "amount": amount}
+        status, reason = self._next(payments=[*self.payments, payment])
+        self._record_payment(
+            payment_id=payment_id,
+            invoice_id=invoice_id,
+            amount=amount,
+            status=status,
+            status_reason=reason,
+        )
+        self._complete_if_done()
+
+    def mark_invoice_paid(self, invoice_id: str) -> None:
+        invoice = self._invoice(invoice_id)
+        if invoice is None:
+            raise LookupError(f"order {self.id} has no invoice {invoice_id} to mark paid")
+        if invoice["status"] != ISSUED:
+            return
+        changed = [
+            {**i, "status": PAID_INVOICE} if i["invoice_id"] == invoice_id else i
+            for i in self.invoices
+        ]
+        status, reason = self._next(invoices=changed)
+        self._mark_invoice_paid(invoice_id=invoice_id, status=status, status_reason=reason)
+        self._complete_if_done()
+
+    # Queries ------------------------------------------------------------------------------
+
+    @property
+    def order_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def paid_amount(self) -> Decimal:
+        return sum((Decimal(p["amount"]) for p in self.payments), ZERO)
+
+    @property
+    def invoiced_amount(self) -> Decimal:
+        return sum((Decimal(i["total"]) for i in self._live_invoices(self.invoices)), ZERO)
+
+    def progress(
+        self,
+        *,
+        shipments: list[dict[str, Any]] | None = None,
+        invoices: list[dict[str, Any]] | None = None,
+        payments: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """The status a released order has by its shipments, invoices and payments."""
+        shipments = self.shipments if shipments is None else shipments
+        invoices = self.invoices if invoices is None else invoices
+        payments = self.payments if payments is None else payments
+        ordered: dict[str, Decimal] = defaultdict(Decimal)
+        for line in self.lines:
+            ordered[line["sku"]] += Decimal(line["quantity"])
+        shipped: dict[str, Decimal] = defaultdict(Decimal)
+        for shipment in shipments:
+            for line in shipment["lines"]:
+                shipped[line["sku"]] += Decimal(line["quantity"])
+        fully_shipped = bool(shipments) and all(shipped[s] >= q for s, q in ordered.items())
+        live = self._live_invoices(invoices)
+        invoiced = sum((Decimal(i["total"]) for i in live), ZERO)
+        paid = sum((Decimal(p["amount"]) for p in payments), ZERO)
+        fully_invoiced = bool(live) and invoiced >= self.total
+        fully_paid = fully_invoiced and (
+            paid >= self.total or all(i["status"] == PAID_INVOICE for i in live)
+        )
+        if fully_paid:
+            return COMPLETED if fully_shipped else PAID
+        if fully_invoiced:
+            return INVOICED
+        if live:
+            return PARTIALLY_INVOICED
+        if fully_shipped:
+            return SHIPPED
+        return PARTIALLY_SHIPPED if shipments else CONFIRMED
+
+    # Internals ----------------------------------------------------------------------------
+
+    def _released_status(self) -> str:
+        status = self.progress()
+        return PAID if status == COMPLETED else status  # OrderCompleted makes it completed
+
+    def _next(self, **changes: list[dict[str, Any]]) -> tuple[str, str | None]:
+        """The status after a change; explicit states stay as they are."""
+        if self.status in EXPLICIT:
+            return self.status, self.status_reason
+        status = self.progress(**changes)
+        return (PAID if status == COMPLETED else status), None
+
+    def _confirm_now(self, payment_terms_days: list[int]) -> None:
+        self._confirm(
+            customer_id=self.customer_id,
+            currency=self.currency,
+            lines=self.lines,
+            total=self.total,
+            payment_terms_days=payment_terms_days,
+            status=self.status,
+            status_reason=None,
+        )
+
+    def _complete_if_done(self) -> None:
+        if self.status not in EXPLICIT and self.progress() == COMPLETED:
+            self._complete(completed_at=datetime.now(UTC), status=COMPLETED, status_reason=None)
+
+    def _invoice(self, invoice_id: str) -> dict[str, Any] | None:
+        return next((i for i in self.invoices if i["invoice_id"] == invoice_id), None)
+
+    @staticmethod
+    def _live_invoices(invoices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [i for i in invoices if i["status"] != CANCELLED_INVOICE]
+
+    def _set_status(self, status: str, status_reason: str | None) -> None:
+        self.status = status
+        self.status_reason = status_reason
+
+    # Events -------------------------------------------------------------------------------
+
+    @event("OrderPutOnHold")
+    def _put_on_hold(self, reason: str | None, status: str, status_reason: str | None) -> None:
+        self._set_status(status, status_reason)
+
+    @event("OrderApproved")
+    def _approve(self, approved_by: str | None, status: str, status_reason: str | None) -> None:
+        self.approved_by = approved_by
+        self._set_status(status, status_reason)
+
+    @event("OrderConfirmed")
+    def _confirm(
+        self,
+        customer_id: str,
+        currency: str,
+        lines: list[dict[str, Any]],
+        total: Decimal,
+        payment_terms_days: list[int],
+        status: str,
+        status_reason: str | None,
+    ) -> None:
+        self.payment_terms_days = list(payment_terms_days)
+        self._set_status(status, status_reason)
+
+    @event("OrderCancelled")
+    def _cancel(self, reason: str, status: str, status_reason: str | None) -> None:
+        self._set_status(status, status_reason)
+
+    @event("StockReserved")
+    def _record_reservation(
+        self, allocations: list[dict[str, Any]], status: str, status_reason: str | None
+    ) -> None:
+        self.reservations.extend(dict(a) for a in allocations)
+        self._set_status(status, status_reason)
+
+    @event("StockShortageReported")
+    def _report_shortage(
+        self,
+        sku: str,
+        requested: Decimal,
+        available: Decimal,
+        status: str,
+        status_reason: str | None,
+    ) -> None:
+        self._set_status(status, status_reason)
+
+    @event("ShipmentRecorded")
+    def _record_shipment(
+        self,
+        goods_issue_id: str,
+        lines: list[dict[str, Any]],
+        status: str,
+        status_reason: str | None,
+    ) -> None:
+        self.shipments.append({"goods_issue_id": goods_issue_id, "lines": [dict(x) for x in lines]})
+        self._set_status(status, status_reason)
+
+    @event("InvoiceRecorded")
+    def _record_invoice(
+        self,
+        invoice_id: str,
+        number: str,
+        total: Decimal,
+        status: str,
+        status_reason: str | None,
+    ) -> None:
+        self.invoices.append(_new_invoice(invoice_id, number, total))
+        self._set_status(status, status_reason)
+
+    @event("InvoiceStamped")
+    def _record_stamp(
+        self,
+        invoice_id: str,
+        stamp_uuid: str,
+        stamped_at: datetime,
+        status: str,
+        status_reason: str | None,
+    ) -> None:
+        self._replace_invoice(invoice_id, stamp={"uuid": stamp_uuid, "stamped_at": stamped_at})
+        self._set_status(status, status_reason)
+
+    @event("InvoiceCancelled")
+    def _cancel_invoice(
+        self, invoice_id: str, reason: str, status: str, status_reason: str | None
+    ) -> None:
+        self._replace_invoice(invoice_id, status=CANCELLED_INVOICE)
+        self._set_status(status, status_reason)
+
+    @event("PaymentRecorded")
+    def _record_payment(
+        self,
+        payment_id: str,
+        invoice_id: str,
+        amount: Decimal,
+        status: str,
+        status_reason: str | None,
+    ) -> None:
+        self.payments.append({"payment_id": payment_id, "invoice_id": invoice_id, "amount": amount})
+        self._set_status(status, status_reason)
+
+    @event("InvoicePaid")
+    def _mark_invoice_paid(self, invoice_id: str, status: str, status_reason: str | None) -> None:
+        self._replace_invoice(invoice_id, status=PAID_INVOICE)
+        self._set_status(status, status_reason)
+
+    @event("OrderCompleted")
+    def _complete(self, completed_at: datetime, status: str, status_reason: str | None) -> None:
+        self.completed_at = completed_at
+        self._set_status(status, status_reason)
+
+    def _replace_invoice(self, invoice_id: str, **changes: Any) -> None:
+        self.invoices = [
+            {**i, **changes} if i["invoice_id"] == invoice_id else i for i in self.invoices
+        ]
+
+
+def _new_invoice(invoice_id: str, number: str, total: Decimal) -> dict[str, Any]:
+    return {
+        "invoice_id": invoice_id,
+        "number": number,
+        "total": cents(total),
+        "status": ISSUED,
+        "stamp": None,
+    }

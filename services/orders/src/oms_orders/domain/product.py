@@ -1,0 +1,31 @@
+"""The product catalogue: one aggregate per sku, found by the sku."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from oms_orders.domain.pricing import CatalogueEntry
+
+
+class Product(Aggregate):
+    @staticmethod
+    def create_id(sku: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"oms/orders/product/{sku}")
+
+    @event("ProductDefined")
+    def __init__(
+        self, sku: str, name: str, unit_price: Decimal, currency: str, tax_rate: Decimal
+    ) -> None:
+        self.sku = sku
+        self.name = name
+        self.unit_price = unit_price
+        self.currency = currency
+        self.tax_rate = tax_rate
+
+    def catalogue_entry(self) -> CatalogueEntry:
+        return CatalogueEntry(
+            sku=self.sku, unit_price=self.unit_price, currency=self.currency, tax_rate=self.tax_rate
+        )

@@ -1,0 +1,259 @@
+"""The orders API on the real stack: placement, approval, cancellation, history, and the
+order list with its filters, cursor and totals per status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from oms_kit.projection import ProjectionRunner
+from oms_kit.runtime import http_app
+from oms_kit.service import Service
+from oms_kit.testing import Stack
+from oms_orders.bootstrap import bootstrap
+
+
+@pytest.fixture
+def service(stack: Stack) -> Iterator[Service]:
+    service = bootstrap(**stack.settings_overrides())
+    try:
+        yield service
+    finally:
+        service.app.close()
+
+
+@pytest.fixture
+def client(service: Service) -> Iterator[TestClient]:
+    with TestClient(http_app(service)) as client:
+        yield client
+
+
+def catch_up(service: Service) -> None:
+    ProjectionRunner(service.app, service.projection("order_list")).catch_up()
+
+
+def new_customer(client: TestClient, credit_limit: str = "1000.00", **extra: Any) -> str:
+    response = client.post(
+        "/customers",
+        json={
+            "name": "Ana Lopez",
+            "tax_id": "ES123",
+            "email": "ana@example.com",
+            "credit_limit": credit_limit,
+            "payment_terms_days": [30, 60],
+            **extra,
+        },
+    )
+    assert response.status_code == 201, response.text
+    customer_id: str = response.json()["customer_id"]
+    return customer_id
+
+
+def new_product(client: TestClient, sku: str = "SKU-1", price: str = "10.00", **extra: Any) -> None:
+    response = client.post(
+        "/products",
+        json={
+            "sku": sku,
+            "name": f"Product {sku}",
+            "unit_price": price,
+            "currency": "EUR",
+            "tax_rate": "0.21",
+            **extra,
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+def place(
+    client: TestClient,
+    customer_id: str,
+    quantity: int = 1,
+    origin: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "customer_id": customer_id,
+        "lines": [{"sku": "SKU-1", "quantity": quantity}],
+    }
+    if origin:
+        body["origin"] = origin
+    response = client.post("/orders", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def problem_fields(response: Any) -> list[str]:
+    assert response.headers["content-type"].startswith("application/problem+json")
+    return [e["field"] for e in response.json().get("errors", [])]
+
+
+def test_customers_and_products_are_registered_and_validated(client: TestClient) -> None:
+    customer_id = new_customer(client, sales_rep_id="rep-7", language="es")
+    got = client.get(f"/customers/{customer_id}").json()
+    assert got["credit_limit"] == "1000.00"
+    assert got["currency"] == "EUR"
+    assert got["open_balance"] == "0.00"
+    assert got["payment_terms_days"] == [30, 60]
+    bad = client.post(
+        "/customers",
+        json={
+            "name": " ",
+            "tax_id": "T",
+            "email": "not-an-email",
+            "credit_limit": "-1",
+            "payment_terms_days": [0],
+        },
+    )
+    assert bad.status_code == 422
+    assert {"name", "email", "credit_limit", "payment_terms_days.0"} <= set(problem_fields(bad))
+    new_product(client)
+    assert client.get("/products/SKU-1").json()["unit_price"] == "10.00"
+    again = client.post(
+        "/products",
+        json={"sku": "SKU-1", "name": "x", "unit_price": "1", "currency": "EUR", "tax_rate": "0"},
+    )
+    assert again.status_code == 409
+    assert client.get("/products/NOPE").status_code == 404
+    assert client.get("/customers/nope").status_code == 404
+
+
+def test_placement_confirms_waits_for_approval_or_holds_for_credit(client: TestClient) -> None:
+    new_product(client)
+    customer_id = new_customer(client, credit_limit="100.00")
+    confirmed = place(client, customer_id, quantity=2)
+    assert confirmed["status"] == "confirmed"
+    assert confirmed["total"] == "24.20"
+    assert confirmed["lines"][0]["quantity"] == 2
+    assert confirmed["lines"][0]["net_amount"] == "20.00"
+    assert place(client, customer_id, origin="portal")["status"] == "pending_approval"
+    held = place(client, customer_id, quantity=9)  # 108.90 > 100.00
+    assert held["status"] == "on_hold"
+    assert "credit" in held["status_reason"]
+    assert client.get(f"/orders/{held['order_id']}").json()["status"] == "on_hold"
+
+
+def test_bad_orders_are_422_naming_the_field(client: TestClient) -> None:
+    new_product(client)
+    new_product(client, sku="SKU-USD", currency="USD")
+    customer_id = new_customer(client)
+
+    def post(body: dict[str, Any]) -> list[str]:
+        response = client.post("/orders", json=body)
+        assert response.status_code == 422, response.text
+        return problem_fields(response)
+
+    line = {"sku": "SKU-1", "quantity": 1}
+    assert post({"customer_id": "nobody", "lines": [line]}) == ["customer_id"]
+    assert post({"customer_id": customer_id, "lines": [line, {"sku": "X", "quantity": 1}]}) == [
+        "lines.1.sku"
+    ]
+    assert post({"customer_id": customer_id, "lines": [{"sku": "SKU-1", "quantity": 0}]}) == [
+        "lines.0.quantity"
+    ]
+    assert post({"customer_id": customer_id, "lines": [{"sku": "SKU-USD", "quantity": 1}]}) == [
+        "lines.0.sku"
+    ]
+    both = {**line, "discount_percent": "5", "discount_amount": "1.00"}
+    assert post({"customer_id": customer_id, "lines": [both]}) == ["lines.0.discount_amount"]
+    assert post({"customer_id": customer_id, "lines": [line], "origin": "fax"}) == ["origin"]
+
+
+def test_approve_and_cancel_with_their_conflicts(client: TestClient) -> None:
+    new_product(client)
+    customer_id = new_customer(client)
+    pending = place(client, customer_id, origin="rep")["order_id"]
+    approved = client.post(f"/orders/{pending}/approve", headers={"x-actor": "maria"})
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "confirmed"
+    assert client.post(f"/orders/{pending}/approve").status_code == 409
+    cancelled = client.post(f"/orders/{pending}/cancel", json={"reason": "customer asked"})
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert client.post(f"/orders/{pending}/cancel", json={"reason": "again"}).status_code == 409
+    assert client.post("/orders/nope/approve").status_code == 404
+
+
+def test_approving_a_credit_hold_still_over_the_limit_is_a_409_naming_credit(
+    client: TestClient,
+) -> None:
+    new_product(client)
+    customer_id = new_customer(client, credit_limit="10.00")
+    held = place(client, customer_id, quantity=1)  # 12.10 > 10.00
+    assert held["status"] == "on_hold"
+    response = client.post(f"/orders/{held['order_id']}/approve")
+    assert response.status_code == 409
+    assert "credit" in response.json()["detail"]
+    assert problem_fields(response) == ["credit"]
+    raised = client.patch(f"/customers/{customer_id}", json={"credit_limit": "20.00"})
+    assert raised.status_code == 200
+    assert client.post(f"/orders/{held['order_id']}/approve").json()["status"] == "confirmed"
+
+
+def test_history_lists_every_change_with_its_actor(client: TestClient) -> None:
+    new_product(client)
+    customer_id = new_customer(client)
+    order_id = place(client, customer_id, origin="rep", headers={"x-actor": "rep:joao"})["order_id"]
+    client.post(f"/orders/{order_id}/approve", headers={"x-actor": "backoffice:maria"})
+    client.post(
+        f"/orders/{order_id}/cancel", json={"reason": "duplicate"}, headers={"x-actor": "bo:li"}
+    )
+    items = client.get(f"/orders/{order_id}/history").json()["items"]
+    assert [(i["event_type"], i["actor"]) for i in items] == [
+        ("OrderPlaced", "rep:joao"),
+        ("OrderApproved", "backoffice:maria"),
+        ("OrderConfirmed", "backoffice:maria"),
+        ("OrderCancelled", "bo:li"),
+    ]
+    assert items[0]["data"]["total"] == "12.10"
+    assert items[0]["data"]["status"] == "pending_approval"
+    assert items[3]["data"]["reason"] == "duplicate"
+    assert items[0]["occurred_at"] <= items[3]["occurred_at"]
+    assert client.get("/orders/nope/history").status_code == 404
+
+
+def test_the_order_list_filters_pages_and_totals_by_status(
+    client: TestClient, service: Service
+) -> None:
+    new_product(client)
+    ana = new_customer(client)
+    bob = new_customer(client)
+    placed = [place(client, ana, quantity=q) for q in (1, 2, 3)]  # confirmed
+    placed.append(place(client, bob, quantity=4, origin="portal"))  # pending_approval
+    client.post(f"/orders/{placed[0]['order_id']}/cancel", json={"reason": "x"})
+    catch_up(service)
+
+    everything = client.get("/orders").json()
+    assert [i["order_id"] for i in everything["items"]] == [o["order_id"] for o in reversed(placed)]
+    assert everything["next_cursor"] is None
+    assert everything["totals_by_status"] == {
+        "cancelled": {"count": 1, "total": "12.10"},
+        "confirmed": {"count": 2, "total": "60.50"},
+        "pending_approval": {"count": 1, "total": "48.40"},
+    }
+    first = client.get("/orders", params={"limit": 2}).json()
+    assert len(first["items"]) == 2
+    assert first["totals_by_status"] == everything["totals_by_status"]
+    second = client.get("/orders", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [i["order_id"] for i in first["items"] + second["items"]] == [
+        i["order_id"] for i in everything["items"]
+    ]
+    assert second["next_cursor"] is None
+
+    of_ana = client.get("/orders", params={"customer_id": ana, "status": "confirmed"}).json()
+    assert {i["order_id"] for i in of_ana["items"]} == {o["order_id"] for o in placed[1:3]}
+    assert of_ana["totals_by_status"] == {"confirmed": {"count": 2, "total": "60.50"}}
+    issued_at = everything["items"][0]["issued_at"]
+    today = issued_at[:10]
+    assert len(client.get("/orders", params={"issued_from": today}).json()["items"]) == 4
+    assert client.get("/orders", params={"issued_to": "2000-01-01"}).json()["items"] == []
+    assert len(client.get("/orders", params={"issued_from": issued_at}).json()["items"]) == 1
+    bad = client.get("/orders", params={"cursor": "garbage"})
+    assert bad.status_code == 422
+    assert problem_fields(bad) == ["cursor"]
+    assert problem_fields(client.get("/orders", params={"limit": 0})) == ["limit"]
+    assert problem_fields(client.get("/orders", params={"issued_from": "yesterday"})) == [
+        "issued_from"
+    ]
