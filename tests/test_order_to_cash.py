@@ -1,0 +1,187 @@
+"""Order to cash across orders, inventory and billing, each running as separate processes
+(api + worker) on the real PostgreSQL and broker; they share nothing but Kafka events."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from oms_kit.demo import run_demo
+from oms_kit.testing import RunningServices, Stack, running_services
+
+SERVICES = ["orders", "inventory", "billing"]
+
+
+@pytest.fixture
+def system(stack: Stack, tmp_path: Path) -> Iterator[RunningServices]:
+    with running_services(stack, SERVICES, tmp_path / "logs") as running:
+        yield running
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+class Client:
+    def __init__(self, system: RunningServices) -> None:
+        self.http = httpx.Client(timeout=10.0)
+        self.orders = system.url("orders")
+        self.inventory = system.url("inventory")
+        self.billing = system.url("billing")
+
+    def post(self, url: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
+        response = self.http.post(url, json=body)
+        assert response.status_code == status, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def get(self, url: str, **params: Any) -> dict[str, Any]:
+        response = self.http.get(url, params=params)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def product(self, price: str = "10.00", tax: str = "0.21") -> str:
+        sku = f"SKU-{uuid.uuid4().hex[:6]}"
+        self.post(
+            f"{self.orders}/products",
+            {"sku": sku, "name": "Widget", "unit_price": price, "currency": "EUR", "tax_rate": tax},
+        )
+        return sku
+
+    def customer(self, credit_limit: str = "100000.00") -> str:
+        body = self.post(
+            f"{self.orders}/customers",
+            {
+                "name": "Acme",
+                "tax_id": "ES-B1",
+                "email": "ap@acme.example",
+                "credit_limit": credit_limit,
+                "payment_terms_days": [30],
+                "currency": "EUR",
+            },
+        )
+        return str(body["customer_id"])
+
+    def receive(self, sku: str, quantity: int, lot: str = "L1") -> None:
+        self.post(
+            f"{self.inventory}/stock/receipts",
+            {"sku": sku, "warehouse": "MAD", "lot": lot, "quantity": quantity},
+        )
+
+    def order(self, customer_id: str, sku: str, quantity: int) -> dict[str, Any]:
+        return self.post(
+            f"{self.orders}/orders",
+            {"customer_id": customer_id, "lines": [{"sku": sku, "quantity": quantity}]},
+        )
+
+    def order_view(self, order_id: str) -> dict[str, Any]:
+        return self.get(f"{self.orders}/orders/{order_id}")
+
+    def stock(self, sku: str) -> dict[str, Any]:
+        return self.get(f"{self.inventory}/stock/{sku}")
+
+    def status_becomes(self, order_id: str, *statuses: str) -> dict[str, Any]:
+        return wait_for(
+            f"order {order_id} to become {statuses}",
+            lambda: (v := self.order_view(order_id))["status"] in statuses and v,
+        )
+
+
+def test_full_flow_two_partial_pickings_two_stamped_invoices_payments_close_it(
+    system: RunningServices,
+) -> None:
+    timeline = run_demo(
+        system.url("orders"), system.url("inventory"), system.url("billing"), timeout=60
+    )
+    client = Client(system)
+    view = client.order_view(timeline.order_id)
+    assert view["status"] in ("paid", "completed")
+    assert len(view["invoices"]) == 2 and len(view["shipments"]) == 2
+    assert all(i["stamp"] and i["stamp"]["uuid"] for i in view["invoices"])
+    numbers = sorted(i["number"] for i in view["invoices"])
+    assert numbers[0] != numbers[1]
+    invoiced = sum(Decimal(i["total"]) for i in view["invoices"])
+    assert invoiced == Decimal(view["total"])
+    history = client.get(f"{client.orders}/orders/{timeline.order_id}/history")["items"]
+    assert len(history) >= 5
+    assert [h["occurred_at"] for h in history] == sorted(h["occurred_at"] for h in history)
+
+
+def test_an_order_over_the_credit_limit_is_held_naming_credit(system: RunningServices) -> None:
+    client = Client(system)
+    sku = client.product(price="100.00", tax="0.00")
+    client.receive(sku, 10)
+    customer = client.customer(credit_limit="150.00")
+    placed = client.order(customer, sku, 2)  # 200.00 > 150.00
+    assert placed["status"] == "on_hold"
+    view = client.order_view(placed["order_id"])
+    assert view["status"] == "on_hold" and "credit" in view["status_reason"]
+    assert client.stock(sku)["reserved"] == 0
+
+
+def test_an_order_without_enough_stock_is_held_naming_stock(system: RunningServices) -> None:
+    client = Client(system)
+    sku = client.product()
+    client.receive(sku, 2)
+    placed = client.order(client.customer(), sku, 3)
+    view = client.status_becomes(placed["order_id"], "on_hold")
+    assert "stock" in view["status_reason"]
+    assert client.stock(sku)["available"] == 2
+
+
+def test_cancel_releases_the_reserved_stock(system: RunningServices) -> None:
+    client = Client(system)
+    sku = client.product()
+    client.receive(sku, 5)
+    placed = client.order(client.customer(), sku, 3)
+    wait_for("stock reserved", lambda: client.stock(sku)["reserved"] == 3)
+    cancelled = client.post(
+        f"{client.orders}/orders/{placed['order_id']}/cancel",
+        {"reason": "customer changed their mind"},
+        status=200,
+    )
+    assert cancelled["status"] == "cancelled"
+    wait_for("stock released", lambda: client.stock(sku)["reserved"] == 0)
+    assert client.stock(sku)["available"] == 5
+
+
+def test_twenty_concurrent_one_unit_orders_on_five_units_confirm_exactly_five(
+    system: RunningServices,
+) -> None:
+    client = Client(system)
+    sku = client.product()
+    client.receive(sku, 5)
+    customer = client.customer()
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        placed = list(pool.map(lambda _: Client(system).order(customer, sku, 1), range(20)))
+    ids = [p["order_id"] for p in placed]
+
+    def held_for_stock() -> int:
+        views = [client.order_view(i) for i in ids]
+        return sum(
+            1 for v in views if v["status"] == "on_hold" and "stock" in (v["status_reason"] or "")
+        )
+
+    # An oversold run never gets here: fewer than 15 orders would be held.
+    wait_for("15 orders held for stock", lambda: held_for_stock() == 15)
+    wait_for("5 units reserved", lambda: client.stock(sku)["reserved"] == 5)
+    statuses = [client.order_view(i)["status"] for i in ids]
+    assert statuses.count("confirmed") == 5
+    assert statuses.count("on_hold") == 15
+    stock = client.stock(sku)
+    assert (stock["reserved"], stock["available"]) == (5, 0)
