@@ -212,7 +212,8 @@ def status() -> None:
     """Health, readiness, and how far each relay and projection is behind its event store."""
     info = _stack()
     table = Table(title="OMS status")
-    for col in ("service", "health", "ready", "events stored", "relayed", "projections"):
+    table.add_column("service", no_wrap=True, min_width=max(len(n) for n in ENTRIES))
+    for col in ("health", "ready", "events stored", "relayed", "projections"):
         table.add_column(col)
     with httpx.Client(timeout=2.0) as client:
         for e in ENTRIES.values():

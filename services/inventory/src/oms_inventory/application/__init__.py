@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from oms_kit.commands import retry_on_conflict
 from oms_kit.eventstore import ServiceApplication
 
 from oms_inventory.domain import (
@@ -83,6 +84,7 @@ class InventoryApplication(ServiceApplication):
         return [self.get_pick_list(pid) for pid in order.pick_list_ids]
 
     # Commands from HTTP
+    @retry_on_conflict
     def receive_stock(
         self,
         sku: str,
@@ -96,6 +98,7 @@ class InventoryApplication(ServiceApplication):
         self.save(stock)
         return stock
 
+    @retry_on_conflict
     def confirm_pick_list(self, pick_list_id: str, lines: list[PickedLine]) -> PickConfirmed:
         pick_list = self.get_pick_list(pick_list_id)
         pick_list.check_open()

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import RecordConflictError
+from oms_kit.commands import retry_on_conflict
 from oms_kit.eventstore import ServiceApplication
 
 from oms_orders.domain.customer import Customer
@@ -21,6 +23,9 @@ from oms_orders.domain.product import Product
 from oms_orders.domain.quote import Quote
 
 T = TypeVar("T", bound=Aggregate)
+
+#: Namespace of the ids of orders placed with an ``Idempotency-Key``.
+IDEMPOTENT_ORDERS = UUID("0b5e8f8e-7a39-4c55-9d0c-5f3f6f1d2a71")
 
 
 def parse_id(value: str) -> UUID | None:
@@ -100,6 +105,7 @@ class OrdersApplication(ServiceApplication):
         self.save(customer)
         return customer
 
+    @retry_on_conflict
     def update_customer(self, customer_id: str, **changes: Any) -> Customer:
         customer = self.get_customer(customer_id)
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -144,20 +150,40 @@ class OrdersApplication(ServiceApplication):
         lines: Sequence[LineRequest],
         origin: str = "backoffice",
         quote_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Order:
+        """Place an order. With an ``idempotency_key`` the order's id derives from it, so
+        the same request again (a client retrying after a lost response) returns the
+        order placed the first time and places nothing."""
+        order_id = uuid5(IDEMPOTENT_ORDERS, idempotency_key) if idempotency_key else None
+        if idempotency_key and (earlier := self.idempotent_order(idempotency_key)) is not None:
+            return earlier
         customer = self.find(Customer, customer_id)
         if customer is None:
             raise InvalidInput(f"unknown customer {customer_id}", field="customer_id")
-        order = Order.place(customer, self.price_lines(customer, lines), origin, quote_id)
-        self.save(order)
+        order = Order.place(
+            customer, self.price_lines(customer, lines), origin, quote_id, order_id=order_id
+        )
+        try:
+            self.save(order)
+        except RecordConflictError:
+            if order_id is None or (earlier := self.find(Order, order_id)) is None:
+                raise
+            return earlier  # the same request, placed concurrently
         return order
 
+    def idempotent_order(self, idempotency_key: str) -> Order | None:
+        """The order placed earlier with this ``Idempotency-Key``, if any."""
+        return self.find(Order, uuid5(IDEMPOTENT_ORDERS, idempotency_key))
+
+    @retry_on_conflict
     def approve_order(self, order_id: str, approved_by: str | None = None) -> Order:
         order = self.get_order(order_id)
         order.approve(self.get_customer(order.customer_id), approved_by)
         self.save(order)
         return order
 
+    @retry_on_conflict
     def cancel_order(self, order_id: str, reason: str) -> Order:
         order = self.get_order(order_id)
         order.cancel(reason)
@@ -193,6 +219,7 @@ class OrdersApplication(ServiceApplication):
         self.save(quote)
         return quote
 
+    @retry_on_conflict
     def revise_quote(self, quote_id: str, lines: Sequence[LineRequest]) -> Quote:
         quote = self.get_quote(quote_id)
         quote.revise(self.price_lines(self.get_customer(quote.customer_id), lines))
@@ -213,12 +240,14 @@ class OrdersApplication(ServiceApplication):
         self.save(quote)
         return quote
 
+    @retry_on_conflict
     def send_quote(self, quote_id: str, today: date | None = None) -> Quote:
         quote = self._valid_quote(quote_id, today)
         quote.send(self.get_customer(quote.customer_id).email)
         self.save(quote)
         return quote
 
+    @retry_on_conflict
     def accept_quote(self, quote_id: str, today: date | None = None) -> tuple[Quote, Order]:
         """Accept the quote and place its order (origin "quote"), saved together."""
         quote = self._valid_quote(quote_id, today)
@@ -228,12 +257,14 @@ class OrdersApplication(ServiceApplication):
         self.save(quote, order)
         return quote, order
 
+    @retry_on_conflict
     def reject_quote(self, quote_id: str, reason: str | None) -> Quote:
         quote = self.get_quote(quote_id)
         quote.reject(reason)
         self.save(quote)
         return quote
 
+    @retry_on_conflict
     def expire_quote(self, quote_id: str) -> Quote:
         quote = self.get_quote(quote_id)
         quote.expire()
