@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from oms_kit.demo import run_demo
-from oms_kit.testing import RunningServices, Stack, running_services
+from oms_kit.testing import RunningServices, Stack, running_services, wait_until
 
 SERVICES = ["orders", "inventory", "billing"]
 
@@ -23,17 +22,6 @@ SERVICES = ["orders", "inventory", "billing"]
 def system(stack: Stack, tmp_path: Path) -> Iterator[RunningServices]:
     with running_services(stack, SERVICES, tmp_path / "logs") as running:
         yield running
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 class Client:
@@ -96,9 +84,9 @@ class Client:
         return self.get(f"{self.inventory}/stock/{sku}")
 
     def status_becomes(self, order_id: str, *statuses: str) -> dict[str, Any]:
-        return wait_for(
-            f"order {order_id} to become {statuses}",
+        return wait_until(
             lambda: (v := self.order_view(order_id))["status"] in statuses and v,
+            what=f"order {order_id} to become {statuses}",
         )
 
 
@@ -149,14 +137,14 @@ def test_cancel_releases_the_reserved_stock(system: RunningServices) -> None:
     sku = client.product()
     client.receive(sku, 5)
     placed = client.order(client.customer(), sku, 3)
-    wait_for("stock reserved", lambda: client.stock(sku)["reserved"] == 3)
+    wait_until(lambda: client.stock(sku)["reserved"] == 3, what="stock reserved")
     cancelled = client.post(
         f"{client.orders}/orders/{placed['order_id']}/cancel",
         {"reason": "customer changed their mind"},
         status=200,
     )
     assert cancelled["status"] == "cancelled"
-    wait_for("stock released", lambda: client.stock(sku)["reserved"] == 0)
+    wait_until(lambda: client.stock(sku)["reserved"] == 0, what="stock released")
     assert client.stock(sku)["available"] == 5
 
 
@@ -178,8 +166,8 @@ def test_twenty_concurrent_one_unit_orders_on_five_units_confirm_exactly_five(
         )
 
     # An oversold run never gets here: fewer than 15 orders would be held.
-    wait_for("15 orders held for stock", lambda: held_for_stock() == 15)
-    wait_for("5 units reserved", lambda: client.stock(sku)["reserved"] == 5)
+    wait_until(lambda: held_for_stock() == 15, what="15 orders held for stock")
+    wait_until(lambda: client.stock(sku)["reserved"] == 5, what="5 units reserved")
     statuses = [client.order_view(i)["status"] for i in ids]
     assert statuses.count("confirmed") == 5
     assert statuses.count("on_hold") == 15

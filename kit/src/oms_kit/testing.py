@@ -13,9 +13,10 @@ import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,6 +32,24 @@ from oms_kit.devstack import (
 )
 from oms_kit.kafka import all_topics, ensure_topics
 from oms_kit.stack import ROLES, entry, spawn
+
+
+def wait_until(
+    predicate: Callable[[], Any],
+    timeout: float = 60.0,
+    what: str = "condition",
+    interval: float = 0.1,
+) -> Any:
+    """Poll until ``predicate`` returns something truthy and return it; fail (not hang)
+    after ``timeout`` seconds. A deadline for eventual consistency, not a timing check."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
 
 
 @dataclass(frozen=True)

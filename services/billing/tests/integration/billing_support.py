@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,18 +21,6 @@ from oms_kit.projection import ProjectionRunner
 from oms_kit.service import Service
 
 D = Decimal
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "it") -> Any:
-    """Poll until ``predicate`` is truthy; fail (not hang) after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class FlakyProvider:

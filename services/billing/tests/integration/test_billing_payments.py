@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
-from billing_support import Billing, goods_issued, order_confirmed, wait_until
+from billing_support import Billing, goods_issued, order_confirmed
 from oms_contracts.billing import InvoiceIssued, InvoicePaid, PaymentReceived
 from oms_kit.projection import ProjectionRunner
+from oms_kit.testing import wait_until
 
 D = Decimal
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,18 +17,7 @@ from oms_contracts import Envelope, events_topic
 from oms_contracts.orders import Line, OrderConfirmed
 from oms_inventory.bootstrap import bootstrap
 from oms_kit.kafka import producer
-from oms_kit.testing import Stack, running_services
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+from oms_kit.testing import Stack, running_services, wait_until
 
 
 async def publish_confirmed(bootstrap: str, order_id: str, sku: str, quantity: int) -> None:
@@ -102,28 +89,28 @@ def test_an_order_confirmed_on_kafka_is_reserved_and_published(
         receipt = {"sku": "K-1", "warehouse": "W1", "lot": "L1", "quantity": 4}
         assert http.post("/stock/receipts", json=receipt).status_code == 201
         asyncio.run(publish_confirmed(stack.kafka_bootstrap, "o-kafka", "K-1", 3))
-        pick_list = wait_for(
-            "the pick list",
+        pick_list = wait_until(
             lambda: http.get("/pick-lists", params={"order_id": "o-kafka"}).json()["items"],
+            what="the pick list",
         )
         assert [(x["lot"], x["quantity"]) for x in pick_list[0]["lines"]] == [("L1", 3)]
         assert http.get("/stock/K-1").json()["reserved"] == 3
-        wait_for(
-            "the inventory level list",
+        wait_until(
             lambda: (
                 http.get("/stock", params={"sku_prefix": "K-"}).json()["items"]
                 and http.get("/stock", params={"sku_prefix": "K-"}).json()["items"][0]["reserved"]
                 == 3
             ),
+            what="the inventory level list",
         )
-        published = wait_for(
-            "StockReserved on the inventory topic",
+        published = wait_until(
             lambda: (
                 types
                 if "StockReserved"
                 in (types := asyncio.run(inventory_event_types(stack.kafka_bootstrap)))
                 else None
             ),
+            what="StockReserved on the inventory topic",
         )
     assert {"StockReceived", "StockLevelChanged", "StockReserved", "PickListCreated"} <= set(
         published

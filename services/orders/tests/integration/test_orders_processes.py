@@ -6,8 +6,6 @@ worker's consumer)."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,16 +17,7 @@ import httpx
 from oms_contracts import Envelope
 from oms_contracts import billing as bill
 from oms_kit.kafka import producer
-from oms_kit.testing import Stack, running_services
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "it") -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-    return value
+from oms_kit.testing import Stack, running_services, wait_until
 
 
 def send(bootstrap: str, topic: str, key: str, value: bytes) -> None:
