@@ -135,6 +135,56 @@ def test_placement_confirms_waits_for_approval_or_holds_for_credit(client: TestC
     assert client.get(f"/orders/{held['order_id']}").json()["status"] == "on_hold"
 
 
+def test_amounts_too_large_to_round_are_422_naming_the_field_not_500(
+    client: TestClient,
+) -> None:
+    """Found by the reliability suite's schemathesis run: a credit limit of 1.8e307 made
+    rounding to cents raise (a 500)."""
+    customer_id = new_customer(client)
+    new_product(client)
+    huge = 1.887237159074258e307
+    bad = client.post(
+        "/customers",
+        json={"name": "X", "tax_id": "p", "email": "a@b.example", "credit_limit": huge},
+    )
+    assert bad.status_code == 422 and problem_fields(bad) == ["credit_limit"]
+    patched = client.patch(f"/customers/{customer_id}", json={"credit_limit": huge})
+    assert patched.status_code == 422 and problem_fields(patched) == ["credit_limit"]
+    product = client.post(
+        "/products",
+        json={"sku": "BIG", "name": "Big", "unit_price": huge, "currency": "EUR",
+              "tax_rate": "0.21"},
+    )
+    assert product.status_code == 422 and problem_fields(product) == ["unit_price"]
+    order = client.post(
+        "/orders",
+        json={"customer_id": customer_id, "lines": [{"sku": "SKU-1", "quantity": huge}]},
+    )
+    assert order.status_code == 422 and problem_fields(order) == ["lines.0.quantity"]
+
+
+def test_the_same_idempotency_key_again_places_no_second_order(
+    client: TestClient, service: Service
+) -> None:
+    """A client retrying after a lost response (its API process was killed) must not
+    double the order."""
+    customer_id = new_customer(client)
+    new_product(client)
+    first = place(client, customer_id, 2, headers={"Idempotency-Key": "retry-1"})
+    again = client.post(
+        "/orders",
+        json={"customer_id": customer_id, "lines": [{"sku": "SKU-1", "quantity": 2}]},
+        headers={"Idempotency-Key": "retry-1"},
+    )
+    assert again.status_code == 201 and again.headers["idempotent-replay"] == "true"
+    assert again.json()["order_id"] == first["order_id"]
+    other = place(client, customer_id, 2, headers={"Idempotency-Key": "retry-2"})
+    assert other["order_id"] != first["order_id"]
+    catch_up(service)
+    listed = client.get("/orders", params={"customer_id": customer_id}).json()["items"]
+    assert sorted(o["order_id"] for o in listed) == sorted([first["order_id"], other["order_id"]])
+
+
 def test_bad_orders_are_422_naming_the_field(client: TestClient) -> None:
     new_product(client)
     new_product(client, sku="SKU-USD", currency="USD")

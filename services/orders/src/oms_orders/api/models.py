@@ -16,6 +16,12 @@ def _number(value: Decimal) -> int | float:
 
 Money = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str)]
 Quantity = Annotated[Decimal, PlainSerializer(_number, return_type=int | float)]
+
+#: Upper bounds of input amounts: far above any real order, and below what Decimal
+#: arithmetic (rounding to cents) can hold: a larger value is a 422 naming the field.
+MAX_MONEY = Decimal("1e15")
+MAX_QUANTITY = Decimal("1e9")
+MoneyIn = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Email = Annotated[
@@ -29,7 +35,7 @@ class CustomerCreate(BaseModel):
     name: Text
     tax_id: Text
     email: Email
-    credit_limit: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+    credit_limit: MoneyIn
     payment_terms_days: PaymentTerms = [30]
     sales_rep_id: str | None = None
     language: str | None = None
@@ -39,7 +45,7 @@ class CustomerCreate(BaseModel):
 class CustomerUpdate(BaseModel):
     name: Text | None = None
     email: Email | None = None
-    credit_limit: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
+    credit_limit: MoneyIn | None = None
     payment_terms_days: PaymentTerms | None = None
     sales_rep_id: str | None = None
     language: str | None = None
@@ -61,7 +67,7 @@ class CustomerPublic(BaseModel):
 class ProductCreate(BaseModel):
     sku: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")]
     name: Text
-    unit_price: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+    unit_price: MoneyIn
     currency: Currency
     tax_rate: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
 
@@ -76,10 +82,10 @@ class ProductPublic(BaseModel):
 
 class LineCreate(BaseModel):
     sku: Annotated[str, StringConstraints(min_length=1)]
-    quantity: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
-    unit_price: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
+    quantity: Annotated[Decimal, Field(gt=0, le=MAX_QUANTITY, allow_inf_nan=False)]
+    unit_price: MoneyIn | None = None
     discount_percent: Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
-    discount_amount: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
+    discount_amount: MoneyIn | None = None
     note: str | None = None
 
 

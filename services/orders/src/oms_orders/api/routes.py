@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Response
 from oms_kit.http import ErrorMap
 
 from oms_orders.api.models import (
@@ -159,11 +159,22 @@ def build_router(app: OrdersApplication) -> APIRouter:
         return product_public(app.get_product(sku))
 
     @router.post("/orders", status_code=201)
-    def place_order(body: OrderCreate) -> OrderPublic:
+    def place_order(
+        body: OrderCreate,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+    ) -> OrderPublic:
+        """Place an order. The same ``Idempotency-Key`` again returns the order placed the
+        first time (header ``idempotent-replay: true``) and places nothing."""
+        earlier = app.idempotent_order(idempotency_key) if idempotency_key else None
+        if earlier is not None:
+            response.headers["idempotent-replay"] = "true"
+            return order_public(earlier)
         order = app.place_order(
             customer_id=body.customer_id,
             lines=line_requests(body.lines),
             origin=body.origin,
+            idempotency_key=idempotency_key,
         )
         return order_public(order)
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -83,9 +84,11 @@ class Order(Aggregate):
         lines: list[dict[str, Any]],
         origin: str = "backoffice",
         quote_id: str | None = None,
+        order_id: UUID | None = None,
     ) -> Order:
         """Place an order of priced ``lines`` for ``customer``: confirmed at once, waiting
-        for approval (by its origin), or on hold when it passes the credit limit."""
+        for approval (by its origin), or on hold when it passes the credit limit.
+        ``order_id`` fixes the new order's id (an idempotent request); random otherwise."""
         if origin not in ORIGINS:
             raise InvalidInput(f"origin must be one of {', '.join(ORIGINS)}", field="origin")
         if not lines:
@@ -98,7 +101,9 @@ class Order(Aggregate):
             status, reason = PENDING_APPROVAL, None
         else:
             status, reason = CONFIRMED, None
-        order = cls(
+        order = cls._create(
+            cls.OrderPlaced,  # type: ignore[attr-defined]  # made by @event("OrderPlaced")
+            id=order_id or cls.create_id(),
             customer_id=customer.customer_id,
             origin=origin,
             currency=customer.currency,
