@@ -152,8 +152,13 @@ def test_amounts_too_large_to_round_are_422_naming_the_field_not_500(
     assert patched.status_code == 422 and problem_fields(patched) == ["credit_limit"]
     product = client.post(
         "/products",
-        json={"sku": "BIG", "name": "Big", "unit_price": huge, "currency": "EUR",
-              "tax_rate": "0.21"},
+        json={
+            "sku": "BIG",
+            "name": "Big",
+            "unit_price": huge,
+            "currency": "EUR",
+            "tax_rate": "0.21",
+        },
     )
     assert product.status_code == 422 and problem_fields(product) == ["unit_price"]
     order = client.post(
