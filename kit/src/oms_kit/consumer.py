@@ -49,6 +49,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 MAX_CONFLICT_RETRIES = 10
 TRANSIENT_BACKOFF_S = 1.0
+FETCH_MAX_WAIT_MS = 20
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,9 @@ class ExactlyOnceConsumer:
             group_id=self.service,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            # The default (500 ms) is added to every hop between services when the topic is
+            # quiet; the broker answers as soon as data arrives, so a short wait costs little.
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         )
         async def on_message(msg: KafkaMessage) -> None:
             record = msg.raw_message

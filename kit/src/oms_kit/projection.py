@@ -106,17 +106,20 @@ class ProjectionRunner:
                 self._expected = None
                 raise PositionMoved(f"{self.projection.name}: tracked position is {tracked}")
             position = tracked
-            for notification in notifications:
-                if notification.id <= tracked:
-                    continue
-                event = mapper.to_domain_event(notification)
-                self.projection.apply(cur, event, notification.id, mapper.metadata(notification))
-                position = notification.id
-            cur.execute(
-                "UPDATE projection_tracking SET position = %s, updated_at = now() "
-                "WHERE projection = %s",
-                (position, self.projection.name),
-            )
+            # Pipeline mode: the row changes go out without waiting for each reply (a read
+            # that a projection fetches syncs first); any error still aborts the batch.
+            with cur.connection.pipeline():
+                for notification in notifications:
+                    if notification.id <= tracked:
+                        continue
+                    event, meta = mapper.with_metadata(notification)
+                    self.projection.apply(cur, event, notification.id, meta)
+                    position = notification.id
+                cur.execute(
+                    "UPDATE projection_tracking SET position = %s, updated_at = now() "
+                    "WHERE projection = %s",
+                    (position, self.projection.name),
+                )
         self._expected = position
         return position
 

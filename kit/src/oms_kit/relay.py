@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 #: Maps one private domain event to its public contract event, or None if it has none.
 Outbound = Callable[[DomainEventProtocol[UUID]], ContractEvent | None]
+
+#: Typed Any: the payload is serialised by its own class, with all its fields.
+AnyEnvelope = Envelope[Any]
 
 EVENT_ID_NAMESPACE = UUID("6f1c3f0e-3d5e-4f57-9a51-0e6c2f7b9d11")
 
@@ -98,6 +102,8 @@ class OutboxRelay:
         self.name = name
         self.outbound = outbound
         self.batch_size = settings.relay_batch_size
+        #: Batches sent and not yet acked at a time.
+        self.max_in_flight = 4
         self.positions = RelayPositions(app)
         self._producer_factory = producer_factory or (lambda: service_producer(settings))
         self._tracer = tracer("oms_kit.relay")
@@ -105,16 +111,13 @@ class OutboxRelay:
 
     def message(self, notification: Notification) -> OutboundMessage:
         """The Kafka message for one stored event (value None when it stays private)."""
-        mapper = self.app.metadata_mapper
-        domain_event = mapper.to_domain_event(notification)
+        domain_event, meta = self.app.metadata_mapper.with_metadata(notification)
         aggregate_id = str(notification.originator_id)
         key = aggregate_id.encode()
         contract = self.outbound(domain_event)
         if contract is None:
             return OutboundMessage(notification.id, key, None, [])
-        meta = mapper.metadata(notification)
-        # Typed Any: the payload is serialised by its own class, with all its fields.
-        envelope = Envelope[Any](
+        envelope = AnyEnvelope(
             event_id=event_id(self.service, aggregate_id, notification.originator_version),
             event_type=contract.event_type,
             event_version=contract.event_version,
@@ -145,15 +148,23 @@ class OutboxRelay:
 
     async def publish(self, producer: AIOKafkaProducer, notifications: list[Notification]) -> int:
         """Send a batch pipelined, wait for every ack; returns the last position."""
+        position, acks = await self.send(producer, notifications)
+        await acks
+        return position
+
+    async def send(
+        self, producer: AIOKafkaProducer, notifications: list[Notification]
+    ) -> tuple[int, asyncio.Future[Any]]:
+        """Map and send a batch without waiting for the acks; returns its last position and
+        a future of its acks. Sends go out in order, so per-key order is kept."""
         messages = await asyncio.to_thread(lambda: [self.message(n) for n in notifications])
         acks = [
             await producer.send(self.topic, value=m.value, key=m.key, headers=m.headers)
             for m in messages
             if m.value is not None
         ]
-        await asyncio.gather(*acks)
         self.published += len(acks)
-        return messages[-1].position
+        return messages[-1].position, asyncio.gather(*acks)
 
     async def run(self, stop: asyncio.Event, *, retry_delay: float = 1.0) -> None:
         """Relay until ``stop`` is set; on any broker or database error start over from the
@@ -173,18 +184,35 @@ class OutboxRelay:
                     await asyncio.wait_for(stop.wait(), timeout=retry_delay)
 
     async def _run_once(self, stop: asyncio.Event) -> None:
+        """Follow the log with up to ``max_in_flight`` batches sent and not yet acked: the
+        next batch is mapped and sent while the broker acks the previous ones. The position
+        moves only past batches whose every ack came back, in log order."""
         producer = self._producer_factory()
         await producer.start()
+        in_flight: deque[tuple[int, asyncio.Future[Any]]] = deque()
         try:
             position = await asyncio.to_thread(self.positions.get, self.name)
             with NotificationFeed(self.app.recorder, position, self.batch_size) as feed:
                 while not stop.is_set():
-                    batch = await asyncio.to_thread(feed.next_batch, 0.5)
-                    if not batch:
+                    # Wait long only when nothing is waiting for acks.
+                    wait = 0.5 if not in_flight else 0.0
+                    batch = await asyncio.to_thread(feed.next_batch, wait)
+                    if batch:
+                        in_flight.append(await self.send(producer, batch))
+                    if not in_flight:
                         continue
-                    position = await self.publish(producer, batch)
-                    await asyncio.to_thread(self.positions.set, self.name, position)
+                    if not batch or len(in_flight) >= self.max_in_flight:
+                        await in_flight[0][1]  # the oldest batch must be acked first
+                    acked = None
+                    while in_flight and in_flight[0][1].done():
+                        last, acks = in_flight.popleft()
+                        acks.result()  # raises a send error: start over from the position
+                        acked = last
+                    if acked is not None:
+                        await asyncio.to_thread(self.positions.set, self.name, acked)
         finally:
+            for _, acks in in_flight:
+                acks.cancel()
             await producer.stop()
 
     async def republish(

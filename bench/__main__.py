@@ -1,0 +1,338 @@
+"""``python -m bench``: start a dev stack (or use ``OMS_PG_DSN`` / ``OMS_KAFKA_BOOTSTRAP``),
+measure each figure beside its limit in the same run, print a table and the run's facts,
+and write ``bench/results.json``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from oms_kit.devstack import dev_stack, drop_service_databases, env_defaults
+from oms_kit.kafka import all_topics, ensure_topics
+from oms_kit.testing import Stack
+from rich.console import Console
+from rich.table import Table
+
+from bench import measure
+from bench.app import BENCH_TOPIC, bench_app
+from bench.e2e import SERVICES, run_e2e
+from bench.facts import drop_database, facts
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+TARGETS: dict[str, tuple[str, float]] = {
+    "append_ratio": (">=", 0.5),
+    "relay_ratio": (">=", 0.7),
+    "replay_ratio": (">=", 0.4),
+    "e2e_orders_per_s": (">=", 200.0),
+    "e2e_p99_ms": ("<=", 1000.0),
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small counts, short e2e steps")
+    parser.add_argument("--skip-growth", action="store_true")
+    parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--append-events", type=int, help="events per append measurement")
+    parser.add_argument("--relay-events", type=int, help="events the relay publishes")
+    parser.add_argument("--replay-events", type=int, help="events a rebuild processes")
+    parser.add_argument(
+        "--e2e-rates", type=str, help="comma-separated orders/s, e.g. 25,50,100,200"
+    )
+    parser.add_argument("--e2e-seconds", type=float, help="seconds of load per rate")
+    parser.add_argument(
+        "--growth-levels", type=str, help="comma-separated stored-event counts (10000,...)"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.append_events = args.append_events or (1_600 if quick else 16_000)
+    args.relay_events = args.relay_events or (2_000 if quick else 50_000)
+    args.replay_events = args.replay_events or (2_000 if quick else 50_000)
+    args.e2e_rates = [
+        float(r) for r in (args.e2e_rates or ("10,25" if quick else "25,50,100,200")).split(",")
+    ]
+    args.e2e_seconds = args.e2e_seconds or (5.0 if quick else 20.0)
+    args.growth_levels = [
+        int(n)
+        for n in (
+            args.growth_levels or ("10000,100000" if quick else "10000,100000,1000000")
+        ).split(",")
+    ]
+    return args
+
+
+def ratio(ours: measure.Rate, limit: measure.Rate) -> float:
+    return round(ours.per_s / limit.per_s, 3) if limit.per_s else 0.0
+
+
+async def run_store(
+    pg_dsn: str, bootstrap: str, args: argparse.Namespace, say: Any
+) -> dict[str, Any]:
+    """append, relay and replay, each beside its limit, in a database of their own."""
+    out: dict[str, Any] = {"details": {}}
+    details = out["details"]
+    database = "oms_bench"
+    drop_database(pg_dsn, database)
+    app, settings = await asyncio.to_thread(bench_app, pg_dsn, database, bootstrap)
+    dsn = settings.service_dsn
+    try:
+        # append: ours (group commit, 16 clients) vs raw asyncpg (8 connections)
+        say(f"append: {args.append_events} events, raw asyncpg from 8 connections")
+        sample = measure.sample_stored_event(app)
+        limit = await measure.append_limit(dsn, sample, args.append_events)
+        say(f"append: {args.append_events} events, the kit's event store from 16 clients")
+        ours = await asyncio.to_thread(measure.append_ours, app, args.append_events)
+        out["append_ratio"] = ratio(ours, limit)
+        details["append"] = {
+            "ours": ours.as_dict(),
+            "limit": limit.as_dict(),
+            "group_commit": measure.group_stats(app),
+        }
+
+        # relay: everything stored so far plus a top-up, from position 0
+        stored = app.recorder.max_notification_id() or 0
+        if stored < args.relay_events:
+            await asyncio.to_thread(measure.fill_with_saves, app, args.relay_events - stored)
+        await ensure_topics(bootstrap, settings.topic_partitions, [BENCH_TOPIC])
+        count = args.relay_events
+        say(f"relay: {count} events, raw pipelined aiokafka producer")
+        limit = await measure.relay_limit(app, settings, count)
+        say(f"relay: {count} events, the kit's outbox relay")
+        ours = await measure.relay_ours(app, settings, until=count)
+        out["relay_ratio"] = ratio(ours, limit)
+        details["relay"] = {"ours": ours.as_dict(), "limit": limit.as_dict()}
+
+        # replay: a rebuild over the stored events vs batched asyncpg inserts
+        stored = app.recorder.max_notification_id() or 0
+        if stored < args.replay_events:
+            await asyncio.to_thread(measure.fill_with_saves, app, args.replay_events - stored)
+        stored = app.recorder.max_notification_id() or 0
+        say(f"replay: {stored} rows, raw asyncpg 100 rows per transaction")
+        limit = await measure.replay_limit(dsn, stored)
+        say(f"replay: rebuild over {stored} events, the kit's projection runner")
+        ours = await asyncio.to_thread(measure.replay_ours, app, settings.projection_batch_size)
+        out["replay_ratio"] = ratio(ours, limit)
+        details["replay"] = {
+            "ours": ours.as_dict(),
+            "limit": limit.as_dict(),
+            "batch_size": settings.projection_batch_size,
+        }
+    finally:
+        app.close()
+        drop_database(pg_dsn, database)
+    return out
+
+
+async def run_growth(
+    pg_dsn: str, bootstrap: str, args: argparse.Namespace, say: Any
+) -> dict[str, Any]:
+    """Append and replay rates with 10k, 100k, 1M events already stored. The events are
+    generated by COPY straight into the events table, in the library's format."""
+    database = "oms_bench_growth"
+    drop_database(pg_dsn, database)
+    app, settings = await asyncio.to_thread(bench_app, pg_dsn, database, bootstrap)
+    append_n = 1_600 if args.quick else 8_000
+    tail = 2_000 if args.quick else 20_000
+    levels: dict[str, Any] = {}
+    try:
+        for level in args.growth_levels:
+            fill = await measure.bulk_fill(app, settings.service_dsn, level)
+            say(f"growth: {level} events stored (COPY {fill.count} in {fill.seconds:.1f} s)")
+            append = await asyncio.to_thread(measure.append_ours, app, append_n)
+            replay = await asyncio.to_thread(
+                measure.replay_ours, app, settings.projection_batch_size, tail
+            )
+            say(
+                f"growth: at {level}: append {append.per_s:,.0f}/s, "
+                f"replay (last {tail}) {replay.per_s:,.0f}/s"
+            )
+            levels[str(level)] = {
+                "append_per_s": round(append.per_s),
+                "replay_per_s": round(replay.per_s),
+                "fill": fill.as_dict(),
+            }
+    finally:
+        app.close()
+        drop_database(pg_dsn, database)
+    first, last = levels[str(args.growth_levels[0])], levels[str(args.growth_levels[-1])]
+    return {
+        "levels": levels,
+        "append_events_per_measurement": append_n,
+        "replay_tail_events": tail,
+        "append_slowdown": round(1 - last["append_per_s"] / first["append_per_s"], 3),
+        "replay_slowdown": round(1 - last["replay_per_s"] / first["replay_per_s"], 3),
+        "generated_by": "COPY into the events table (library format, one event per aggregate)",
+    }
+
+
+async def run_e2e_step(
+    pg_dsn: str, bootstrap: str, home: Path, args: argparse.Namespace, say: Any
+) -> dict[str, Any]:
+    drop_service_databases(pg_dsn, SERVICES)
+    await ensure_topics(bootstrap, 3, all_topics())
+    outcome = await run_e2e(
+        Stack(pg_dsn=pg_dsn, kafka_bootstrap=bootstrap),
+        home / "logs",
+        args.e2e_rates,
+        args.e2e_seconds,
+        say,
+    )
+    best = outcome.best()
+    shown = best or (outcome.rates[0] if outcome.rates else None)
+    return {
+        "e2e_orders_per_s": best.rate if best else 0.0,
+        "e2e_p50_ms": round(shown.pct(0.5), 1) if shown else None,
+        "e2e_p99_ms": round(shown.pct(0.99), 1) if shown else None,
+        "e2e_rates": [r.as_dict() for r in outcome.rates],
+        "e2e_setup_s": round(outcome.setup_s, 1),
+        "e2e_stages_ms": outcome.stages_ms,
+        "rss_idle_mb": outcome.rss_idle_mb,
+        "rss_load_mb": outcome.rss_load_mb,
+    }
+
+
+def met(key: str, value: Any) -> str:
+    if key not in TARGETS or not isinstance(value, int | float):
+        return ""
+    op, target = TARGETS[key]
+    ok = value >= target if op == ">=" else value <= target
+    return "[green]yes[/]" if ok else "[red]no[/]"
+
+
+def table(results: dict[str, Any]) -> Table:
+    t = Table(title="OMS against the limits of this machine")
+    for col in ("figure", "ours", "limit", "ratio", "target", "met?"):
+        t.add_column(col, justify="left" if col == "figure" else "right")
+    d = results.get("details", {})
+    rows = [
+        ("append (events/s, 16 clients)", "append", "append_ratio", "raw asyncpg 8 conns"),
+        ("relay (events/s)", "relay", "relay_ratio", "raw aiokafka"),
+        ("replay (events/s)", "replay", "replay_ratio", "asyncpg 100 rows/tx"),
+    ]
+    for label, key, rkey, _what in rows:
+        if rkey in results:
+            op, target = TARGETS[rkey]
+            t.add_row(
+                label,
+                f"{d[key]['ours']['per_s']:,}",
+                f"{d[key]['limit']['per_s']:,}",
+                f"{results[rkey]:.2f}",
+                f"{op} {target}",
+                met(rkey, results[rkey]),
+            )
+    if "e2e_orders_per_s" in results:
+        t.add_row(
+            "e2e orders/s sustained",
+            f"{results['e2e_orders_per_s']:g}",
+            "",
+            "",
+            ">= 200",
+            met("e2e_orders_per_s", results["e2e_orders_per_s"]),
+        )
+        t.add_row("e2e p50 ms (at it, else lowest)", f"{results['e2e_p50_ms']}", "", "", "", "")
+        t.add_row(
+            "e2e p99 ms (at it, else lowest)",
+            f"{results['e2e_p99_ms']}",
+            "",
+            "",
+            "<= 1000",
+            met("e2e_p99_ms", results["e2e_p99_ms"]),
+        )
+        for r in results.get("e2e_rates", []):
+            t.add_row(
+                f"  at {r['rate']:g}/s offered",
+                f"{r['completed_per_s']}/s done",
+                "",
+                "",
+                f"p50 {r['p50_ms']} p99 {r['p99_ms']}",
+                "sustained" if r["sustained"] else "[red]not sustained[/]",
+            )
+    for kind, ms in results.get("e2e_stages_ms", {}).items():
+        t.add_row(f"  order history: {kind}", f"+{ms:g} ms", "", "", "median", "")
+    growth = results.get("growth", {})
+    for level, g in growth.get("levels", {}).items():
+        t.add_row(
+            f"growth at {int(level):,} stored",
+            f"append {g['append_per_s']:,}/s",
+            "",
+            "",
+            f"replay {g['replay_per_s']:,}/s",
+            "",
+        )
+    for key in ("append_slowdown", "replay_slowdown"):
+        if key in growth:
+            t.add_row(
+                f"growth {key.replace('_', ' ')}",
+                f"{growth[key]:.0%}",
+                "",
+                "",
+                "<= 20%",
+                "[green]yes[/]" if growth[key] <= 0.2 else "[red]no[/]",
+            )
+    return t
+
+
+async def main(args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    started = time.monotonic()
+    pg_dsn_env, bootstrap_env = env_defaults()
+    with tempfile.TemporaryDirectory(prefix="oms-bench-") as tmp:
+        home = Path(tmp)
+        os.chmod(home, 0o755)  # noqa: S103 - the embedded server runs as its own user
+        with dev_stack(home, pg_dsn=pg_dsn_env, kafka_bootstrap=bootstrap_env) as (pg, broker):
+            say = console.log
+            say(f"PostgreSQL {'embedded' if pg.embedded else pg.dsn}; broker {broker.bootstrap}")
+            results: dict[str, Any] = {
+                "facts": facts(pg.dsn, pg_embedded=pg.embedded, broker_embedded=broker.embedded)
+            }
+            store = await run_store(pg.dsn, broker.bootstrap, args, say)
+            results.update(store)
+            durations: dict[str, float] = {"store": round(time.monotonic() - started, 1)}
+            if not args.skip_e2e:
+                t = time.monotonic()
+                e2e = await run_e2e_step(pg.dsn, broker.bootstrap, home, args, say)
+                rss = {"idle_mb": e2e.pop("rss_idle_mb"), "load_mb": e2e.pop("rss_load_mb")}
+                results.update(e2e)
+                results.setdefault("growth", {})["rss"] = rss
+                durations["e2e"] = round(time.monotonic() - t, 1)
+            if not args.skip_growth:
+                t = time.monotonic()
+                growth = await run_growth(pg.dsn, broker.bootstrap, args, say)
+                results["growth"] = {**growth, **results.get("growth", {})}
+                durations["growth"] = round(time.monotonic() - t, 1)
+            durations["total"] = round(time.monotonic() - started, 1)
+            results["facts"]["durations_s"] = durations
+            results["facts"]["counts"] = {
+                "append_events": args.append_events,
+                "relay_events": args.relay_events,
+                "replay_events": args.replay_events,
+                "e2e_rates": args.e2e_rates,
+                "e2e_seconds_per_rate": args.e2e_seconds,
+                "growth_levels": args.growth_levels if not args.skip_growth else [],
+            }
+    return results
+
+
+def cli(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    console = Console(width=120)
+    results = asyncio.run(main(args, console))
+    console.print(table(results))
+    facts_table = Table(title="This run", show_header=False)
+    for key, value in results["facts"].items():
+        facts_table.add_row(key, json.dumps(value) if not isinstance(value, str) else value)
+    console.print(facts_table)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    console.print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    cli()

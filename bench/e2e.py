@@ -1,0 +1,351 @@
+"""End to end: orders, inventory and billing as processes (api + worker each), driven
+open-loop at fixed rates through the public routes only. Each order is placed at its
+scheduled time whatever the earlier ones are doing (asyncio tasks, one httpx client), then
+approved if pending, its pick list confirmed, and ``GET /orders/{id}`` polled until a stamped
+invoice shows; its latency runs from the scheduled placement to that poll."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from oms_kit.testing import RunningServices, Stack, running_services
+
+SERVICES = ["orders", "inventory", "billing"]
+SKUS = 20
+CUSTOMERS = 40
+#: First poll this long after a step, then every POLL_S (a modest rate: the polls are load
+#: on the system under test too).
+FIRST_POLL_S = 0.15
+POLL_S = 0.2
+MAX_POLL_S = 1.0
+ORDER_TIMEOUT_S = 30.0
+P99_TARGET_MS = 1000.0
+
+
+@dataclass
+class Catalogue:
+    skus: list[str]
+    customers: list[str]
+
+
+@dataclass
+class RateResult:
+    rate: float
+    seconds: float
+    scheduled: int
+    completed: int
+    failed: int
+    latencies_ms: list[float] = field(repr=False)
+    errors: dict[str, int]
+
+    @property
+    def throughput(self) -> float:
+        return self.completed / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("inf")
+        data = sorted(self.latencies_ms)
+        return data[min(len(data) - 1, int(q * len(data)))]
+
+    @property
+    def sustained(self) -> bool:
+        return (
+            self.scheduled > 0
+            and self.completed >= 0.99 * self.scheduled
+            and self.pct(0.99) <= P99_TARGET_MS
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rate": self.rate,
+            "seconds": self.seconds,
+            "scheduled": self.scheduled,
+            "completed": self.completed,
+            "failed": self.failed,
+            "completed_per_s": round(self.throughput, 1),
+            "p50_ms": round(self.pct(0.5), 1),
+            "p90_ms": round(self.pct(0.9), 1),
+            "p99_ms": round(self.pct(0.99), 1),
+            "max_ms": round(max(self.latencies_ms), 1) if self.latencies_ms else None,
+            "mean_ms": round(statistics.fmean(self.latencies_ms), 1) if self.latencies_ms else None,
+            "sustained": self.sustained,
+            "errors": self.errors,
+        }
+
+
+def _check(response: httpx.Response, *ok: int) -> dict[str, Any]:
+    if response.status_code not in ok:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path} -> "
+            f"{response.status_code}: {response.text[:200]}"
+        )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def set_up(http: httpx.AsyncClient, urls: dict[str, str]) -> Catalogue:
+    """Products with plenty of stock, and customers with room on their credit."""
+    tag = uuid.uuid4().hex[:6].upper()
+    skus = [f"B-{tag}-{i}" for i in range(SKUS)]
+    for sku in skus:
+        _check(
+            await http.post(
+                f"{urls['orders']}/products",
+                json={
+                    "sku": sku,
+                    "name": f"Bench {sku}",
+                    "unit_price": "10.00",
+                    "currency": "EUR",
+                    "tax_rate": "0.21",
+                },
+            ),
+            201,
+        )
+        _check(
+            await http.post(
+                f"{urls['inventory']}/stock/receipts",
+                json={"sku": sku, "warehouse": "MAD", "lot": f"L-{sku}", "quantity": 10_000_000},
+            ),
+            201,
+        )
+    customers = []
+    for i in range(CUSTOMERS):
+        body = _check(
+            await http.post(
+                f"{urls['orders']}/customers",
+                json={
+                    "name": f"Bench customer {i}",
+                    "tax_id": f"ES-{tag}-{i}",
+                    "email": f"c{i}@bench.example",
+                    "credit_limit": "1000000000.00",
+                    "payment_terms_days": [30],
+                    "currency": "EUR",
+                },
+            ),
+            201,
+        )
+        customers.append(str(body["customer_id"]))
+    return Catalogue(skus, customers)
+
+
+async def _poll(probe: Any, deadline: float) -> Any:
+    """Poll every POLL_S, backing off to MAX_POLL_S: polls of late orders must not become
+    most of the load (they hit the same processes that serve the placements)."""
+    await asyncio.sleep(FIRST_POLL_S)
+    interval = POLL_S
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError("timed out")
+        await asyncio.sleep(interval)
+        interval = min(MAX_POLL_S, interval * 1.5)
+
+
+async def one_order(
+    http: httpx.AsyncClient, urls: dict[str, str], catalogue: Catalogue, scheduled: float
+) -> float:
+    """One order to a stamped invoice; returns ms from its scheduled placement."""
+    deadline = scheduled + ORDER_TIMEOUT_S
+    order = _check(
+        await http.post(
+            f"{urls['orders']}/orders",
+            json={
+                "customer_id": random.choice(catalogue.customers),  # noqa: S311 - load mix
+                "lines": [{"sku": random.choice(catalogue.skus), "quantity": 1}],  # noqa: S311
+            },
+        ),
+        201,
+    )
+    order_id = order["order_id"]
+    if order["status"] == "pending_approval":
+        _check(await http.post(f"{urls['orders']}/orders/{order_id}/approve"), 200)
+
+    async def open_pick_list() -> dict[str, Any] | None:
+        body = _check(
+            await http.get(f"{urls['inventory']}/pick-lists", params={"order_id": order_id}), 200
+        )
+        return next((p for p in body["items"] if p["status"] == "open"), None)
+
+    pick = await _poll(open_pick_list, deadline)
+    _check(
+        await http.post(
+            f"{urls['inventory']}/pick-lists/{pick['pick_list_id']}/confirm",
+            json={"lines": pick["lines"]},
+        ),
+        200,
+    )
+
+    async def stamped() -> bool:
+        body = _check(await http.get(f"{urls['orders']}/orders/{order_id}"), 200)
+        return any(i.get("stamp") for i in body["invoices"])
+
+    await _poll(stamped, deadline)
+    latency = (time.monotonic() - scheduled) * 1000.0
+    if len(SAMPLED) < SAMPLE_ORDERS:
+        SAMPLED.append(order_id)
+    return latency
+
+
+#: Orders whose history is read afterwards to show where the time goes.
+SAMPLE_ORDERS = 40
+SAMPLED: list[str] = []
+
+
+async def stages(http: httpx.AsyncClient, urls: dict[str, str]) -> dict[str, float]:
+    """Median ms from each sampled order's first history entry to each kind of entry (the
+    services' own event times): where an order's time goes between placement and invoice."""
+    offsets: dict[str, list[float]] = {}
+    for order_id in SAMPLED:
+        body = _check(await http.get(f"{urls['orders']}/orders/{order_id}/history"), 200)
+        items = body["items"]
+        if not items:
+            continue
+        t0 = datetime.fromisoformat(items[0]["occurred_at"])
+        seen: set[str] = set()
+        for item in items:
+            kind = item["event_type"]
+            if kind in seen:
+                continue
+            seen.add(kind)
+            ms = (datetime.fromisoformat(item["occurred_at"]) - t0).total_seconds() * 1000
+            offsets.setdefault(kind, []).append(ms)
+    medians = {k: round(statistics.median(v), 1) for k, v in offsets.items()}
+    return dict(sorted(medians.items(), key=lambda kv: kv[1]))
+
+
+async def drive(
+    http: httpx.AsyncClient,
+    urls: dict[str, str],
+    catalogue: Catalogue,
+    rate: float,
+    seconds: float,
+) -> RateResult:
+    """Open loop: order i is placed at start + i / rate, never waiting for earlier ones."""
+    count = int(rate * seconds)
+    start = time.monotonic() + 0.2
+    tasks: list[asyncio.Task[float]] = []
+    for i in range(count):
+        at = start + i / rate
+        delay = at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one_order(http, urls, catalogue, at)))
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    latencies = [r for r in results if isinstance(r, float)]
+    errors: dict[str, int] = {}
+    for r in results:
+        if isinstance(r, BaseException):
+            key = f"{type(r).__name__}: {str(r)[:80]}"
+            errors[key] = errors.get(key, 0) + 1
+    return RateResult(
+        rate=rate,
+        seconds=seconds,
+        scheduled=count,
+        completed=len(latencies),
+        failed=count - len(latencies),
+        latencies_ms=latencies,
+        errors=errors,
+    )
+
+
+class RssSampler:
+    """The RSS of each service process (and its children), sampled in a thread."""
+
+    def __init__(self, running: RunningServices) -> None:
+        self.procs = {
+            f"{svc}-{role}": psutil.Process(p.pid) for (svc, role), p in running.processes.items()
+        }
+        self.peak: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def now_mb(self) -> dict[str, float]:
+        out = {}
+        for name, proc in self.procs.items():
+            try:
+                rss = proc.memory_info().rss + sum(
+                    c.memory_info().rss for c in proc.children(recursive=True)
+                )
+            except psutil.Error:
+                rss = 0
+            out[name] = round(rss / 2**20, 1)
+        return out
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for name, mb in self.now_mb().items():
+                self.peak[name] = max(self.peak.get(name, 0.0), mb)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class E2eOutcome:
+    rates: list[RateResult]
+    rss_idle_mb: dict[str, float]
+    rss_load_mb: dict[str, float]
+    setup_s: float
+    stages_ms: dict[str, float]
+
+    def best(self) -> RateResult | None:
+        sustained = [r for r in self.rates if r.sustained]
+        return max(sustained, key=lambda r: r.rate) if sustained else None
+
+
+async def run_e2e(
+    stack: Stack, log_dir: Path, rates: list[float], seconds: float, say: Any
+) -> E2eOutcome:
+    t0 = time.monotonic()
+    cm = running_services(stack, SERVICES, log_dir)
+    running = await asyncio.to_thread(cm.__enter__)
+    try:
+        urls = dict(running.urls)
+        limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+        async with httpx.AsyncClient(timeout=ORDER_TIMEOUT_S, limits=limits) as http:
+            catalogue = await set_up(http, urls)
+            # One order through first, so every consumer group has joined.
+            await one_order(http, urls, catalogue, time.monotonic())
+            setup_s = time.monotonic() - t0
+            sampler = RssSampler(running)
+            await asyncio.sleep(2.0)
+            idle = sampler.now_mb()
+            results = []
+            stages_ms: dict[str, float] = {}
+            with sampler:
+                for rate in rates:
+                    say(f"e2e: {rate:g} orders/s for {seconds:g} s")
+                    SAMPLED.clear()
+                    result = await drive(http, urls, catalogue, rate, seconds)
+                    say(
+                        f"e2e: {rate:g}/s: {result.completed}/{result.scheduled} done, "
+                        f"p50 {result.pct(0.5):.0f} ms, p99 {result.pct(0.99):.0f} ms"
+                    )
+                    results.append(result)
+                    if result.sustained or not stages_ms:
+                        stages_ms = await stages(http, urls)
+                    if not result.sustained:
+                        break  # higher rates would not be sustained either
+                    await asyncio.sleep(3.0)  # let the system settle between steps
+            return E2eOutcome(results, idle, dict(sampler.peak), setup_s, stages_ms)
+    finally:
+        await asyncio.to_thread(cm.__exit__, None, None, None)
