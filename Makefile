@@ -8,7 +8,7 @@ VENV := .venv
 RUN := $(UV) run --frozen --no-sync
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help install run test lint schemas bench clean
+.PHONY: help install run test lint schemas bench reliability clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,7 +32,7 @@ test: lint ## Lint, then run the test suite against the real PostgreSQL and brok
 lint: install ## ruff, mypy and import-linter
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy contracts/src kit/src services/*/src
+	$(RUN) mypy contracts/src kit/src services/*/src bench reliability
 	$(RUN) lint-imports
 
 schemas: install ## Regenerate the checked-in JSON Schema and AsyncAPI files
@@ -41,6 +41,9 @@ schemas: install ## Regenerate the checked-in JSON Schema and AsyncAPI files
 bench: install ## Run the benchmarks (figures against the machine's limits)
 	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then $(RUN) python -m bench; \
 	else echo "no benchmarks yet"; fi
+
+reliability: install ## Break the running system on purpose; count what was lost or doubled
+	$(RUN) python -m reliability
 
 clean: ## Remove the environment and local state
 	rm -rf .venv .uv .oms .pytest_cache .mypy_cache .ruff_cache

@@ -114,7 +114,7 @@ def test_sixteen_threads_saving_at_once_land_gap_free_and_each_gets_its_own_ids(
 
 
 def test_queued_writes_share_one_transaction(stack: Stack) -> None:
-    app, settings = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    app, settings = orders_app(stack.pg_dsn, stack.kafka_bootstrap, pg_lock_timeout_s=120)
     recorder = recorder_of(app)
     calls = Calls()
     queued = [
@@ -131,7 +131,7 @@ def test_queued_writes_share_one_transaction(stack: Stack) -> None:
 
 
 def test_a_version_conflict_in_a_group_fails_only_its_own_request(stack: Stack) -> None:
-    app, settings = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    app, settings = orders_app(stack.pg_dsn, stack.kafka_bootstrap, pg_lock_timeout_s=120)
     cid = app.register("ann")
     first: Customer = app.repository.get(cid)
     second: Customer = app.repository.get(cid)  # the same version, loaded twice
@@ -158,7 +158,7 @@ def test_a_version_conflict_in_a_group_fails_only_its_own_request(stack: Stack) 
 
 
 def test_duplicate_tracking_records_in_a_group_are_detected(stack: Stack) -> None:
-    app, settings = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    app, settings = orders_app(stack.pg_dsn, stack.kafka_bootstrap, pg_lock_timeout_s=120)
 
     def process(source_position: int, name: str) -> Callable[[], Any]:
         def call() -> Any:
@@ -181,8 +181,8 @@ def test_duplicate_tracking_records_in_a_group_are_detected(stack: Stack) -> Non
     ]
     queue_behind_a_blocked_leader(app, settings, calls, queued)
 
-    assert set(calls.errors) == {"p1-again", "p2-again"}
-    assert all(isinstance(e, IntegrityError) for e in calls.errors.values())
+    assert set(calls.errors) == {"p1-again", "p2-again"}, calls.errors
+    assert all(isinstance(e, IntegrityError) for e in calls.errors.values()), calls.errors
     assert app.is_processed(Tracking("billing", 4))
     names = {
         app.repository.get(n.originator_id).name for n in app.recorder.select_notifications(1, 100)
@@ -192,7 +192,7 @@ def test_duplicate_tracking_records_in_a_group_are_detected(stack: Stack) -> Non
 
 @pytest.mark.parametrize("writers", [16])
 def test_a_follower_sees_every_group_committed_event(stack: Stack, writers: int) -> None:
-    app, settings = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    app, settings = orders_app(stack.pg_dsn, stack.kafka_bootstrap, pg_lock_timeout_s=120)
     relay = OutboxRelay(app, settings, to_contract)
     stop = asyncio.Event()
     loop = asyncio.new_event_loop()

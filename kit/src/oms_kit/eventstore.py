@@ -249,8 +249,9 @@ class GroupCommitRecorder(PostgresProcessRecorder):
                 return
         for write in group:
             try:
-                kwargs = {"tracking": write.tracking} if write.tracking else {}
-                write.ids = super().insert_events(write.events, **kwargs)
+                # Our own insert, not the library's: its pipeline can report a duplicate
+                # tracking row as "pipeline aborted" (see _insert_group).
+                write.ids = self._insert_group([write])
             except BaseException as exc:
                 write.error = exc
             self.groups += 1
@@ -268,16 +269,25 @@ class GroupCommitRecorder(PostgresProcessRecorder):
                 with conn.cursor() as curs:
                     if trackings:
                         self._check_has_multi_row_tracking_table(curs)
-                        curs.execute(
-                            self.insert_trackings_statement,
-                            (
-                                [t.application_name for t in trackings],
-                                [t.notification_id for t in trackings],
-                            ),
-                        )
+                        try:
+                            curs.execute(
+                                self.insert_trackings_statement,
+                                (
+                                    [t.application_name for t in trackings],
+                                    [t.notification_id for t in trackings],
+                                ),
+                            )
+                            # Sync here: otherwise a duplicate tracking row may surface as
+                            # "pipeline aborted" (an OperationalError, read as "database
+                            # down") on the next statement instead of an IntegrityError.
+                            pipeline.sync()
+                        except Exception as e:
+                            exc = e
                 # A cursor of its own, so that its last result is the insert's ids.
                 with conn.cursor() as curs:
                     try:
+                        if exc is not None:
+                            raise exc
                         if events:
                             self._insert_stored_events(curs, events)
                         # Sync now: a unique violation raises IntegrityError here, not
@@ -392,8 +402,8 @@ def eventsourcing_env(settings: ServiceSettings) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(settings.pg_pool_size),
         "POSTGRES_MAX_OVERFLOW": str(settings.pg_pool_size * 2),
         "POSTGRES_PRE_PING": "y",
-        "POSTGRES_LOCK_TIMEOUT": "10",
-        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_LOCK_TIMEOUT": str(settings.pg_lock_timeout_s),
+        "POSTGRES_CONNECT_TIMEOUT": "2",
         # One tracking row per (source, position): events from different partitions may
         # arrive out of position order, and a redriven dead letter must still apply.
         "SINGLE_ROW_TRACKING": "n",

@@ -33,6 +33,8 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1)
     projection_batch_size: int = Field(default=500, ge=1)
     pg_pool_size: int = Field(default=5, ge=1)
+    #: How long a writer waits for the event table's lock before failing (and retrying).
+    pg_lock_timeout_s: int = Field(default=10, ge=1)
 
     @field_validator("pg_dsn")
     @classmethod

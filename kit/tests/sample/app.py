@@ -157,8 +157,10 @@ class CustomerList(Projection):
             )
 
 
-def orders_app(pg_dsn: str, kafka_bootstrap: str) -> tuple[SampleOrders, OrdersSettings]:
-    settings = OrdersSettings(pg_dsn=pg_dsn, kafka_bootstrap=kafka_bootstrap)
+def orders_app(
+    pg_dsn: str, kafka_bootstrap: str, **overrides: Any
+) -> tuple[SampleOrders, OrdersSettings]:
+    settings = OrdersSettings(pg_dsn=pg_dsn, kafka_bootstrap=kafka_bootstrap, **overrides)
     return build_application(SampleOrders, settings), settings
 
 

@@ -159,9 +159,11 @@ def make_router(app: BillingApplication, queries: BillingQueries) -> APIRouter:
         order_id: str | None = None,
         customer_id: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     ) -> InvoiceListPublic:
-        """Invoices, newest first, optionally of one order or customer."""
-        rows = queries.list_invoices(order_id, customer_id, limit)
+        """Invoices, newest first, optionally of one order or customer; ``offset`` pages
+        on (the first ``offset`` are skipped)."""
+        rows = queries.list_invoices(order_id, customer_id, limit, offset)
         return InvoiceListPublic(items=[_summary(row) for row in rows])
 
     @router.get(

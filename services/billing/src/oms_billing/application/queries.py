@@ -9,9 +9,9 @@ from uuid import UUID
 
 class BillingQueries(Protocol):
     def list_invoices(
-        self, order_id: str | None, customer_id: str | None, limit: int
+        self, order_id: str | None, customer_id: str | None, limit: int, offset: int = 0
     ) -> list[dict[str, Any]]:
-        """Invoices, newest first."""
+        """Invoices, newest first, skipping the first ``offset``."""
         ...
 
     def statement(self, customer_id: str) -> dict[str, Any] | None:

@@ -106,15 +106,15 @@ class InvoiceListView(Projection):
 
 
 def list_invoices(
-    cur: DictCursor, order_id: str | None, customer_id: str | None, limit: int
+    cur: DictCursor, order_id: str | None, customer_id: str | None, limit: int, offset: int = 0
 ) -> list[dict[str, Any]]:
     cur.execute(
         "SELECT invoice_id, order_id, customer_id, number, status, currency, net_total, "
         "tax_total, total, open_amount, stamp, issued_at FROM billing_invoice_list "
         "WHERE (%(order_id)s::text IS NULL OR order_id = %(order_id)s) "
         "AND (%(customer_id)s::text IS NULL OR customer_id = %(customer_id)s) "
-        "ORDER BY position DESC LIMIT %(limit)s",
-        {"order_id": order_id, "customer_id": customer_id, "limit": limit},
+        "ORDER BY position DESC LIMIT %(limit)s OFFSET %(offset)s",
+        {"order_id": order_id, "customer_id": customer_id, "limit": limit, "offset": offset},
     )
     return list(cur.fetchall())
 

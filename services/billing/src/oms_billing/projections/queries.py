@@ -20,10 +20,12 @@ class SqlBillingQueries:
             statement.StatementView().create(cur)
 
     def list_invoices(
-        self, order_id: str | None, customer_id: str | None, limit: int
+        self, order_id: str | None, customer_id: str | None, limit: int, offset: int = 0
     ) -> list[dict[str, Any]]:
         with self.app.datastore.transaction(commit=False) as cur:
-            rows: list[dict[str, Any]] = invoices.list_invoices(cur, order_id, customer_id, limit)
+            rows: list[dict[str, Any]] = invoices.list_invoices(
+                cur, order_id, customer_id, limit, offset
+            )
         return rows
 
     def statement(self, customer_id: str) -> dict[str, Any] | None:

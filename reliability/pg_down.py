@@ -1,0 +1,65 @@
+"""Scenario 3, PostgreSQL unreachable for 10 s while orders flow: the APIs answer 503
+(problem+json, ``retry-after``), never 500; the clients retry; relays, consumers and
+projections reconnect by themselves when it is back, and nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from reliability.harness import SERVICES, Harness
+from reliability.scenario import Outcome, Settings, faulted_run
+
+DOWN_S = 10.0
+#: The services wait up to 5 s for a pooled connection (POSTGRES_CONNECT_TIMEOUT) first.
+PROBE_TIMEOUT_S = 15.0
+PROBES = {"orders": "/orders", "inventory": "/stock", "billing": "/invoices"}
+
+
+def _probe(h: Harness, service: str) -> tuple[str, str]:
+    """(what the API answered, what is wrong with it or "")."""
+    try:
+        r = httpx.get(h.url(service) + PROBES[service], timeout=PROBE_TIMEOUT_S)
+    except httpx.TransportError as exc:
+        return type(exc).__name__, ""
+    kind = r.headers.get("content-type", "")
+    if r.status_code == 503 and not kind.startswith("application/problem+json"):
+        return "503", f"503 as {kind}"
+    if r.status_code not in (200, 503):
+        return str(r.status_code), f"{r.status_code} {r.text[:200]}"
+    return str(r.status_code), ""
+
+
+def run(harness: Harness, settings: Settings) -> Outcome:
+    def outage(h: Harness, driving: threading.Event, out: Outcome) -> float | None:
+        time.sleep(3.0 if settings.quick else 8.0)  # mid-flow
+        if not driving.is_set():
+            out.notes.append("the driver finished before the outage (too few orders)")
+        h.stop_postgres()
+        codes: Counter[str] = Counter()
+        bad: list[str] = []
+        until = time.monotonic() + DOWN_S
+        with ThreadPoolExecutor(max_workers=len(SERVICES)) as pool:
+            while time.monotonic() < until:
+                for service, answer in zip(
+                    SERVICES, pool.map(lambda s: _probe(h, s), SERVICES), strict=True
+                ):
+                    codes[f"{service}: {answer[0]}"] += 1
+                    if answer[1]:
+                        bad.append(f"{service}: {answer[1]}")
+                time.sleep(0.5)
+        h.restart_postgres()
+        back = time.monotonic()
+        out.notes.append(f"answers while PostgreSQL was down: {dict(codes)}")
+        out.check(not bad, f"while PostgreSQL was down: {sorted(set(bad))[:5]}")
+        out.check(
+            all(codes[f"{s}: 503"] > 0 for s in SERVICES),
+            f"not every API answered 503 while PostgreSQL was down: {dict(codes)}",
+        )
+        return back
+
+    return faulted_run("postgres-down", harness, settings, outage)

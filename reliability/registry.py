@@ -1,0 +1,20 @@
+"""The scenarios, in the order they run (the cheap ones first)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reliability import bad_input, broker_lost, kill, pg_down, poison, races
+from reliability.harness import Harness
+from reliability.scenario import Outcome, Settings
+
+Scenario = Callable[[Harness, Settings], Outcome]
+
+SCENARIOS: dict[str, Scenario] = {
+    "races": races.run,
+    "poison": poison.run,
+    "bad-input": bad_input.run,
+    "sigkill": kill.run,
+    "postgres-down": pg_down.run,
+    "broker-lost": broker_lost.run,
+}
