@@ -3,31 +3,11 @@ order list with its filters, cursor and totals per status."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from oms_kit.projection import ProjectionRunner
-from oms_kit.runtime import http_app
 from oms_kit.service import Service
-from oms_kit.testing import Stack
-from oms_orders.bootstrap import bootstrap
-
-
-@pytest.fixture
-def service(stack: Stack) -> Iterator[Service]:
-    service = bootstrap(**stack.settings_overrides())
-    try:
-        yield service
-    finally:
-        service.app.close()
-
-
-@pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(http_app(service)) as client:
-        yield client
 
 
 def catch_up(service: Service) -> None:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
-import pytest
 from fastapi.testclient import TestClient
 from oms_contracts import ContractEvent, Envelope
 from oms_contracts import billing as bill
@@ -20,28 +18,10 @@ from oms_contracts import inventory as inv
 from oms_contracts import orders as contract
 from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.projection import ProjectionRunner
-from oms_kit.runtime import http_app
 from oms_kit.service import Service
-from oms_kit.testing import Stack
-from oms_orders.bootstrap import bootstrap
 
 D = Decimal
 positions = itertools.count(1)
-
-
-@pytest.fixture
-def service(stack: Stack) -> Iterator[Service]:
-    service = bootstrap(**stack.settings_overrides())
-    try:
-        yield service
-    finally:
-        service.app.close()
-
-
-@pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(http_app(service)) as client:
-        yield client
 
 
 def raw(event: ContractEvent, position: int | None = None) -> bytes:
