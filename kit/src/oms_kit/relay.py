@@ -27,7 +27,7 @@ from oms_kit.eventstore import SCHEMA_LOCK, ServiceApplication
 from oms_kit.feed import NotificationFeed
 from oms_kit.kafka import service_producer
 from oms_kit.settings import ServiceSettings
-from oms_kit.telemetry import context_from, current_traceparent, tracer
+from oms_kit.telemetry import context_from, tracer
 
 log = logging.getLogger(__name__)
 
@@ -131,18 +131,19 @@ class OutboxRelay:
             payload=contract,
         )
         headers = [("event_type", contract.event_type.encode())]
-        with self._tracer.start_as_current_span(
-            f"publish {contract.event_type}",
-            context=context_from(meta.get("traceparent")),
-            kind=trace.SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": self.topic,
-                "oms.source_position": notification.id,
-            },
-        ):
-            traceparent = current_traceparent()
-        if traceparent:
+        parent = context_from(meta.get("traceparent"))
+        if parent is not None:
+            # A producer span in the change's trace; its context goes in the header. Built
+            # without making it current (that costs as much as the rest of the mapping).
+            span = self._tracer.start_span(
+                f"publish {contract.event_type}",
+                context=parent,
+                kind=trace.SpanKind.PRODUCER,
+                attributes={"messaging.destination.name": self.topic},
+            )
+            ctx = span.get_span_context()
+            span.end()
+            traceparent = f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}"
             headers.append(("traceparent", traceparent.encode()))
         return OutboundMessage(notification.id, key, envelope.model_dump_json().encode(), headers)
 
