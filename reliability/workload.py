@@ -249,6 +249,7 @@ def run_order(c: Client, order: ExpectedOrder, *, pay: bool = True) -> None:
         "inventory",
         f"/pick-lists/{pick['pick_list_id']}/confirm",
         json={"lines": lines},
+        headers={"Idempotency-Key": f"pick-{pick['pick_list_id']}"},
         accept=(409, 422),
         retry_on=(),
     )

@@ -405,3 +405,24 @@ def test_the_inventory_level_list_is_a_rebuildable_projection(
     runner.rebuild()
     again = client.get("/stock", params={"sku_prefix": "APPLE", "limit": 1}).json()
     assert again == page
+
+
+def test_a_confirmation_retried_with_its_idempotency_key_issues_goods_once(
+    client: TestClient, service: Service, consumer: ExactlyOnceConsumer
+) -> None:
+    receive(client, "K", "W1", "L1", 4, None)
+    consumer.process(confirmed("o-9", ("K", 3)))
+    (pick,) = pick_lists(client, "o-9")
+    url = f"/pick-lists/{pick['pick_list_id']}/confirm"
+    body = {"lines": [{"sku": "K", "warehouse": "W1", "lot": "L1", "quantity": 2}]}
+
+    first = client.post(url, json=body, headers={"Idempotency-Key": "scan-17"})
+    again = client.post(url, json=body, headers={"Idempotency-Key": "scan-17"})
+    other = client.post(url, json=body, headers={"Idempotency-Key": "scan-18"})
+
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json() == first.json()  # the same goods issue, the same follow-up list
+    assert other.status_code == 409
+    assert other.headers["content-type"] == "application/problem+json"
+    assert levels(client, "K") == (2, 1, 1)  # issued once: 4 - 2 on hand, 1 still reserved
+    assert len(of_type(service, "GoodsIssued")) == 1

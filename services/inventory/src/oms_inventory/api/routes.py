@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, status
 from oms_kit.http import ErrorMap
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, WithJsonSchema
 
@@ -282,15 +282,19 @@ def build_router(app: InventoryApplication) -> APIRouter:
         },
     )
     def confirm_pick_list(
-        pick_list_id: str, body: PickConfirmationCreate
+        pick_list_id: str,
+        body: PickConfirmationCreate,
+        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
     ) -> PickConfirmationPublic:
-        """Report what was actually picked; less than listed leaves a follow-up list."""
+        """Report what was actually picked; less than listed leaves a follow-up list. The
+        same ``Idempotency-Key`` again returns the first confirmation."""
         result = app.confirm_pick_list(
             pick_list_id,
             [
                 PickedLine(sku=x.sku, warehouse=x.warehouse, lot=x.lot, quantity=x.quantity)
                 for x in body.lines
             ],
+            idempotency_key,
         )
         return PickConfirmationPublic(
             pick_list_id=result.pick_list_id,

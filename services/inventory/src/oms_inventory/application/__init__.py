@@ -99,8 +99,20 @@ class InventoryApplication(ServiceApplication):
         return stock
 
     @retry_on_conflict
-    def confirm_pick_list(self, pick_list_id: str, lines: list[PickedLine]) -> PickConfirmed:
+    def confirm_pick_list(
+        self, pick_list_id: str, lines: list[PickedLine], idempotency_key: str | None = None
+    ) -> PickConfirmed:
+        """Issue what was picked. The same ``idempotency_key`` again returns the first
+        confirmation and changes nothing (any other repeat is a 409: the list is done)."""
         pick_list = self.get_pick_list(pick_list_id)
+        if pick_list.confirmed_with(idempotency_key):
+            assert pick_list.goods_issue_id is not None
+            return PickConfirmed(
+                pick_list_id=pick_list_id,
+                status=pick_list.status,
+                goods_issue_id=pick_list.goods_issue_id,
+                follow_up_pick_list_id=pick_list.follow_up_pick_list_id,
+            )
         pick_list.check_open()
         skus = {line.sku for line in pick_list.lines}
         stocks = {sku: self.get_stock(sku) for sku in skus}
@@ -126,6 +138,7 @@ class InventoryApplication(ServiceApplication):
             plan.picked_lines,
             goods_issue_id=str(issue.id),
             follow_up_pick_list_id=str(follow_up.id) if follow_up else None,
+            idempotency_key=idempotency_key,
         )
         self.save(pick_list, issue, *changed)
         return PickConfirmed(

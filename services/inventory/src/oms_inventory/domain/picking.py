@@ -29,6 +29,7 @@ class PickList(Aggregate):
         self.picked: list[LotLine] = []
         self.goods_issue_id: str | None = None
         self.follow_up_pick_list_id: str | None = None
+        self.confirmation_key: str | None = None
 
     @classmethod
     def open(cls, order_id: str, lines: list[LotLine], follows: str | None = None) -> PickList:
@@ -39,7 +40,11 @@ class PickList(Aggregate):
             raise PickListClosed(f"pick list {self.id} is {self.status}")
 
     def confirm(
-        self, picked: list[LotLine], goods_issue_id: str, follow_up_pick_list_id: str | None
+        self,
+        picked: list[LotLine],
+        goods_issue_id: str,
+        follow_up_pick_list_id: str | None,
+        idempotency_key: str | None = None,
     ) -> None:
         self.check_open()
         self._confirmed(
@@ -47,6 +52,16 @@ class PickList(Aggregate):
             lines=as_dicts(picked),
             goods_issue_id=goods_issue_id,
             follow_up_pick_list_id=follow_up_pick_list_id,
+            idempotency_key=idempotency_key,
+        )
+
+    def confirmed_with(self, idempotency_key: str | None) -> bool:
+        """Whether this list was already confirmed by a request carrying this key (a
+        scanner's retry after a lost answer)."""
+        return (
+            idempotency_key is not None
+            and self.status == DONE
+            and self.confirmation_key == idempotency_key
         )
 
     def cancel(self, reason: str) -> bool:
@@ -62,11 +77,13 @@ class PickList(Aggregate):
         lines: list[dict[str, Any]],
         goods_issue_id: str,
         follow_up_pick_list_id: str | None,
+        idempotency_key: str | None = None,
     ) -> None:
         self.status = DONE
         self.picked = from_dicts(lines)
         self.goods_issue_id = goods_issue_id
         self.follow_up_pick_list_id = follow_up_pick_list_id
+        self.confirmation_key = idempotency_key
 
     @event("Cancelled")
     def _cancelled(self, order_id: str, reason: str) -> None:
