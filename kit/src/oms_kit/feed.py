@@ -1,31 +1,46 @@
-"""Follow a service's notification log: eventsourcing's ``recorder.subscribe`` (LISTEN/NOTIFY,
-no busy polling) read in a thread, handed out in batches."""
+"""Follow a service's notification log in batches: select what follows the last position
+seen; when nothing does, wait on the log's LISTEN/NOTIFY channel (no busy polling).
+
+The library's ``recorder.subscribe`` does the same with a thread that hands notifications
+over one by one through a queue; here a batch is one ``select_notifications`` and nothing
+crosses threads, which is several microseconds less per event for the relay and the
+projection runners. Positions need no extra care: in the default locking mode ids become
+visible in order, so "ids after the last seen" never skips one."""
 
 from __future__ import annotations
 
-import queue
-import threading
 from types import TracebackType
 
+import psycopg
 from eventsourcing.persistence import ApplicationRecorder, Notification
-
-_END = object()
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import sql
 
 
 class NotificationFeed:
     """Notifications after position ``gt``, in order, in batches of at most ``batch_size``."""
 
     def __init__(self, recorder: ApplicationRecorder, gt: int | None, batch_size: int) -> None:
-        self._subscription = recorder.subscribe(gt=gt)
+        assert isinstance(recorder, PostgresApplicationRecorder), (
+            "the OMS event store is PostgreSQL"
+        )
+        self._recorder = recorder
         self._batch_size = batch_size
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=batch_size * 4)
-        self._error: BaseException | None = None
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._pump, name="notification-feed", daemon=True)
+        self.position = gt or 0
+        self._listener: psycopg.Connection[tuple[object, ...]] | None = None
 
     def __enter__(self) -> NotificationFeed:
-        self._subscription.__enter__()
-        self._thread.start()
+        pool = self._recorder.datastore.pool
+        conninfo = pool.conninfo() if callable(pool.conninfo) else pool.conninfo
+        kwargs = (pool.kwargs() if callable(pool.kwargs) else pool.kwargs) or {}
+        kwargs = {k: v for k, v in kwargs.items() if k != "row_factory"}
+        kwargs.setdefault("connect_timeout", 5)
+        # LISTEN before the first select: a commit after it is announced even if it lands
+        # between an empty select and the wait.
+        self._listener = psycopg.connect(conninfo, **kwargs, autocommit=True)
+        self._listener.execute(
+            sql.SQL("LISTEN {}").format(sql.Identifier(self._recorder.channel_name))
+        )
         return self
 
     def __exit__(
@@ -34,50 +49,23 @@ class NotificationFeed:
         self.stop()
 
     def stop(self) -> None:
-        self._stopped.set()
-        self._subscription.stop()
-        # Unblock a pump waiting on a full queue.
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-        self._thread.join(timeout=5)
-        self._subscription.__exit__(None, None, None)
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
 
     def next_batch(self, timeout: float) -> list[Notification]:
-        """Wait up to ``timeout`` seconds for the first notification, then take what is
-        ready, up to the batch size. Raises the subscription's error if it failed."""
-        batch: list[Notification] = []
-        try:
-            item = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return batch
-        while True:
-            if item is _END:
-                self._queue.put(_END)  # keep the end visible to later calls
-                if self._error is not None:
-                    raise self._error
-                if not batch:
-                    raise EOFError("notification feed ended")
-                return batch
-            assert isinstance(item, Notification)
-            batch.append(item)
-            if len(batch) >= self._batch_size:
-                return batch
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return batch
+        """What follows the last position handed out, up to the batch size; if nothing
+        does, wait up to ``timeout`` seconds for a commit and look once more."""
+        batch = self._select()
+        if not batch and timeout > 0:
+            assert self._listener is not None, "use the feed as a context manager"
+            for _ in self._listener.notifies(timeout=timeout, stop_after=1):
+                pass
+            batch = self._select()
+        return batch
 
-    def _pump(self) -> None:
-        try:
-            for notification in self._subscription:
-                if self._stopped.is_set():
-                    break
-                self._queue.put(notification)
-        except BaseException as exc:
-            self._error = exc
-        finally:
-            if not self._stopped.is_set():
-                self._queue.put(_END)
+    def _select(self) -> list[Notification]:
+        batch = list(self._recorder.select_notifications(self.position + 1, self._batch_size))
+        if batch:
+            self.position = batch[-1].id
+        return batch

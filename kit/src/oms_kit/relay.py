@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.producer.message_accumulator import BatchBuilder
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 from oms_contracts import ContractEvent, Envelope, events_topic
@@ -25,7 +26,7 @@ from opentelemetry import trace
 
 from oms_kit.eventstore import SCHEMA_LOCK, ServiceApplication
 from oms_kit.feed import NotificationFeed
-from oms_kit.kafka import service_producer
+from oms_kit.kafka import partition_for, service_producer
 from oms_kit.settings import ServiceSettings
 from oms_kit.telemetry import context_from, tracer
 
@@ -157,14 +158,37 @@ class OutboxRelay:
         self, producer: AIOKafkaProducer, notifications: list[Notification]
     ) -> tuple[int, asyncio.Future[Any]]:
         """Map and send a batch without waiting for the acks; returns its last position and
-        a future of its acks. Sends go out in order, so per-key order is kept."""
+        a future of its acks.
+
+        The messages go into one record batch per partition, built here and handed to the
+        producer whole (``send_batch``): per message that costs a fraction of
+        ``producer.send``, which queues, partitions and checks each message on its own.
+        The partition is the kit's partitioner's (:func:`partition_for`), the one its
+        producers use for ``send`` too, so a key's messages stay in one partition; batches
+        of one partition leave in order."""
         messages = await asyncio.to_thread(lambda: [self.message(n) for n in notifications])
-        acks = [
-            await producer.send(self.topic, value=m.value, key=m.key, headers=m.headers)
-            for m in messages
-            if m.value is not None
-        ]
-        self.published += len(acks)
+        partitions = sorted(await producer.partitions_for(self.topic))
+        builders: dict[int, BatchBuilder] = {}
+        acks: list[asyncio.Future[Any]] = []
+        for m in messages:
+            if m.value is None:
+                continue
+            partition = partition_for(m.key, partitions)
+            builder = builders.get(partition)
+            if builder is None:
+                builder = builders[partition] = producer.create_batch()
+            if builder.append(key=m.key, value=m.value, timestamp=None, headers=m.headers) is None:
+                # Full: send it and start the partition's next batch with this message.
+                acks.append(await producer.send_batch(builder, self.topic, partition=partition))
+                builder = builders[partition] = producer.create_batch()
+                if (
+                    builder.append(key=m.key, value=m.value, timestamp=None, headers=m.headers)
+                    is None
+                ):
+                    raise ValueError(f"message at position {m.position} exceeds the batch size")
+            self.published += 1
+        for partition, builder in builders.items():
+            acks.append(await producer.send_batch(builder, self.topic, partition=partition))
         return messages[-1].position, asyncio.gather(*acks)
 
     async def run(self, stop: asyncio.Event, *, retry_delay: float = 1.0) -> None:
