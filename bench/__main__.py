@@ -50,9 +50,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--growth-levels", type=str, help="comma-separated stored-event counts (10000,...)"
     )
+    parser.add_argument(
+        "--rounds", type=int, help="turns of each store measurement and its limit (median)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     quick = args.quick
+    args.rounds = args.rounds or (1 if quick else 3)
     args.append_events = args.append_events or (1_600 if quick else 16_000)
     args.relay_events = args.relay_events or (2_000 if quick else 50_000)
     args.replay_events = args.replay_events or (2_000 if quick else 50_000)
@@ -73,6 +77,20 @@ def ratio(ours: measure.Rate, limit: measure.Rate) -> float:
     return round(ours.per_s / limit.per_s, 3) if limit.per_s else 0.0
 
 
+def median_ratio(ours: list[measure.Rate], limits: list[measure.Rate]) -> float:
+    """The median of the rounds' ratios: each round measures ours right after its limit,
+    so a round's ratio is taken under the same machine conditions (which drift here)."""
+    ratios = sorted(ratio(o, lim) for o, lim in zip(ours, limits, strict=True))
+    return ratios[len(ratios) // 2]
+
+
+def rates(ours: list[measure.Rate], limits: list[measure.Rate]) -> list[dict[str, float]]:
+    return [
+        {"ours_per_s": round(o.per_s), "limit_per_s": round(lim.per_s), "ratio": ratio(o, lim)}
+        for o, lim in zip(ours, limits, strict=True)
+    ]
+
+
 async def run_store(
     pg_dsn: str, bootstrap: str, args: argparse.Namespace, say: Any
 ) -> dict[str, Any]:
@@ -83,17 +101,21 @@ async def run_store(
     drop_database(pg_dsn, database)
     app, settings = await asyncio.to_thread(bench_app, pg_dsn, database, bootstrap)
     dsn = settings.service_dsn
+    rounds = args.rounds
     try:
-        # append: ours (group commit, 16 clients) vs raw asyncpg (8 connections)
-        say(f"append: {args.append_events} events, raw asyncpg from 8 connections")
+        # append: ours (group commit, 16 clients) vs raw asyncpg (8 connections), in turns
         sample = measure.sample_stored_event(app)
-        limit = await measure.append_limit(dsn, sample, args.append_events)
-        say(f"append: {args.append_events} events, the kit's event store from 16 clients")
-        ours = await asyncio.to_thread(measure.append_ours, app, args.append_events)
-        out["append_ratio"] = ratio(ours, limit)
+        limits, ours_ = [], []
+        for n in range(rounds):
+            say(f"append {n + 1}/{rounds}: {args.append_events} events, raw asyncpg, 8 conns")
+            limits.append(await measure.append_limit(dsn, sample, args.append_events))
+            say(f"append {n + 1}/{rounds}: {args.append_events} events, the kit, 16 clients")
+            ours_.append(await asyncio.to_thread(measure.append_ours, app, args.append_events))
+        out["append_ratio"] = median_ratio(ours_, limits)
         details["append"] = {
-            "ours": ours.as_dict(),
-            "limit": limit.as_dict(),
+            "ours": measure.median_rate(ours_).as_dict(),
+            "limit": measure.median_rate(limits).as_dict(),
+            "rounds": rates(ours_, limits),
             "group_commit": measure.group_stats(app),
         }
 
@@ -103,26 +125,41 @@ async def run_store(
             await asyncio.to_thread(measure.fill_with_saves, app, args.relay_events - stored)
         await ensure_topics(bootstrap, settings.topic_partitions, [BENCH_TOPIC])
         count = args.relay_events
-        say(f"relay: {count} events, raw pipelined aiokafka producer")
-        limit = await measure.relay_limit(app, settings, count)
-        say(f"relay: {count} events, the kit's outbox relay")
-        ours = await measure.relay_ours(app, settings, until=count)
-        out["relay_ratio"] = ratio(ours, limit)
-        details["relay"] = {"ours": ours.as_dict(), "limit": limit.as_dict()}
+        limits, ours_, batch_api = [], [], []
+        for n in range(rounds):
+            say(f"relay {n + 1}/{rounds}: {count} events, raw pipelined aiokafka producer")
+            limits.append(await measure.relay_limit(app, settings, count))
+            say(f"relay {n + 1}/{rounds}: {count} events, raw producer, batch API")
+            batch_api.append(await measure.relay_limit_batches(app, settings, count))
+            say(f"relay {n + 1}/{rounds}: {count} events, the kit's outbox relay")
+            ours_.append(await measure.relay_ours(app, settings, until=count))
+        out["relay_ratio"] = median_ratio(ours_, limits)
+        details["relay"] = {
+            "ours": measure.median_rate(ours_).as_dict(),
+            "limit": measure.median_rate(limits).as_dict(),
+            "rounds": rates(ours_, limits),
+            "limit_batch_api": measure.median_rate(batch_api).as_dict(),
+            "ratio_to_batch_api": median_ratio(ours_, batch_api),
+        }
 
         # replay: a rebuild over the stored events vs batched asyncpg inserts
         stored = app.recorder.max_notification_id() or 0
         if stored < args.replay_events:
             await asyncio.to_thread(measure.fill_with_saves, app, args.replay_events - stored)
         stored = app.recorder.max_notification_id() or 0
-        say(f"replay: {stored} rows, raw asyncpg 100 rows per transaction")
-        limit = await measure.replay_limit(dsn, stored)
-        say(f"replay: rebuild over {stored} events, the kit's projection runner")
-        ours = await asyncio.to_thread(measure.replay_ours, app, settings.projection_batch_size)
-        out["replay_ratio"] = ratio(ours, limit)
+        limits, ours_ = [], []
+        for n in range(rounds):
+            say(f"replay {n + 1}/{rounds}: {stored} rows, raw asyncpg 100 rows per transaction")
+            limits.append(await measure.replay_limit(dsn, stored))
+            say(f"replay {n + 1}/{rounds}: rebuild over {stored} events, the kit's runner")
+            ours_.append(
+                await asyncio.to_thread(measure.replay_ours, app, settings.projection_batch_size)
+            )
+        out["replay_ratio"] = median_ratio(ours_, limits)
         details["replay"] = {
-            "ours": ours.as_dict(),
-            "limit": limit.as_dict(),
+            "ours": measure.median_rate(ours_).as_dict(),
+            "limit": measure.median_rate(limits).as_dict(),
+            "rounds": rates(ours_, limits),
             "batch_size": settings.projection_batch_size,
         }
     finally:
@@ -228,6 +265,15 @@ def table(results: dict[str, Any]) -> Table:
                 f"{op} {target}",
                 met(rkey, results[rkey]),
             )
+    if "limit_batch_api" in d.get("relay", {}):
+        t.add_row(
+            "  relay vs raw batch API (info)",
+            f"{d['relay']['ours']['per_s']:,}",
+            f"{d['relay']['limit_batch_api']['per_s']:,}",
+            f"{d['relay']['ratio_to_batch_api']:.2f}",
+            "",
+            "",
+        )
     if "e2e_orders_per_s" in results:
         t.add_row(
             "e2e orders/s sustained",
@@ -310,6 +356,7 @@ async def main(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             durations["total"] = round(time.monotonic() - started, 1)
             results["facts"]["durations_s"] = durations
             results["facts"]["counts"] = {
+                "store_rounds": args.rounds,
                 "append_events": args.append_events,
                 "relay_events": args.relay_events,
                 "replay_events": args.replay_events,

@@ -120,8 +120,10 @@ class ExactlyOnceConsumer:
         envelope: Envelope[dict[str, Any]],
         tracking: Tracking,
     ) -> Outcome:
-        for _attempt in range(MAX_CONFLICT_RETRIES):
-            if self.app.is_processed(tracking):
+        for attempt in range(MAX_CONFLICT_RETRIES):
+            # The tracking row is looked up only once something went wrong: otherwise its
+            # insert, in the transaction with the events, is the check (a repeat fails it).
+            if attempt and self.app.is_processed(tracking):
                 return Outcome("duplicate")
             processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
             try:
@@ -129,6 +131,8 @@ class ExactlyOnceConsumer:
             except TRANSIENT_ERRORS:
                 raise
             except Exception as exc:
+                if self.app.is_processed(tracking):
+                    return Outcome("duplicate")  # a repeat the handler refused
                 log.warning(
                     "%s cannot apply %s from %s@%s: %s",
                     self.service,

@@ -109,6 +109,8 @@ class OutboxRelay:
         self._producer_factory = producer_factory or (lambda: service_producer(settings))
         self._tracer = tracer("oms_kit.relay")
         self.published = 0
+        #: The last position recorded by this process (the table holds it durably).
+        self.position = 0
 
     def message(self, notification: Notification) -> OutboundMessage:
         """The Kafka message for one stored event (value None when it stays private)."""
@@ -167,6 +169,12 @@ class OutboxRelay:
         producers use for ``send`` too, so a key's messages stay in one partition; batches
         of one partition leave in order."""
         messages = await asyncio.to_thread(lambda: [self.message(n) for n in notifications])
+        return await self.send_messages(producer, messages)
+
+    async def send_messages(
+        self, producer: AIOKafkaProducer, messages: list[OutboundMessage]
+    ) -> tuple[int, asyncio.Future[Any]]:
+        """:meth:`send` for messages already mapped."""
         partitions = sorted(await producer.partitions_for(self.topic))
         builders: dict[int, BatchBuilder] = {}
         acks: list[asyncio.Future[Any]] = []
@@ -190,6 +198,9 @@ class OutboxRelay:
         for partition, builder in builders.items():
             acks.append(await producer.send_batch(builder, self.topic, partition=partition))
         return messages[-1].position, asyncio.gather(*acks)
+
+    async def _read(self, feed: NotificationFeed, wait: float) -> list[OutboundMessage]:
+        return await asyncio.to_thread(lambda: [self.message(n) for n in feed.next_batch(wait)])
 
     async def run(self, stop: asyncio.Event, *, retry_delay: float = 1.0) -> None:
         """Relay until ``stop`` is set; on any broker or database error start over from the
@@ -218,23 +229,34 @@ class OutboxRelay:
         try:
             position = await asyncio.to_thread(self.positions.get, self.name)
             with NotificationFeed(self.app.recorder, position, self.batch_size) as feed:
-                while not stop.is_set():
-                    # Wait long only when nothing is waiting for acks.
-                    wait = 0.5 if not in_flight else 0.0
-                    batch = await asyncio.to_thread(feed.next_batch, wait)
-                    if batch:
-                        in_flight.append(await self.send(producer, batch))
-                    if not in_flight:
-                        continue
-                    if not batch or len(in_flight) >= self.max_in_flight:
-                        await in_flight[0][1]  # the oldest batch must be acked first
-                    acked = None
-                    while in_flight and in_flight[0][1].done():
-                        last, acks = in_flight.popleft()
-                        acks.result()  # raises a send error: start over from the position
-                        acked = last
-                    if acked is not None:
-                        await asyncio.to_thread(self.positions.set, self.name, acked)
+                # The next batch is read and mapped (in a thread) while this one is sent.
+                reading: asyncio.Future[list[OutboundMessage]] | None = None
+                try:
+                    while not stop.is_set():
+                        if reading is None:
+                            # Wait long only when nothing is waiting for acks.
+                            wait = 0.5 if not in_flight else 0.0
+                            reading = asyncio.ensure_future(self._read(feed, wait))
+                        messages = await reading
+                        reading = None
+                        if messages:
+                            reading = asyncio.ensure_future(self._read(feed, 0.0))
+                            in_flight.append(await self.send_messages(producer, messages))
+                        if not in_flight:
+                            continue
+                        if not messages or len(in_flight) >= self.max_in_flight:
+                            await in_flight[0][1]  # the oldest batch must be acked first
+                        acked = None
+                        while in_flight and in_flight[0][1].done():
+                            last, acks = in_flight.popleft()
+                            acks.result()  # raises a send error: start over from the position
+                            acked = last
+                        if acked is not None:
+                            await asyncio.to_thread(self.positions.set, self.name, acked)
+                            self.position = acked
+                finally:
+                    if reading is not None:  # the feed must outlive its reader thread
+                        await asyncio.gather(reading, return_exceptions=True)
         finally:
             for _, acks in in_flight:
                 acks.cancel()
