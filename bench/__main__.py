@@ -231,6 +231,10 @@ async def run_e2e_step(
         "e2e_rates": [r.as_dict() for r in outcome.rates],
         "e2e_setup_s": round(outcome.setup_s, 1),
         "e2e_stages_ms": outcome.stages_ms,
+        "e2e_cpu_s": outcome.cpu_s,
+        "e2e_load_wall_s": outcome.load_wall_s,
+        "e2e_polls": outcome.polls,
+        "e2e_requests_ms": outcome.requests_ms,
         "rss_idle_mb": outcome.rss_idle_mb,
         "rss_load_mb": outcome.rss_load_mb,
     }
@@ -301,6 +305,16 @@ def table(results: dict[str, Any]) -> Table:
                 f"p50 {r['p50_ms']} p99 {r['p99_ms']}",
                 "sustained" if r["sustained"] else "[red]not sustained[/]",
             )
+    if results.get("e2e_cpu_s"):
+        wall = results.get("e2e_load_wall_s") or 0
+        t.add_row(
+            f"  cpu s over {wall:g} s of load",
+            ", ".join(f"{k} {v:g}" for k, v in results["e2e_cpu_s"].items()),
+            "",
+            "",
+            f"polls {results.get('e2e_polls', 0)}",
+            "",
+        )
     for kind, ms in results.get("e2e_stages_ms", {}).items():
         t.add_row(f"  order history: {kind}", f"+{ms:g} ms", "", "", "median", "")
     growth = results.get("growth", {})

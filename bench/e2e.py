@@ -1,13 +1,15 @@
 """End to end: orders, inventory and billing as processes (api + worker each), driven
 open-loop at fixed rates through the public routes only. Each order is placed at its
-scheduled time whatever the earlier ones are doing (asyncio tasks, one httpx client), then
+scheduled time whatever the earlier ones are doing (asyncio tasks, one aiohttp session), then
 approved if pending, its pick list confirmed, and ``GET /orders/{id}`` polled until a stamped
 invoice shows; its latency runs from the scheduled placement to that poll."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import re
 import statistics
 import threading
 import time
@@ -17,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 import psutil
 from oms_kit.testing import RunningServices, Stack, running_services
 
@@ -85,17 +87,66 @@ class RateResult:
         }
 
 
-def _check(response: httpx.Response, *ok: int) -> dict[str, Any]:
-    if response.status_code not in ok:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url.path} -> "
-            f"{response.status_code}: {response.text[:200]}"
+#: Seconds each kind of request took, as the load generator saw them (from sending the
+#: request to the end of its response).
+ELAPSED: dict[str, list[float]] = {}
+_ID = re.compile(r"/[0-9a-fA-F-]{32,36}(?=/|$)")
+
+
+@dataclass(frozen=True)
+class Reply:
+    method: str
+    path: str
+    status: int
+    body: bytes
+
+
+class LoadClient:
+    """The load generator's HTTP client: one aiohttp session. httpx's AsyncClient costs
+    several times more CPU per request at hundreds of concurrent requests (encode/httpx
+    #3215), and the load generator shares the two cores with the system under test."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> LoadClient:
+        self._session = aiohttp.ClientSession(
+            timeout=self._timeout, connector=aiohttp.TCPConnector(limit=400)
         )
-    body: dict[str, Any] = response.json()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def get(self, url: str, params: dict[str, str] | None = None) -> Reply:
+        return await self._send("GET", url, params=params)
+
+    async def post(self, url: str, json: dict[str, Any] | None = None) -> Reply:
+        return await self._send("POST", url, json=json)
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> Reply:
+        assert self._session is not None, "use the client as an async context manager"
+        t0 = time.perf_counter()
+        async with self._session.request(method, url, **kwargs) as response:
+            body = await response.read()
+        kind = f"{method} {_ID.sub('/{id}', response.url.path)}"
+        ELAPSED.setdefault(kind, []).append(time.perf_counter() - t0)
+        return Reply(method, response.url.path, response.status, body)
+
+
+def _check(reply: Reply, *ok: int) -> dict[str, Any]:
+    if reply.status not in ok:
+        raise RuntimeError(
+            f"{reply.method} {reply.path} -> {reply.status}: "
+            f"{reply.body[:200].decode(errors='replace')}"
+        )
+    body: dict[str, Any] = json.loads(reply.body)
     return body
 
 
-async def set_up(http: httpx.AsyncClient, urls: dict[str, str]) -> Catalogue:
+async def set_up(http: LoadClient, urls: dict[str, str]) -> Catalogue:
     """Products with plenty of stock, and customers with room on their credit."""
     tag = uuid.uuid4().hex[:6].upper()
     skus = [f"B-{tag}-{i}" for i in range(SKUS)]
@@ -140,12 +191,17 @@ async def set_up(http: httpx.AsyncClient, urls: dict[str, str]) -> Catalogue:
     return Catalogue(skus, customers)
 
 
+#: Polls made (the load generator's GETs besides the commands), for the run's facts.
+POLLS = [0]
+
+
 async def _poll(probe: Any, deadline: float) -> Any:
     """Poll every POLL_S, backing off to MAX_POLL_S: polls of late orders must not become
     most of the load (they hit the same processes that serve the placements)."""
     await asyncio.sleep(FIRST_POLL_S)
     interval = POLL_S
     while True:
+        POLLS[0] += 1
         value = await probe()
         if value:
             return value
@@ -156,7 +212,7 @@ async def _poll(probe: Any, deadline: float) -> Any:
 
 
 async def one_order(
-    http: httpx.AsyncClient, urls: dict[str, str], catalogue: Catalogue, scheduled: float
+    http: LoadClient, urls: dict[str, str], catalogue: Catalogue, scheduled: float
 ) -> float:
     """One order to a stamped invoice; returns ms from its scheduled placement."""
     deadline = scheduled + ORDER_TIMEOUT_S
@@ -195,21 +251,31 @@ async def one_order(
 
     await _poll(stamped, deadline)
     latency = (time.monotonic() - scheduled) * 1000.0
-    if len(SAMPLED) < SAMPLE_ORDERS:
-        SAMPLED.append(order_id)
+    SAMPLED.append(order_id)
     return latency
 
 
-#: Orders whose history is read afterwards to show where the time goes.
+#: Orders whose history is read afterwards to show where the time goes (spread evenly
+#: over the completed ones, so late orders of a backlog are in it).
 SAMPLE_ORDERS = 40
 SAMPLED: list[str] = []
 
 
-async def stages(http: httpx.AsyncClient, urls: dict[str, str]) -> dict[str, float]:
+def _summary(seconds: list[float]) -> dict[str, float]:
+    data = sorted(seconds)
+    return {
+        "count": len(data),
+        "p50_ms": round(data[len(data) // 2] * 1000, 1),
+        "p99_ms": round(data[min(len(data) - 1, int(0.99 * len(data)))] * 1000, 1),
+    }
+
+
+async def stages(http: LoadClient, urls: dict[str, str]) -> dict[str, float]:
     """Median ms from each sampled order's first history entry to each kind of entry (the
     services' own event times): where an order's time goes between placement and invoice."""
     offsets: dict[str, list[float]] = {}
-    for order_id in SAMPLED:
+    step = max(1, len(SAMPLED) // SAMPLE_ORDERS)
+    for order_id in SAMPLED[::step][:SAMPLE_ORDERS]:
         body = _check(await http.get(f"{urls['orders']}/orders/{order_id}/history"), 200)
         items = body["items"]
         if not items:
@@ -228,7 +294,7 @@ async def stages(http: httpx.AsyncClient, urls: dict[str, str]) -> dict[str, flo
 
 
 async def drive(
-    http: httpx.AsyncClient,
+    http: LoadClient,
     urls: dict[str, str],
     catalogue: Catalogue,
     rate: float,
@@ -269,7 +335,11 @@ class RssSampler:
         self.procs = {
             f"{svc}-{role}": psutil.Process(p.pid) for (svc, role), p in running.processes.items()
         }
+        self.procs["load-generator"] = psutil.Process()
         self.peak: dict[str, float] = {}
+        self._cpu_start: dict[str, float] = {}
+        #: CPU seconds (user + system) each process used while the sampler ran.
+        self.cpu_s: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -290,13 +360,26 @@ class RssSampler:
             for name, mb in self.now_mb().items():
                 self.peak[name] = max(self.peak.get(name, 0.0), mb)
 
+    def _cpu(self) -> dict[str, float]:
+        out = {}
+        for name, proc in self.procs.items():
+            try:
+                t = proc.cpu_times()
+                out[name] = t.user + t.system
+            except psutil.Error:
+                out[name] = 0.0
+        return out
+
     def __enter__(self) -> RssSampler:
+        self._cpu_start = self._cpu()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        end = self._cpu()
+        self.cpu_s = {k: round(end[k] - self._cpu_start.get(k, 0.0), 1) for k in end}
 
 
 @dataclass
@@ -306,6 +389,12 @@ class E2eOutcome:
     rss_load_mb: dict[str, float]
     setup_s: float
     stages_ms: dict[str, float]
+    #: CPU seconds per process over the load steps, their wall seconds, and the polls made.
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    load_wall_s: float = 0.0
+    polls: int = 0
+    #: Per kind of request: count, p50 and p99 ms over the load steps.
+    requests_ms: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def best(self) -> RateResult | None:
         sustained = [r for r in self.rates if r.sustained]
@@ -320,8 +409,7 @@ async def run_e2e(
     running = await asyncio.to_thread(cm.__enter__)
     try:
         urls = dict(running.urls)
-        limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-        async with httpx.AsyncClient(timeout=ORDER_TIMEOUT_S, limits=limits) as http:
+        async with LoadClient(ORDER_TIMEOUT_S) as http:
             catalogue = await set_up(http, urls)
             # One order through first, so every consumer group has joined.
             await one_order(http, urls, catalogue, time.monotonic())
@@ -331,6 +419,9 @@ async def run_e2e(
             idle = sampler.now_mb()
             results = []
             stages_ms: dict[str, float] = {}
+            POLLS[0] = 0
+            ELAPSED.clear()
+            load_t0 = time.monotonic()
             with sampler:
                 for rate in rates:
                     say(f"e2e: {rate:g} orders/s for {seconds:g} s")
@@ -346,6 +437,16 @@ async def run_e2e(
                     if not result.sustained:
                         break  # higher rates would not be sustained either
                     await asyncio.sleep(3.0)  # let the system settle between steps
-            return E2eOutcome(results, idle, dict(sampler.peak), setup_s, stages_ms)
+            return E2eOutcome(
+                results,
+                idle,
+                dict(sampler.peak),
+                setup_s,
+                stages_ms,
+                sampler.cpu_s,
+                round(time.monotonic() - load_t0, 1),
+                POLLS[0],
+                {kind: _summary(seconds) for kind, seconds in sorted(ELAPSED.items())},
+            )
     finally:
         await asyncio.to_thread(cm.__exit__, None, None, None)

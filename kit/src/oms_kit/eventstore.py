@@ -477,7 +477,7 @@ def eventsourcing_env(settings: ServiceSettings) -> dict[str, str]:
         "POSTGRES_PASSWORD": str(params.get("password") or ""),
         "POSTGRES_POOL_SIZE": str(settings.pg_pool_size),
         "POSTGRES_MAX_OVERFLOW": str(settings.pg_pool_size * 2),
-        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_PRE_PING": "y" if settings.pg_pre_ping else "n",
         "POSTGRES_LOCK_TIMEOUT": str(settings.pg_lock_timeout_s),
         "POSTGRES_CONNECT_TIMEOUT": "2",
         # One tracking row per (source, position): events from different partitions may
@@ -485,6 +485,17 @@ def eventsourcing_env(settings: ServiceSettings) -> dict[str, str]:
         "SINGLE_ROW_TRACKING": "n",
         # Tables are created by build_application, one process at a time.
         "CREATE_TABLE": "n",
+        # The library's aggregate cache, fast-forwarded from the database on every get
+        # (so writes of the service's other process are seen) and deep-copied for the
+        # caller: an aggregate is read with the events after its cached version only.
+        **(
+            {
+                "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size),
+                "AGGREGATE_CACHE_FASTFORWARD": "y",
+            }
+            if settings.aggregate_cache_size
+            else {}
+        ),
     }
 
 

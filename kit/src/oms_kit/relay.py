@@ -229,7 +229,8 @@ class OutboxRelay:
         try:
             position = await asyncio.to_thread(self.positions.get, self.name)
             with NotificationFeed(self.app.recorder, position, self.batch_size) as feed:
-                # The next batch is read and mapped (in a thread) while this one is sent.
+                # After a full batch the next one is read and mapped (in a thread) while
+                # this one is sent; after a short one, its acks are awaited first.
                 reading: asyncio.Future[list[OutboundMessage]] | None = None
                 try:
                     while not stop.is_set():
@@ -239,12 +240,14 @@ class OutboxRelay:
                             reading = asyncio.ensure_future(self._read(feed, wait))
                         messages = await reading
                         reading = None
-                        if messages:
+                        full = len(messages) >= self.batch_size
+                        if full:  # more is waiting: read it while this batch is sent
                             reading = asyncio.ensure_future(self._read(feed, 0.0))
+                        if messages:
                             in_flight.append(await self.send_messages(producer, messages))
                         if not in_flight:
                             continue
-                        if not messages or len(in_flight) >= self.max_in_flight:
+                        if not full or len(in_flight) >= self.max_in_flight:
                             await in_flight[0][1]  # the oldest batch must be acked first
                         acked = None
                         while in_flight and in_flight[0][1].done():

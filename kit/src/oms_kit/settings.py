@@ -35,6 +35,14 @@ class ServiceSettings(BaseSettings):
     pg_pool_size: int = Field(default=5, ge=1)
     #: How long a writer waits for the event table's lock before failing (and retrying).
     pg_lock_timeout_s: int = Field(default=10, ge=1)
+    #: Check each pooled connection before use (a round trip per checkout). Off, a
+    #: connection the server dropped (a restart) fails its first use: reads answer 503
+    #: once and writes, relays, consumers and projections retry.
+    pg_pre_ping: bool = True
+    #: Aggregates kept in memory per process (0: none). A cached aggregate is brought up
+    #: to date with only the events stored after it (one query, whichever process wrote
+    #: them), instead of being rebuilt from its whole history on every load.
+    aggregate_cache_size: int = Field(default=5000, ge=0)
 
     @field_validator("pg_dsn")
     @classmethod
