@@ -315,7 +315,7 @@ async def drive(
     errors: dict[str, int] = {}
     for r in results:
         if isinstance(r, BaseException):
-            key = f"{type(r).__name__}: {str(r)[:80]}"
+            key = f"{type(r).__name__}: {_ID.sub('/{id}', str(r))[:80]}"
             errors[key] = errors.get(key, 0) + 1
     return RateResult(
         rate=rate,
