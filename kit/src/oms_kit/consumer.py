@@ -11,7 +11,8 @@ are raised instead, so the message is redelivered once they recover.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -75,11 +76,19 @@ class ExactlyOnceConsumer:
         service: str,
         sources: list[str],
         handlers: Mapping[type[ContractEvent], Handler],
+        serial: Collection[type[ContractEvent]] = (),
     ) -> None:
         self.app = app
         self.service = service
         self.topics = [events_topic(s) for s in sources]
         self.handlers = dict(handlers)
+        #: Event types this consumer applies; others are ignored unread (see run_chain).
+        self.handled_types = {model.event_type.encode() for model in self.handlers}
+        #: Events whose handlers all change one aggregate (billing's invoice numbering):
+        #: applied one at a time, handler and commit under one lock. Side by side they only
+        #: conflict, re-run, and split the event store's group commits.
+        self.serial = frozenset(serial)
+        self._serial_lock = threading.Lock()
         self.dlq = dlq_topic(service)
         self._tracer = tracer("oms_kit.consumer")
 
@@ -111,6 +120,9 @@ class ExactlyOnceConsumer:
                 actor=f"service:{envelope.source}",
             ),
         ):
+            if type(event) in self.serial:
+                with self._serial_lock:
+                    return self._apply(handler, event, envelope, tracking)
             return self._apply(handler, event, envelope, tracking)
 
     def _apply(
@@ -203,7 +215,11 @@ class ExactlyOnceConsumer:
 
         async def run_chain(chain: list[ConsumerRecord[Any, Any]]) -> None:
             for record in chain:
-                traceparent = kafka_headers_traceparent(list(record.headers or []))
+                headers = list(record.headers or [])
+                if self._ignorable(headers):
+                    results[id(record)] = (record, Outcome("ignored"))
+                    continue
+                traceparent = kafka_headers_traceparent(headers)
                 outcome = await anyio.to_thread.run_sync(
                     self.process, record.value, traceparent, limiter=limiter
                 )
@@ -213,6 +229,16 @@ class ExactlyOnceConsumer:
             for chain in chains.values():
                 group.start_soon(run_chain, chain)
         return [results[id(r)] for r in records]
+
+    def _ignorable(self, headers: list[tuple[str, bytes]]) -> bool:
+        """Whether the relay's ``event_type`` header names an event this consumer has no
+        handler for: most of a topic's events are of no use to a given consumer, and
+        parsing and validating each (in a worker thread) was most of its cost. A message
+        without the header is read in full, and dead-lettered if it is not valid."""
+        for key, value in headers:
+            if key == "event_type":
+                return value not in self.handled_types
+        return False
 
     async def dead_letter(
         self, broker: KafkaBroker, record: ConsumerRecord[Any, Any], reason: str

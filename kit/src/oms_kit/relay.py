@@ -120,8 +120,10 @@ class OutboxRelay:
         contract = self.outbound(domain_event)
         if contract is None:
             return OutboundMessage(notification.id, key, None, [])
+        eid = event_id(self.service, aggregate_id, notification.originator_version)
+        correlation_id = meta.get("correlation_id")
         envelope = AnyEnvelope(
-            event_id=event_id(self.service, aggregate_id, notification.originator_version),
+            event_id=eid,
             event_type=contract.event_type,
             event_version=contract.event_version,
             occurred_at=getattr(domain_event, "timestamp"),  # noqa: B009 - every event has it
@@ -129,11 +131,16 @@ class OutboxRelay:
             source_position=notification.id,
             aggregate_id=aggregate_id,
             aggregate_version=notification.originator_version,
-            correlation_id=meta.get("correlation_id"),
+            correlation_id=correlation_id,
             causation_id=meta.get("causation_id"),
             payload=contract,
         )
-        headers = [("event_type", contract.event_type.encode())]
+        # correlation_id as a header too: FastStream consumers (ours included) read it
+        # there, and otherwise make up a random one per message.
+        headers = [
+            ("event_type", contract.event_type.encode()),
+            ("correlation_id", (correlation_id or str(eid)).encode()),
+        ]
         parent = context_from(meta.get("traceparent"))
         if parent is not None:
             # A producer span in the change's trace; its context goes in the header. Built

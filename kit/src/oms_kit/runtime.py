@@ -92,7 +92,7 @@ async def worker(service: Service) -> AsyncIterator[None]:
     if service.sources:
         broker = KafkaBroker(settings.kafka_bootstrap, logger=log)
         ExactlyOnceConsumer(
-            service.app, service.name, list(service.sources), service.handlers
+            service.app, service.name, list(service.sources), service.handlers, service.serial
         ).attach(broker)
         await broker.start()
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter
@@ -29,6 +29,8 @@ class Service:
     #: Services whose events it consumes, and a handler per contract event it reacts to.
     sources: Sequence[str] = ()
     handlers: Mapping[type[ContractEvent], Handler] = field(default_factory=dict)
+    #: Consumed events applied one at a time (their handlers all change one aggregate).
+    serial: Collection[type[ContractEvent]] = ()
     projections: Sequence[Projection] = ()
     #: Service-specific loops the worker runs in threads until the event is set (e.g. a
     #: retry of failed stampings). Each must return soon after the event is set.

@@ -11,7 +11,7 @@ from oms_billing.adapters.stamping import LocalStampingProvider
 from oms_billing.api.routes import ERRORS, make_router
 from oms_billing.application import BillingApplication
 from oms_billing.application.stamping import StampingProvider, StampingRetrier
-from oms_billing.integration.inbound import SOURCES, handlers
+from oms_billing.integration.inbound import SERIAL, SOURCES, handlers
 from oms_billing.integration.outbound import to_contract
 from oms_billing.projections import projections
 from oms_billing.projections.queries import SqlBillingQueries
@@ -47,6 +47,7 @@ def bootstrap(stamping_provider: StampingProvider | None = None, **overrides: An
         errors=ERRORS,
         sources=SOURCES,
         handlers=handlers(app),
+        serial=SERIAL,
         projections=projections(),
         background=[retrier.run],
     )

@@ -29,7 +29,9 @@ def make_billing(stack: Stack) -> Iterator[Callable[..., Billing]]:
         billing = Billing(
             service=service,
             client=TestClient(http_app(service)),
-            consumer=ExactlyOnceConsumer(service.app, "billing", SOURCES, service.handlers),
+            consumer=ExactlyOnceConsumer(
+                service.app, "billing", SOURCES, service.handlers, service.serial
+            ),
         )
         made.append(billing)
         return billing

@@ -23,6 +23,11 @@ from oms_billing.domain.order import IssuedQuantity
 #: Services whose topics it consumes.
 SOURCES: list[str] = ["orders", "inventory"]
 
+#: Applied one at a time: each issues an invoice, and every invoice takes the next number
+#: of the one series aggregate; side by side they would only conflict and re-run. (An
+#: OrderConfirmed issues only for goods issues that came before it, rarely: not serial.)
+SERIAL: tuple[type[ContractEvent], ...] = (GoodsIssued,)
+
 
 def handlers(app: BillingApplication) -> dict[type[ContractEvent], Handler]:
     def on_order_confirmed(
