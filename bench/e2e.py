@@ -347,9 +347,10 @@ class RssSampler:
         out = {}
         for name, proc in self.procs.items():
             try:
-                rss = proc.memory_info().rss + sum(
-                    c.memory_info().rss for c in proc.children(recursive=True)
-                )
+                # A service process with its children; the load generator alone (its
+                # children are the embedded PostgreSQL and broker).
+                children = [] if name == "load-generator" else proc.children(recursive=True)
+                rss = proc.memory_info().rss + sum(c.memory_info().rss for c in children)
             except psutil.Error:
                 rss = 0
             out[name] = round(rss / 2**20, 1)
