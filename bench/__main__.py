@@ -61,7 +61,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.relay_events = args.relay_events or (2_000 if quick else 50_000)
     args.replay_events = args.replay_events or (2_000 if quick else 50_000)
     args.e2e_rates = [
-        float(r) for r in (args.e2e_rates or ("10,25" if quick else "25,50,100,200")).split(",")
+        float(r)
+        for r in (args.e2e_rates or ("10,25" if quick else "10,15,20,25,50,100,200")).split(",")
     ]
     args.e2e_seconds = args.e2e_seconds or (5.0 if quick else 20.0)
     args.growth_levels = [
