@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from helpers import read_topic, wait_until
 from oms_contracts import Envelope
@@ -200,3 +201,48 @@ def test_poison_is_dead_lettered_the_stream_goes_on_and_redrive_replays_it(
     assert all(h["oms-source-topic"] == "oms.orders.events" for h in headers)
     account: Account = billing.repository.get(Account.create_id(cid))
     assert account.name == "Ana Maria"
+
+
+def _record(
+    value: bytes, headers: list[tuple[str, bytes]], offset: int
+) -> ConsumerRecord[Any, Any]:
+    return ConsumerRecord(
+        topic="oms.orders.events",
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"customer-1",
+        value=value,
+        checksum=None,
+        serialized_key_size=10,
+        serialized_value_size=len(value),
+        headers=headers,
+    )
+
+
+def test_events_without_a_handler_are_skipped_by_their_header_others_are_read(
+    stack: Stack,
+) -> None:
+    billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
+    consumer = ExactlyOnceConsumer(
+        billing,
+        "billing",
+        ["orders"],
+        {CustomerRegistered: billing_handlers(billing)[CustomerRegistered]},
+    )
+    garbage = b"not json at all"
+    outcomes = asyncio.run(
+        consumer.process_batch(
+            [
+                # No handler for it here: skipped unread (a valid one would be skipped too).
+                _record(garbage, [("event_type", b"CustomerUpdated")], 0),
+                # A type it handles: read, and dead-lettered for what it is.
+                _record(garbage, [("event_type", b"CustomerRegistered")], 1),
+                # No header (another producer): read in full, dead-lettered.
+                _record(garbage, [], 2),
+            ]
+        )
+    )
+    assert [outcome.status for _, outcome in outcomes] == ["ignored", "dead-letter", "dead-letter"]
+    assert billing.recorder.max_notification_id() is None  # nothing applied, nothing tracked

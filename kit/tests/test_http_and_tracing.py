@@ -4,6 +4,8 @@ through the event store and Kafka to the consumer's span."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from uuid import UUID
 
 import httpx
@@ -159,3 +161,23 @@ def test_a_concurrent_change_of_one_aggregate_is_a_409_and_loses_nothing(stack: 
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
     assert orders.repository.get(customer_id).name == "first"
+
+
+def test_without_an_exporter_spans_are_not_recorded_but_ids_still_travel() -> None:
+    # A process of its own: a process installs its tracer provider once.
+    script = """
+from opentelemetry import trace
+from oms_kit.telemetry import context_from, current_traceparent, setup_telemetry, tracer
+setup_telemetry("orders", None)
+parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+with tracer("t").start_as_current_span("consume", context=context_from(parent)) as span:
+    print(span.is_recording(), current_traceparent())
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    recording, traceparent = out
+    assert recording == "False"
+    version, trace_id, span_id, _flags = traceparent.split("-")
+    assert version == "00" and trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert span_id != "00f067aa0ba902b7"  # a span of its own in the caller's trace
