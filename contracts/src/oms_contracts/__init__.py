@@ -5,7 +5,7 @@ from them in ``contracts/schemas``). Evolution rule: add optional fields only; a
 change is a new ``event_version`` of the same ``event_type``.
 """
 
-from oms_contracts.base import ContractEvent, Money, registry
+from oms_contracts.base import ContractEvent, registry
 from oms_contracts.envelope import Envelope, InvalidMessage, UnknownEvent, parse_message
 from oms_contracts.topics import SERVICES, dlq_topic, events_topic
 
@@ -14,7 +14,6 @@ __all__ = [
     "ContractEvent",
     "Envelope",
     "InvalidMessage",
-    "Money",
     "UnknownEvent",
     "dlq_topic",
     "events_topic",

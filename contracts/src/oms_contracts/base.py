@@ -48,15 +48,6 @@ UtcDatetime = AwareDatetime
 Day = date
 
 
-class Money(BaseModel):
-    """An amount in a currency (ISO 4217)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    amount: DecimalStr
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-
-
 class ContractEvent(BaseModel):
     """One public event payload. Subclasses set ``event_type``, ``event_version``, ``source``.
 
@@ -105,7 +96,6 @@ __all__ = [
     "ContractEvent",
     "Day",
     "DecimalStr",
-    "Money",
     "Quantity",
     "UtcDatetime",
     "datetime",
