@@ -17,7 +17,7 @@ $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.installed: $(UV) uv.lock pyproject.toml contracts/pyproject.toml kit/pyproject.toml services/*/pyproject.toml
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml contracts/pyproject.toml kit/pyproject.toml dev/pyproject.toml services/*/pyproject.toml
 	$(UV) sync --frozen --all-packages --python $(PYTHON)
 	touch $@
 
@@ -32,7 +32,7 @@ test: lint ## Lint, then run the test suite against the real PostgreSQL and brok
 lint: install ## ruff, mypy and import-linter
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy contracts/src kit/src services/*/src bench reliability
+	$(RUN) mypy contracts/src kit/src dev/src services/*/src bench reliability
 	$(RUN) lint-imports
 
 schemas: install ## Regenerate the checked-in JSON Schema and AsyncAPI files

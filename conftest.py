@@ -1,3 +1,3 @@
-"""Shared fixtures for every test folder: the real dev stack (see oms_kit.testing)."""
+"""Shared fixtures for every test folder: the real dev stack (see oms_dev.testing)."""
 
-pytest_plugins = ["oms_kit.testing"]
+pytest_plugins = ["oms_dev.testing"]

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from oms_kit.devstack import dev_stack, drop_service_databases, env_defaults
+from oms_dev.devstack import dev_stack, drop_service_databases, env_defaults
+from oms_dev.testing import Stack
 from oms_kit.kafka import all_topics, ensure_topics
-from oms_kit.testing import Stack
 from rich.console import Console
 from rich.table import Table
 

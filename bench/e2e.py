@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 import psutil
-from oms_kit.testing import RunningServices, Stack, running_services
+from oms_dev.testing import RunningServices, Stack, running_services
 
 SERVICES = ["orders", "inventory", "billing"]
 SKUS = 20

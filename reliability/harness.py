@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from oms_kit.devstack import (
+from oms_dev.devstack import (
     Broker,
     Postgres,
     drop_service_databases,
@@ -23,8 +23,8 @@ from oms_kit.devstack import (
     start_broker,
     start_postgres,
 )
+from oms_dev.stack import ROLES, entry, spawn
 from oms_kit.kafka import all_topics, ensure_topics
-from oms_kit.stack import ROLES, entry, spawn
 
 #: The services the order-to-cash flow crosses.
 SERVICES = ["orders", "inventory", "billing"]
@@ -166,7 +166,7 @@ class Harness:
     def cli(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
         """``oms ARGS`` against this stack (the operator's procedure)."""
         return subprocess.run(
-            [sys.executable, "-m", "oms_kit.cli", *args],
+            [sys.executable, "-m", "oms_dev.cli", *args],
             env={**os.environ, **self.env(), "OMS_HOME": str(self.home / "oms-home")},
             capture_output=True,
             text=True,

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from oms_kit.testing import Stack
+from oms_dev.testing import Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
-from oms_kit.testing import Stack
+from oms_dev.testing import Stack
 
-OMS = [sys.executable, "-m", "oms_kit.cli"]
+OMS = [sys.executable, "-m", "oms_dev.cli"]
 
 
 def oms(stack: Stack, *args: str, tmp_home: str) -> subprocess.CompletedProcess[str]:

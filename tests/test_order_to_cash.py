@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from oms_kit.demo import run_demo
-from oms_kit.testing import RunningServices, Stack, running_services, wait_until
+from oms_dev.demo import run_demo
+from oms_dev.testing import RunningServices, Stack, running_services, wait_until
 
 SERVICES = ["orders", "inventory", "billing"]
 

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import httpx
-from oms_kit.devstack import free_port
-from oms_kit.stack import ENTRIES
+from oms_dev.devstack import free_port
+from oms_dev.stack import ENTRIES
 
-OMS = [sys.executable, "-m", "oms_kit.cli"]
+OMS = [sys.executable, "-m", "oms_dev.cli"]
 
 
 def _all(path: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
-from oms_kit.testing import wait_until  # noqa: F401 - re-exported for the kit tests
+from oms_dev.testing import wait_until  # noqa: F401 - re-exported for the kit tests
 
 
 async def _read_topic(

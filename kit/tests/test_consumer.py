@@ -17,11 +17,11 @@ from faststream.kafka import KafkaBroker
 from helpers import read_topic, wait_until
 from oms_contracts import Envelope
 from oms_contracts.orders import CustomerRegistered, CustomerUpdated
-from oms_kit.cli import _redrive
+from oms_dev.cli import _redrive
+from oms_dev.testing import Stack
 from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.kafka import producer
 from oms_kit.relay import OutboxRelay
-from oms_kit.testing import Stack
 from sample.app import (
     Account,
     SampleBilling,

@@ -15,9 +15,9 @@ import pytest
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 from helpers import envelope, read_topic, wait_until
+from oms_dev.testing import Stack
 from oms_kit.eventstore import GroupCommitRecorder
 from oms_kit.relay import OutboxRelay, RelayPositions
-from oms_kit.testing import Stack
 from sample.app import Customer, OrdersSettings, SampleOrders, orders_app, to_contract
 
 

@@ -10,10 +10,10 @@ from uuid import UUID
 
 import httpx
 from fastapi import APIRouter
+from oms_dev.testing import Stack
 from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.http import create_app
 from oms_kit.relay import OutboxRelay
-from oms_kit.testing import Stack
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor

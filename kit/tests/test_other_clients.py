@@ -11,9 +11,9 @@ from pathlib import Path
 
 from confluent_kafka import Consumer
 from jsonschema import Draft202012Validator
+from oms_dev.testing import Stack
 from oms_kit.kafka import all_topics
 from oms_kit.relay import OutboxRelay
-from oms_kit.testing import Stack
 from sample.app import orders_app, to_contract
 from test_relay import write_customers
 

@@ -6,9 +6,9 @@ import threading
 from typing import Any
 
 from helpers import wait_until
+from oms_dev.testing import Stack
 from oms_kit.context import metadata_scope
 from oms_kit.projection import ProjectionRunner
-from oms_kit.testing import Stack
 from sample.app import CustomerList, SampleOrders, orders_app
 from test_relay import write_customers
 

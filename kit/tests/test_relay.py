@@ -15,8 +15,8 @@ from uuid import UUID
 
 from helpers import envelope, read_topic, wait_until
 from oms_contracts import parse_message
+from oms_dev.testing import Stack
 from oms_kit.relay import OutboxRelay, RelayPositions
-from oms_kit.testing import Stack
 from sample.app import SampleOrders, orders_app, to_contract
 
 PROCESSES = Path(__file__).parent / "sample" / "processes.py"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from oms_dev.testing import Stack
 from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.runtime import http_app
-from oms_kit.testing import Stack
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from billing_support import Billing, goods_issued, order_confirmed
 from oms_contracts.billing import InvoiceIssued, InvoicePaid, PaymentReceived
+from oms_dev.testing import wait_until
 from oms_kit.projection import ProjectionRunner
-from oms_kit.testing import wait_until
 
 D = Decimal
 

@@ -8,8 +8,8 @@ import threading
 from billing_support import Billing, FlakyProvider, goods_issued, order_confirmed
 from oms_billing.adapters.stamping import LocalStampingProvider
 from oms_contracts.billing import InvoiceIssued, InvoiceStamped, InvoiceStampingFailed
+from oms_dev.testing import wait_until
 from oms_kit.projection import ProjectionRunner
-from oms_kit.testing import wait_until
 
 
 def test_stamping_failing_twice_is_retried_by_the_background_loop(make_billing) -> None:

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from oms_contracts import ContractEvent, Envelope
 from oms_contracts.orders import Line, OrderCancelled, OrderConfirmed
+from oms_dev.testing import Stack
 from oms_inventory.bootstrap import bootstrap
 from oms_inventory.integration.inbound import SOURCES
 from oms_inventory.integration.outbound import to_contract
@@ -23,7 +24,6 @@ from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.projection import ProjectionRunner
 from oms_kit.runtime import http_app
 from oms_kit.service import Service
-from oms_kit.testing import Stack
 
 _positions = itertools.count(1)
 

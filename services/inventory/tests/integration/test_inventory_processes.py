@@ -15,9 +15,9 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from oms_contracts import Envelope, events_topic
 from oms_contracts.orders import Line, OrderConfirmed
+from oms_dev.testing import Stack, running_services, wait_until
 from oms_inventory.bootstrap import bootstrap
 from oms_kit.kafka import producer
-from oms_kit.testing import Stack, running_services, wait_until
 
 
 async def publish_confirmed(bootstrap: str, order_id: str, sku: str, quantity: int) -> None:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from oms_dev.testing import Stack
 from oms_kit.runtime import http_app
 from oms_kit.service import Service
-from oms_kit.testing import Stack
 from oms_orders.bootstrap import bootstrap
 
 

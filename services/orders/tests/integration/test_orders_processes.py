@@ -16,8 +16,8 @@ import anyio
 import httpx
 from oms_contracts import Envelope
 from oms_contracts import billing as bill
+from oms_dev.testing import Stack, running_services, wait_until
 from oms_kit.kafka import producer
-from oms_kit.testing import Stack, running_services, wait_until
 
 
 def send(bootstrap: str, topic: str, key: str, value: bytes) -> None:

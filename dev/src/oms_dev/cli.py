@@ -22,19 +22,9 @@ import psycopg
 import typer
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from oms_contracts import SERVICES, dlq_topic
-from psycopg.conninfo import make_conninfo
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-
-from oms_kit.demo import DemoFailed, run_demo
-from oms_kit.devstack import create_service_databases, dev_stack, env_defaults
-from oms_kit.eventstore import events_table
-from oms_kit.kafka import all_topics, ensure_topics, producer
-from oms_kit.projection import ProjectionRunner
-from oms_kit.relay import OutboxRelay
-from oms_kit.settings import database_name
-from oms_kit.stack import (
+from oms_dev.demo import DemoFailed, run_demo
+from oms_dev.devstack import create_service_databases, dev_stack, env_defaults
+from oms_dev.stack import (
     ENTRIES,
     ROLES,
     entry,
@@ -45,6 +35,15 @@ from oms_kit.stack import (
     state_dir,
     write_stack,
 )
+from oms_kit.eventstore import events_table
+from oms_kit.kafka import all_topics, ensure_topics, producer
+from oms_kit.projection import ProjectionRunner
+from oms_kit.relay import OutboxRelay
+from oms_kit.settings import database_name
+from psycopg.conninfo import make_conninfo
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 dlq_app = typer.Typer(help="Dead-letter topics: list and redrive.", no_args_is_help=True)

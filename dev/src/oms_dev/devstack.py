@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import make_conninfo
-
 from oms_kit.settings import database_name
+from psycopg.conninfo import make_conninfo
 
 #: Enough for six services' API and worker pools on one server.
 PG_MAX_CONNECTIONS = 500

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from oms_contracts import SERVICES
-
 from oms_kit.service import Service
 
 ROLES = ("api", "worker")

@@ -21,8 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from oms_contracts import SERVICES
-
-from oms_kit.devstack import (
+from oms_dev.devstack import (
     Broker,
     drop_service_databases,
     env_defaults,
@@ -30,8 +29,8 @@ from oms_kit.devstack import (
     start_broker,
     start_postgres,
 )
+from oms_dev.stack import ROLES, entry, spawn
 from oms_kit.kafka import all_topics, ensure_topics
-from oms_kit.stack import ROLES, entry, spawn
 
 
 def wait_until(
