@@ -11,7 +11,6 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
-    Field,
     PlainSerializer,
     WithJsonSchema,
 )

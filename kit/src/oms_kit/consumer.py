@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 import anyio
 import psycopg
 from aiokafka.structs import ConsumerRecord
-from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -31,13 +28,10 @@ from opentelemetry import trace
 
 from oms_kit.context import metadata_scope
 from oms_kit.eventstore import ServiceApplication
+from oms_kit.service import Handler, Inbound, Received
 from oms_kit.telemetry import context_from, kafka_headers_traceparent, tracer
 
 log = logging.getLogger(__name__)
-
-#: Applies one contract event: loads aggregates from the application, changes them and
-#: collects them on the processing event. It must not save: the consumer does, once.
-Handler = Callable[[ContractEvent, Envelope[dict[str, Any]], ProcessingEvent[UUID]], None]
 
 #: Errors that mean "try again later", never "this message is bad".
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -56,6 +50,16 @@ BATCH_MAX_RECORDS = 200
 BATCH_PARALLEL = 8
 
 
+def received(envelope: Envelope[dict[str, Any]]) -> Received:
+    return Received(
+        source=envelope.source,
+        source_position=envelope.source_position,
+        aggregate_id=envelope.aggregate_id,
+        aggregate_version=envelope.aggregate_version,
+        occurred_at=envelope.occurred_at,
+    )
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     reason: str
@@ -68,27 +72,18 @@ class Outcome:
 
 
 class ExactlyOnceConsumer:
-    """Consumes the topics of ``sources`` for ``service`` in consumer group ``service``."""
+    """Consumes the topics of the inbound's sources for ``service`` in consumer group
+    ``service``, handing each contract event to its handler."""
 
-    def __init__(
-        self,
-        app: ServiceApplication,
-        service: str,
-        sources: list[str],
-        handlers: Mapping[type[ContractEvent], Handler],
-        serial: Collection[type[ContractEvent]] = (),
-    ) -> None:
+    def __init__(self, app: ServiceApplication, service: str, inbound: Inbound[Any]) -> None:
         self.app = app
         self.service = service
-        self.topics = [events_topic(s) for s in sources]
-        self.handlers = dict(handlers)
+        self.topics = [events_topic(s) for s in inbound.sources]
+        self.handlers: dict[type[ContractEvent], Handler[Any]] = dict(inbound.handlers)
         #: Event types this consumer applies; others are ignored unread (see run_chain).
         self.handled_types = {model.event_type.encode() for model in self.handlers}
-        #: Events whose handlers all change one aggregate (billing's invoice numbering):
-        #: applied one at a time, handler and commit under one lock. Side by side they only
-        #: conflict, re-run, and split the event store's group commits.
-        self.serial = frozenset(serial)
-        self._serial_lock = threading.Lock()
+        #: Held around handler and commit of the handlers marked ``one_at_a_time``.
+        self._one_at_a_time = threading.Lock()
         self.dlq = dlq_topic(service)
         self._tracer = tracer("oms_kit.consumer")
 
@@ -120,14 +115,14 @@ class ExactlyOnceConsumer:
                 actor=f"service:{envelope.source}",
             ),
         ):
-            if type(event) in self.serial:
-                with self._serial_lock:
+            if handler.one_at_a_time:
+                with self._one_at_a_time:
                     return self._apply(handler, event, envelope, tracking)
             return self._apply(handler, event, envelope, tracking)
 
     def _apply(
         self,
-        handler: Handler,
+        handler: Handler[Any],
         event: ContractEvent,
         envelope: Envelope[dict[str, Any]],
         tracking: Tracking,
@@ -137,9 +132,8 @@ class ExactlyOnceConsumer:
             # insert, in the transaction with the events, is the check (a repeat fails it).
             if attempt and self.app.is_processed(tracking):
                 return Outcome("duplicate")
-            processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
             try:
-                handler(event, envelope, processing)
+                changed = handler.react(self.app, event, received(envelope))
             except TRANSIENT_ERRORS:
                 raise
             except Exception as exc:
@@ -155,7 +149,7 @@ class ExactlyOnceConsumer:
                 )
                 return Outcome("dead-letter", DeadLetter(f"{type(exc).__name__}: {exc}"))
             try:
-                self.app.record_processing(processing)
+                self.app.record_reaction(changed, tracking)
             except IntegrityError:
                 # Either the tracking record exists (processed concurrently: duplicate) or
                 # an aggregate moved on (version conflict): check, and retry the handler.
@@ -197,8 +191,6 @@ class ExactlyOnceConsumer:
             for record, outcome in outcomes:
                 if outcome.dead_letter is not None:
                     await self.dead_letter(broker, record, outcome.dead_letter.reason)
-
-        self.handler = on_batch
 
     async def process_batch(
         self, records: list[ConsumerRecord[Any, Any]]

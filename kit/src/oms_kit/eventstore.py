@@ -7,7 +7,18 @@ process are queued, and one of them (the leader) writes the whole group in ONE t
 (one table lock, one multi-row insert of the events, one of the tracking rows). A conflict
 in a group (an aggregate version taken, a tracking row already present) makes the leader
 write the group's requests one by one instead, so only the request that caused it raises
-``IntegrityError`` to its caller, exactly as an ungrouped write would."""
+``IntegrityError`` to its caller, exactly as an ungrouped write would.
+
+The port is eventsourcing's ``ProcessRecorder`` plus an exact tracking check
+(``is_processed``); it has two adapters, chosen by ``Settings.event_store``: the PostgreSQL
+group-commit recorder above, and :class:`MemoryProcessRecorder` (eventsourcing's in-memory
+recorder) for the use-case tests, which need no database and no broker.
+
+Positions (where the relay, each read model and each consumed source got to) live in ONE
+table shape, the recorder's tracking table ``(application_name, notification_id)``: the
+consumer writes a row per applied (source, position), in the transaction of the events it
+causes; the relay and the read models keep one row each, named ``relay:<name>`` and
+``view:<name>`` (see :class:`Positions`)."""
 
 from __future__ import annotations
 
@@ -16,12 +27,17 @@ import queue
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import BaseAggregate, DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import (
+    Aggregate,
+    BaseAggregate,
+    DomainEventProtocol,
+    MutableOrImmutableAggregate,
+)
 from eventsourcing.persistence import (
     DatabaseError,
     DataError,
@@ -38,12 +54,14 @@ from eventsourcing.persistence import (
     StoredEvent,
     Tracking,
 )
+from eventsourcing.popo import POPOProcessRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import get_topic, retry
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from oms_kit.context import current_metadata
+from oms_kit.domain import NotFound
 from oms_kit.settings import ServiceSettings
 
 META_KEY = "__meta__"
@@ -195,6 +213,16 @@ class GroupCommitRecorder(PostgresProcessRecorder):
             channel=sql.Identifier(self.channel_name),
             lock_timeout=sql.SQL(str(int(self.datastore.lock_timeout))),
         )
+
+    def is_processed(self, tracking: Tracking) -> bool:
+        with self.datastore.transaction(commit=False) as cur:
+            cur.execute(
+                sql.SQL(
+                    "SELECT 1 FROM {} WHERE application_name = %s AND notification_id = %s"
+                ).format(sql.Identifier(self.tracking_table_name)),
+                (tracking.application_name, tracking.notification_id),
+            )
+            return cur.fetchone() is not None
 
     @property
     def queued(self) -> int:
@@ -356,6 +384,33 @@ class GroupCommitRecorder(PostgresProcessRecorder):
                 self.datastore.pool.putconn(conn)
 
 
+class MemoryProcessRecorder(POPOProcessRecorder):
+    """eventsourcing's in-memory process recorder with exact tracking: a (source, position)
+    is refused only when that very pair was recorded, as in PostgreSQL (the library's
+    in-memory recorder refuses any position not above the highest seen, which would drop
+    events that arrive out of position order)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tracked: set[tuple[str, int]] = set()
+
+    def _assert_tracking_uniqueness(self, tracking: Tracking) -> None:
+        if (tracking.application_name, tracking.notification_id) in self._tracked:
+            raise IntegrityError(
+                f"tracking {tracking.application_name}@{tracking.notification_id} exists"
+            )
+
+    def _insert_tracking(self, tracking: Tracking) -> None:
+        self._tracked.add((tracking.application_name, tracking.notification_id))
+        highest = self._max_tracking_ids[tracking.application_name]
+        if highest is None or tracking.notification_id > highest:
+            self._max_tracking_ids[tracking.application_name] = tracking.notification_id
+
+    def is_processed(self, tracking: Tracking) -> bool:
+        with self._database_lock:
+            return (tracking.application_name, tracking.notification_id) in self._tracked
+
+
 _PERSISTENCE_ERRORS: tuple[tuple[type[psycopg.Error], type[PersistenceError]], ...] = (
     (psycopg.InterfaceError, InterfaceError),
     (psycopg.OperationalError, OperationalError),
@@ -375,11 +430,47 @@ def persistence_error(exc: psycopg.Error) -> PersistenceError:
     return DatabaseError(str(exc))
 
 
+#: What a reaction to a consumed event changed: the aggregates to record (their pending
+#: events), one aggregate, or nothing.
+Changed = Sequence[BaseAggregate[UUID]] | BaseAggregate[UUID] | None
+
+T = TypeVar("T", bound=Aggregate)
+
+
+def parse_id(value: str | UUID) -> UUID | None:
+    """The UUID in ``value``, or None when it is not one (then nothing has that id)."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
 class ServiceApplication(Application[UUID]):
-    """Base of each service's Application. Its recorder is a ProcessRecorder, so events that
-    a consumed message causes are stored with the message's tracking record in one
-    transaction (exactly-once); concurrent writes are group-committed
-    (:class:`GroupCommitRecorder`)."""
+    """Base of each service's Application: one method per command (it saves) or reaction
+    to a consumed event (it returns what it changed; the kit records it with the event's
+    tracking record in one transaction, exactly once). Its recorder is a ProcessRecorder
+    with an exact tracking check: PostgreSQL with group commit, or in memory."""
+
+    def find(self, cls: type[T], aggregate_id: str | UUID) -> T | None:
+        """The aggregate of type ``cls`` with that id, or None (also for an id that is not
+        a UUID, or an aggregate of another type)."""
+        uid = parse_id(aggregate_id)
+        if uid is None:
+            return None
+        try:
+            aggregate: Aggregate = self.repository.get(uid)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def get(self, cls: type[T], aggregate_id: str | UUID, *, field: str) -> T:
+        """:meth:`find`, raising ``NotFound`` naming ``field`` when there is none."""
+        aggregate = self.find(cls, aggregate_id)
+        if aggregate is None:
+            raise NotFound(f"no {cls.__name__.lower()} {aggregate_id}", field=field)
+        return aggregate
 
     def save(
         self,
@@ -411,7 +502,7 @@ class ServiceApplication(Application[UUID]):
         factory = self.factory
         datastore = getattr(factory, "datastore", None)
         if not isinstance(datastore, PostgresDatastore):
-            return factory.process_recorder()
+            return MemoryProcessRecorder()
         # The table names eventsourcing's factory would give.
         prefix = factory.env.name.lower()
         recorder = GroupCommitRecorder(
@@ -439,8 +530,16 @@ class ServiceApplication(Application[UUID]):
         assert isinstance(self.mapper, MetadataMapper)
         return self.mapper
 
-    def record_processing(self, processing: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        """Store the new events and the tracking record of ``processing`` atomically."""
+    def record_reaction(self, changed: Changed, tracking: Tracking) -> list[Recording[UUID]]:
+        """Store the pending events of what a reaction ``changed`` and the tracking record of
+        the event it reacted to, atomically (exactly once: a repeat fails the tracking
+        insert with ``IntegrityError``)."""
+        processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
+        if isinstance(changed, BaseAggregate):
+            changed = [changed]
+        for aggregate in changed or ():
+            processing.events.extend(aggregate.collect_events())
+            processing.aggregates[aggregate.id] = aggregate
         recordings = self._record(processing)
         self._notify(recordings)
         return recordings
@@ -450,18 +549,59 @@ class ServiceApplication(Application[UUID]):
         ``has_tracking_id``, which compares with the highest position seen: events from
         different partitions arrive out of position order, and a redriven dead letter
         comes after later ones, yet each must still be applied once."""
-        table = getattr(self.recorder, "tracking_table_name", "notification_tracking")
-        with self.datastore.transaction(commit=False) as cur:
-            cur.execute(
-                sql.SQL(
-                    "SELECT 1 FROM {} WHERE application_name = %s AND notification_id = %s"
-                ).format(sql.Identifier(table)),
-                (tracking.application_name, tracking.notification_id),
-            )
-            return cur.fetchone() is not None
+        recorder = cast(GroupCommitRecorder | MemoryProcessRecorder, self.recorder)
+        return recorder.is_processed(tracking)
 
 
 A = TypeVar("A", bound=ServiceApplication)
+
+
+class Positions:
+    """Where a follower of the notification log got to (the relay, a read model), as one
+    row of the tracking table, the shape the consumer's exactly-once records have: name
+    ``relay:<name>`` or ``view:<name>``, position ``notification_id``. A follower's row is
+    replaced on every move (its primary key is the pair), inside the caller's
+    transaction when it gives its cursor."""
+
+    def __init__(self, app: ServiceApplication) -> None:
+        self._app = app
+        self._table = sql.Identifier(
+            getattr(app.recorder, "tracking_table_name", "notification_tracking")
+        )
+
+    def get(self, name: str, cur: Any = None) -> int:
+        if cur is None:
+            with self._app.datastore.transaction(commit=False) as own:
+                return self.get(name, own)
+        cur.execute(
+            sql.SQL(
+                "SELECT max(notification_id) AS position FROM {} WHERE application_name = %s"
+            ).format(self._table),
+            (name,),
+        )
+        row = cur.fetchone()
+        return int(row["position"]) if row and row["position"] is not None else 0
+
+    def set(self, name: str, position: int, cur: Any = None) -> None:
+        if cur is None:
+            with self._app.datastore.transaction(commit=True) as own:
+                self.set(name, position, own)
+            return
+        cur.execute(
+            sql.SQL("DELETE FROM {} WHERE application_name = %s").format(self._table), (name,)
+        )
+        if position:
+            cur.execute(
+                sql.SQL(
+                    "INSERT INTO {} (application_name, notification_id) VALUES (%s, %s)"
+                ).format(self._table),
+                (name, position),
+            )
+
+    def lock(self, name: str, cur: Any) -> None:
+        """Hold ``name``'s position for the caller's transaction (a second follower of the
+        same name waits, then sees the moved position)."""
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
 
 
 def eventsourcing_env(settings: ServiceSettings) -> dict[str, str]:
@@ -522,13 +662,21 @@ def ensure_database(server_dsn: str, database: str) -> bool:
         return True
 
 
+def memory_env() -> dict[str, str]:
+    """The eventsourcing library's environment for the in-memory event store."""
+    return {"PERSISTENCE_MODULE": "eventsourcing.popo", "MAPPER_TOPIC": get_topic(MetadataMapper)}
+
+
 def build_application(cls: type[A], settings: ServiceSettings) -> A:
-    """The service's Application on its own database (database and tables created if
-    missing). Creating them is serialised by an advisory lock: a service's processes start
-    together, and concurrent CREATE statements fail with "tuple concurrently updated"."""
+    """The service's Application on the event store its settings name. On PostgreSQL, its
+    own database (database and tables created if missing); creating them is serialised by
+    an advisory lock: a service's processes start together, and concurrent CREATE
+    statements fail with "tuple concurrently updated"."""
     if cls.name != app_name(settings.service):
         raise ValueError(f"{cls.__name__}.name must be {app_name(settings.service)!r}")
-    ensure_database(settings.pg_dsn, settings.database)
+    if settings.event_store == "memory":
+        return cls(env=memory_env())
+    ensure_database(settings.server_dsn, settings.database)
     app = cls(env=eventsourcing_env(settings))
     with psycopg.connect(settings.service_dsn, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))

@@ -7,11 +7,11 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Annotated, Any
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import propagate, trace
@@ -20,13 +20,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oms_kit.context import metadata_scope
+from oms_kit.domain import DomainError
+from oms_kit.paging import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-
-#: A service's domain errors -> (HTTP status, title). One map per service.
-ErrorMap = Mapping[type[Exception], tuple[int, str]]
 
 #: Readiness checks: name -> async callable that raises when the dependency is down.
 ReadyChecks = Mapping[str, Callable[[], Awaitable[None]]]
@@ -45,6 +44,19 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
         body["detail"] = detail
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="next_cursor of the previous page")
+    ] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, cursor=cursor)
+
+
+#: The paging of every list route: ``limit`` and the opaque ``cursor``.
+Paging = Annotated[PageRequest, Depends(page_request)]
 
 
 def _field(loc: Sequence[int | str]) -> str:
@@ -103,7 +115,6 @@ def create_app(
     service: str,
     title: str,
     routers: Sequence[APIRouter] = (),
-    errors: ErrorMap | None = None,
     ready_checks: ReadyChecks | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     version: str = "0.1.0",
@@ -116,7 +127,6 @@ def create_app(
         lifespan=lifespan,
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    error_map = dict(errors or {})
     checks = dict(ready_checks or {})
 
     app.add_middleware(RequestScope, service=service)
@@ -134,16 +144,11 @@ def create_app(
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail) if exc.detail else "Error")
 
-    def domain_handler(status: int, error_title: str) -> Callable[..., Awaitable[JSONResponse]]:
-        async def handle(_: Request, exc: Exception) -> JSONResponse:
-            field = getattr(exc, "field", None)
-            extra = {"errors": [{"field": field, "message": str(exc)}]} if field else {}
-            return problem(status, error_title, str(exc), **extra)
-
-        return handle
-
-    for error_type, (status, error_title) in error_map.items():
-        app.add_exception_handler(error_type, domain_handler(status, error_title))
+    @app.exception_handler(DomainError)
+    async def on_domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        # The one error map: each DomainError carries its status and names its field.
+        extra = {"errors": [{"field": exc.field, "message": exc.message}]} if exc.field else {}
+        return problem(exc.status, exc.title, exc.message, **extra)
 
     async def on_unavailable(_: Request, exc: Exception) -> JSONResponse:
         log.warning("dependency unavailable: %s", exc)

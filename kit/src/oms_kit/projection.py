@@ -1,13 +1,18 @@
-"""Projection runners: read models in the service's own database, updated in batches, with
-the rows and the tracking position written in one transaction. Every projection can be
-cleared and rebuilt from the event store (``oms replay``)."""
+"""Read models: one ``<Thing>View`` per read model holds its tables, its ``on_<event>``
+methods and its ``get_``/``list_`` queries. A runner keeps it up to date in batches, the
+rows and the view's position written in one transaction; every view can be cleared and
+rebuilt from the event store (``oms replay``)."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
-from abc import ABC, abstractmethod
-from collections.abc import Callable
+import typing
+from abc import ABC
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -15,42 +20,66 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 from psycopg import Cursor, sql
 
-from oms_kit.eventstore import SCHEMA_LOCK, ServiceApplication
+from oms_kit.eventstore import SCHEMA_LOCK, Positions, ServiceApplication
 from oms_kit.feed import NotificationFeed
 
 log = logging.getLogger(__name__)
 
-TRACKING_DDL = """
-CREATE TABLE IF NOT EXISTS projection_tracking (
-    projection text PRIMARY KEY,
-    position bigint NOT NULL,
-    updated_at timestamptz NOT NULL DEFAULT now()
-)
-"""
-
 DictCursor = Cursor[dict[str, Any]]
 
 
-class Projection(ABC):
-    """A read model: its tables and how each domain event changes them."""
+@dataclass(frozen=True)
+class Stored:
+    """Where an event sits in the log, and what was stored beside it (actor, correlation)."""
+
+    position: int
+    meta: dict[str, str]
+
+
+class View(ABC):
+    """A read model. Subclasses set ``name``, ``tables`` and ``ddl``, and write one
+    ``on_<event>(self, cur, event: <DomainEvent>, stored: Stored)`` method per domain event
+    they follow: the event's annotated type picks the method (the most specific one in
+    the event's class hierarchy, so ``event: Order.Event`` follows every order event that
+    has no method of its own). Queries read through :meth:`reading`."""
 
     name: ClassVar[str]
     #: The tables it owns, cleared on rebuild.
     tables: ClassVar[tuple[str, ...]]
+    #: Idempotent DDL creating them.
+    ddl: ClassVar[str]
 
-    @abstractmethod
+    def __init__(self, app: ServiceApplication) -> None:
+        self.app = app
+        self._handlers = self._find_handlers()
+        self._dispatch: dict[type[Any], Callable[[DictCursor, Any, Stored], None] | None] = {}
+
+    def _find_handlers(self) -> dict[type[Any], Callable[[DictCursor, Any, Stored], None]]:
+        handlers: dict[type[Any], Callable[[DictCursor, Any, Stored], None]] = {}
+        for attribute, method in inspect.getmembers(type(self), inspect.isfunction):
+            if not attribute.startswith("on_"):
+                continue
+            hints = typing.get_type_hints(method)
+            event_type = hints.get("event")
+            if not isinstance(event_type, type):
+                raise TypeError(f"{type(self).__name__}.{attribute}: annotate its 'event'")
+            handlers[event_type] = getattr(self, attribute)
+        return handlers
+
+    def handler(self, event_type: type[Any]) -> Callable[[DictCursor, Any, Stored], None] | None:
+        """The method that follows events of ``event_type``, or None."""
+        if event_type not in self._dispatch:
+            own = (self._handlers[k] for k in event_type.__mro__ if k in self._handlers)
+            self._dispatch[event_type] = next(own, None)
+        return self._dispatch[event_type]
+
     def create(self, cur: DictCursor) -> None:
-        """Create the tables if missing (idempotent DDL)."""
+        cur.execute(self.ddl)
 
-    @abstractmethod
-    def apply(
-        self,
-        cur: DictCursor,
-        event: DomainEventProtocol[UUID],
-        position: int,
-        meta: dict[str, str],
-    ) -> None:
-        """Change the rows for one event; ignore events it does not care about."""
+    def apply(self, cur: DictCursor, event: DomainEventProtocol[UUID], stored: Stored) -> None:
+        handler = self.handler(type(event))
+        if handler is not None:
+            handler(cur, event, stored)
 
     def clear(self, cur: DictCursor) -> None:
         if self.tables:
@@ -60,66 +89,71 @@ class Projection(ABC):
                 )
             )
 
+    @contextmanager
+    def reading(self) -> Iterator[DictCursor]:
+        """A cursor for the view's queries (a read-only transaction)."""
+        with self.app.datastore.transaction(commit=False) as cur:
+            yield cur
+
+    @property
+    def position_name(self) -> str:
+        return f"view:{self.name}"
+
+
+def create_views(app: ServiceApplication, views: typing.Sequence[View]) -> None:
+    """Create the views' tables (idempotent; serialised with the service's other
+    processes), so that queries work before the worker has applied anything."""
+    if not views:
+        return
+    with app.datastore.transaction(commit=True) as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        for view in views:
+            view.create(cur)
+
 
 class PositionMoved(RuntimeError):
-    """Another runner (or a rebuild) moved the tracking position: start over from it."""
+    """Another runner (or a rebuild) moved the view's position: start over from it."""
 
 
 class ProjectionRunner:
-    def __init__(
-        self, app: ServiceApplication, projection: Projection, batch_size: int = 500
-    ) -> None:
+    def __init__(self, app: ServiceApplication, view: View, batch_size: int = 500) -> None:
         self.app = app
-        self.projection = projection
+        self.view = view
         self.batch_size = batch_size
+        self.positions = Positions(app)
         self._expected: int | None = None
+        create_views(app, [view])
         with app.datastore.transaction(commit=True) as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            cur.execute(TRACKING_DDL)
-            projection.create(cur)
-            cur.execute(
-                "INSERT INTO projection_tracking (projection, position) VALUES (%s, 0) "
-                "ON CONFLICT (projection) DO NOTHING",
-                (projection.name,),
-            )
+            self.positions.lock(view.position_name, cur)
+            if self.positions.get(view.position_name, cur) == 0:
+                # No position: whatever rows there are were not written with one (a
+                # rebuild that stopped half-way): start clean.
+                view.clear(cur)
 
     def position(self) -> int:
-        with self.app.datastore.transaction(commit=False) as cur:
-            cur.execute(
-                "SELECT position FROM projection_tracking WHERE projection = %s",
-                (self.projection.name,),
-            )
-            row = cur.fetchone()
-        return int(row["position"]) if row else 0
+        return self.positions.get(self.view.position_name)
 
     def apply_batch(self, notifications: list[Notification]) -> int:
         """Apply a batch in one transaction; returns the new position."""
         mapper = self.app.metadata_mapper
+        name = self.view.position_name
         with self.app.datastore.transaction(commit=True) as cur:
-            cur.execute(
-                "SELECT position FROM projection_tracking WHERE projection = %s FOR UPDATE",
-                (self.projection.name,),
-            )
-            row = cur.fetchone()
-            tracked = int(row["position"]) if row else 0
+            self.positions.lock(name, cur)
+            tracked = self.positions.get(name, cur)
             if self._expected is not None and tracked != self._expected:
                 self._expected = None
-                raise PositionMoved(f"{self.projection.name}: tracked position is {tracked}")
+                raise PositionMoved(f"{self.view.name}: tracked position is {tracked}")
             position = tracked
             # Pipeline mode: the row changes go out without waiting for each reply (a read
-            # that a projection fetches syncs first); any error still aborts the batch.
+            # that a view fetches syncs first); any error still aborts the batch.
             with cur.connection.pipeline():
                 for notification in notifications:
                     if notification.id <= tracked:
                         continue
                     event, meta = mapper.with_metadata(notification)
-                    self.projection.apply(cur, event, notification.id, meta)
+                    self.view.apply(cur, event, Stored(notification.id, meta))
                     position = notification.id
-                cur.execute(
-                    "UPDATE projection_tracking SET position = %s, updated_at = now() "
-                    "WHERE projection = %s",
-                    (position, self.projection.name),
-                )
+                self.positions.set(name, position, cur)
         self._expected = position
         return position
 
@@ -144,16 +178,9 @@ class ProjectionRunner:
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Clear the read model and rebuild it from the first event."""
         with self.app.datastore.transaction(commit=True) as cur:
-            cur.execute(
-                "SELECT position FROM projection_tracking WHERE projection = %s FOR UPDATE",
-                (self.projection.name,),
-            )
-            self.projection.clear(cur)
-            cur.execute(
-                "UPDATE projection_tracking SET position = 0, updated_at = now() "
-                "WHERE projection = %s",
-                (self.projection.name,),
-            )
+            self.positions.lock(self.view.position_name, cur)
+            self.view.clear(cur)
+            self.positions.set(self.view.position_name, 0, cur)
         return self.catch_up(progress)
 
     def run(self, stop: threading.Event) -> None:
@@ -170,5 +197,5 @@ class ProjectionRunner:
             except PositionMoved as exc:
                 log.info("%s", exc)
             except Exception:
-                log.exception("projection %s failed; restarting", self.projection.name)
+                log.exception("view %s failed; restarting", self.view.name)
                 stop.wait(1.0)

@@ -19,34 +19,23 @@ from uuid import UUID, uuid5
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.producer.message_accumulator import BatchBuilder
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
-from oms_contracts import ContractEvent, Envelope, events_topic
+from oms_contracts import Envelope, events_topic
 from opentelemetry import trace
 
-from oms_kit.eventstore import SCHEMA_LOCK, ServiceApplication
+from oms_kit.eventstore import Positions, ServiceApplication
 from oms_kit.feed import NotificationFeed
 from oms_kit.kafka import partition_for, service_producer
+from oms_kit.service import Outbound
 from oms_kit.settings import ServiceSettings
 from oms_kit.telemetry import context_from, tracer
 
 log = logging.getLogger(__name__)
 
-#: Maps one private domain event to its public contract event, or None if it has none.
-Outbound = Callable[[DomainEventProtocol[UUID]], ContractEvent | None]
-
 #: Typed Any: the payload is serialised by its own class, with all its fields.
 AnyEnvelope = Envelope[Any]
 
 EVENT_ID_NAMESPACE = UUID("6f1c3f0e-3d5e-4f57-9a51-0e6c2f7b9d11")
-
-POSITION_DDL = """
-CREATE TABLE IF NOT EXISTS outbox_relay (
-    relay text PRIMARY KEY,
-    position bigint NOT NULL,
-    updated_at timestamptz NOT NULL DEFAULT now()
-)
-"""
 
 
 @dataclass(frozen=True)
@@ -60,31 +49,6 @@ class OutboundMessage:
 def event_id(service: str, aggregate_id: str, version: int) -> UUID:
     """Stable across republishing, so consumers may also deduplicate by it."""
     return uuid5(EVENT_ID_NAMESPACE, f"{service}/{aggregate_id}/{version}")
-
-
-class RelayPositions:
-    """Where each relay of a service got to, in the service's own database."""
-
-    def __init__(self, app: ServiceApplication) -> None:
-        self._app = app
-        with app.datastore.transaction(commit=True) as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            cur.execute(POSITION_DDL)
-
-    def get(self, relay: str) -> int:
-        with self._app.datastore.transaction(commit=False) as cur:
-            cur.execute("SELECT position FROM outbox_relay WHERE relay = %s", (relay,))
-            row = cur.fetchone()
-        return int(row["position"]) if row else 0
-
-    def set(self, relay: str, position: int) -> None:
-        with self._app.datastore.transaction(commit=True) as cur:
-            cur.execute(
-                "INSERT INTO outbox_relay (relay, position) VALUES (%s, %s) "
-                "ON CONFLICT (relay) DO UPDATE SET position = EXCLUDED.position, "
-                "updated_at = now()",
-                (relay, position),
-            )
 
 
 class OutboxRelay:
@@ -105,12 +69,15 @@ class OutboxRelay:
         self.batch_size = settings.relay_batch_size
         #: Batches sent and not yet acked at a time.
         self.max_in_flight = 4
-        self.positions = RelayPositions(app)
+        self.positions = Positions(app)
         self._producer_factory = producer_factory or (lambda: service_producer(settings))
         self._tracer = tracer("oms_kit.relay")
-        self.published = 0
         #: The last position recorded by this process (the table holds it durably).
         self.position = 0
+
+    @property
+    def position_name(self) -> str:
+        return f"relay:{self.name}"
 
     def message(self, notification: Notification) -> OutboundMessage:
         """The Kafka message for one stored event (value None when it stays private)."""
@@ -201,7 +168,6 @@ class OutboxRelay:
                     is None
                 ):
                     raise ValueError(f"message at position {m.position} exceeds the batch size")
-            self.published += 1
         for partition, builder in builders.items():
             acks.append(await producer.send_batch(builder, self.topic, partition=partition))
         return messages[-1].position, asyncio.gather(*acks)
@@ -234,7 +200,7 @@ class OutboxRelay:
         await producer.start()
         in_flight: deque[tuple[int, asyncio.Future[Any]]] = deque()
         try:
-            position = await asyncio.to_thread(self.positions.get, self.name)
+            position = await asyncio.to_thread(self.positions.get, self.position_name)
             with NotificationFeed(self.app.recorder, position, self.batch_size) as feed:
                 # After a full batch the next one is read and mapped (in a thread) while
                 # this one is sent; after a short one, its acks are awaited first.
@@ -262,7 +228,7 @@ class OutboxRelay:
                             acks.result()  # raises a send error: start over from the position
                             acked = last
                         if acked is not None:
-                            await asyncio.to_thread(self.positions.set, self.name, acked)
+                            await asyncio.to_thread(self.positions.set, self.position_name, acked)
                             self.position = acked
                 finally:
                     if reading is not None:  # the feed must outlive its reader thread

@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator, Callable
 import uvicorn
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from oms_contracts import dlq_topic, events_topic
 
 from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.http import create_app
-from oms_kit.kafka import all_topics, ensure_topics
-from oms_kit.projection import ProjectionRunner
+from oms_kit.kafka import ensure_topics
+from oms_kit.projection import ProjectionRunner, create_views
 from oms_kit.relay import OutboxRelay
 from oms_kit.service import Service
 from oms_kit.telemetry import setup_telemetry
@@ -39,7 +40,6 @@ def http_app(service: Service) -> FastAPI:
         service=service.name,
         title=service.title,
         routers=service.routers,
-        errors=service.errors,
         ready_checks={"database": database},
     )
 
@@ -47,6 +47,7 @@ def http_app(service: Service) -> FastAPI:
 def serve_api(bootstrap: Bootstrap) -> None:
     _logging()
     service = bootstrap()
+    create_views(service.app, service.views)
     setup_telemetry(service.name, service.settings.otlp_endpoint)
     uvicorn.run(
         http_app(service),
@@ -57,6 +58,13 @@ def serve_api(bootstrap: Bootstrap) -> None:
     )
 
 
+def service_topics(service: Service) -> list[str]:
+    """The topics a service's worker uses: its own events and dead letters, and the
+    events of the services it consumes."""
+    own = [events_topic(service.name), dlq_topic(service.name)]
+    return own + [events_topic(source) for source in service.sources]
+
+
 @contextlib.asynccontextmanager
 async def worker(service: Service) -> AsyncIterator[None]:
     """The event path of one service, running until the context exits."""
@@ -64,7 +72,7 @@ async def worker(service: Service) -> AsyncIterator[None]:
     await ensure_topics(
         settings.kafka_bootstrap,
         settings.topic_partitions,
-        all_topics(),
+        service_topics(service),
         settings.topic_replication,
     )
     stop = asyncio.Event()
@@ -73,12 +81,12 @@ async def worker(service: Service) -> AsyncIterator[None]:
     relay_task = asyncio.create_task(relay.run(stop), name=f"{service.name}-relay")
     threads = [
         threading.Thread(
-            target=ProjectionRunner(service.app, p, settings.projection_batch_size).run,
+            target=ProjectionRunner(service.app, view, settings.projection_batch_size).run,
             args=(thread_stop,),
-            name=f"projection-{p.name}",
+            name=f"view-{view.name}",
             daemon=True,
         )
-        for p in service.projections
+        for view in service.views
     ]
     threads += [
         threading.Thread(
@@ -91,9 +99,7 @@ async def worker(service: Service) -> AsyncIterator[None]:
     broker: KafkaBroker | None = None
     if service.sources:
         broker = KafkaBroker(settings.kafka_bootstrap, logger=log)
-        ExactlyOnceConsumer(
-            service.app, service.name, list(service.sources), service.handlers, service.serial
-        ).attach(broker)
+        ExactlyOnceConsumer(service.app, service.name, service.inbound).attach(broker)
         await broker.start()
     try:
         yield

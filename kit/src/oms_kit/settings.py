@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ServiceSettings(BaseSettings):
     """The settings every service shares. A service subclasses it, sets ``service`` and its
-    default ``http_port``. It refuses to start without a database: there is no silent
-    fallback to an in-memory store."""
+    default ``http_port``. It refuses to start without a database: the in-memory event
+    store is only there when asked for by name (``OMS_EVENT_STORE=memory``, the use-case
+    tests), never a silent fallback."""
 
     model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore", frozen=True)
 
     service: ClassVar[str]
 
-    pg_dsn: str = Field(
+    #: ``postgres``: the service's own PostgreSQL database, group-committed (production,
+    #: the dev stack). ``memory``: eventsourcing's in-memory recorders (use-case tests).
+    event_store: Literal["postgres", "memory"] = "postgres"
+    pg_dsn: str | None = Field(
+        default=None,
         description="PostgreSQL server DSN; each service uses its own database on it",
     )
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -46,12 +51,27 @@ class ServiceSettings(BaseSettings):
 
     @field_validator("pg_dsn")
     @classmethod
-    def _dsn_parses(cls, value: str) -> str:
+    def _dsn_parses(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             conninfo_to_dict(value)
         except psycopg.ProgrammingError as exc:
             raise ValueError(f"not a valid PostgreSQL DSN: {exc}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _database_given(self) -> ServiceSettings:
+        if self.event_store == "postgres" and not self.pg_dsn:
+            raise ValueError("OMS_PG_DSN is required (the PostgreSQL server of the event store)")
+        return self
+
+    @property
+    def server_dsn(self) -> str:
+        """DSN of the PostgreSQL server (the event store must be ``postgres``)."""
+        if self.pg_dsn is None:
+            raise RuntimeError(f"{self.service} runs on the in-memory event store")
+        return self.pg_dsn
 
     @property
     def database(self) -> str:
@@ -61,7 +81,7 @@ class ServiceSettings(BaseSettings):
     @property
     def service_dsn(self) -> str:
         """DSN of this service's own database."""
-        return make_conninfo(self.pg_dsn, dbname=self.database)
+        return make_conninfo(self.server_dsn, dbname=self.database)
 
 
 def database_name(service: str) -> str:
