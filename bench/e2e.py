@@ -21,9 +21,10 @@ from typing import Any
 
 import aiohttp
 import psutil
+from oms_dev.manifest import names
 from oms_dev.testing import RunningServices, Stack, running_services
 
-SERVICES = ["orders", "inventory", "billing"]
+SERVICES = names()
 SKUS = 20
 CUSTOMERS = 40
 #: First poll this long after a step, then every POLL_S (a modest rate: the polls are load

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from oms_dev.devstack import (
     Broker,
     Postgres,
@@ -23,11 +21,12 @@ from oms_dev.devstack import (
     start_broker,
     start_postgres,
 )
-from oms_dev.stack import ROLES, entry, spawn
+from oms_dev.manifest import names
+from oms_dev.supervisor import Supervisor
 from oms_kit.kafka import all_topics, ensure_topics
 
-#: The services the order-to-cash flow crosses.
-SERVICES = ["orders", "inventory", "billing"]
+#: Every service of the manifest (the order-to-cash flow crosses them all).
+SERVICES = names()
 PARTITIONS = 3
 READY_TIMEOUT_S = 120.0
 
@@ -40,9 +39,7 @@ class Harness:
     postgres: Postgres | None = None
     broker: Broker | None = None
     broker_port: int = 0
-    ports: dict[str, int] = field(default_factory=dict)
-    procs: dict[tuple[str, str], subprocess.Popen[bytes]] = field(default_factory=dict)
-    log_dir: Path = field(default_factory=Path)
+    supervisor: Supervisor | None = None
 
     # --- PostgreSQL -----------------------------------------------------------------------
 
@@ -105,63 +102,26 @@ class Harness:
         return {"OMS_PG_DSN": self.pg_dsn, "OMS_KAFKA_BOOTSTRAP": self.bootstrap}
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+        assert self.supervisor is not None
+        return self.supervisor.url(service)
 
     def start_services(self, log_dir: Path) -> None:
         """Empty databases, then the processes; waits until every api is ready."""
-        self.log_dir = log_dir
         drop_service_databases(self.pg_dsn, SERVICES)
+        self.supervisor = Supervisor(self.env(), log_dir)
         for name in SERVICES:
-            self.ports[name] = free_port()
-            for role in ROLES:
-                self.spawn(name, role)
-        self.wait_ready()
-
-    def spawn(self, name: str, role: str) -> None:
-        port = self.ports[name]
-        env = {**self.env(), "OMS_HTTP_PORT": str(port)}
-        self.procs[(name, role)] = spawn(entry(name), role, env, self.log_dir, port=port)
-
-    def kill(self, name: str, role: str) -> None:
-        """SIGKILL: no shutdown code runs."""
-        proc = self.procs[(name, role)]
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            self.supervisor.start(name, port=free_port())
+        self.supervisor.wait_ready(timeout=READY_TIMEOUT_S)
 
     def restart(self, name: str, role: str) -> None:
-        self.kill(name, role)
-        self.spawn(name, role)
-
-    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout
-        with httpx.Client(timeout=2.0) as client:
-            for name in SERVICES:
-                while True:
-                    for (svc, role), proc in self.procs.items():
-                        if proc.poll() is not None:
-                            log = (self.log_dir / f"{svc}-{role}.log").read_text(errors="replace")
-                            raise RuntimeError(f"{svc} {role} exited:\n{log[-3000:]}")
-                    try:
-                        if client.get(f"{self.url(name)}/ready").status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"{name} not ready after {timeout:.0f}s")
-                    time.sleep(0.2)
+        """SIGKILL one process (no shutdown code runs) and start it again, on its port."""
+        assert self.supervisor is not None
+        self.supervisor.restart(name, role)
 
     def stop_services(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.procs.clear()
+        if self.supervisor is not None:
+            self.supervisor.stop()
+            self.supervisor = None
 
     def cli(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
         """``oms ARGS`` against this stack (the operator's procedure)."""

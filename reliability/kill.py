@@ -9,10 +9,10 @@ import random
 import threading
 import time
 
+from oms_dev.manifest import ROLES
+
 from reliability.harness import SERVICES, Harness
 from reliability.scenario import Outcome, Settings, faulted_run
-
-ROLES = ("api", "worker")
 
 
 def run(harness: Harness, settings: Settings) -> Outcome:

@@ -13,9 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from oms_dev.demo import run_demo
+from oms_dev.manifest import names
 from oms_dev.testing import RunningServices, Stack, running_services, wait_until
 
-SERVICES = ["orders", "inventory", "billing"]
+SERVICES = names()
 
 
 @pytest.fixture

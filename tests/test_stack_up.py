@@ -1,5 +1,5 @@
-"""`oms up` from nothing: embedded PostgreSQL, the tansu broker, six services healthy and
-ready; `oms status` sees them; Ctrl-C stops everything."""
+"""`oms up` from nothing: embedded PostgreSQL, the tansu broker, every service of the
+manifest healthy and ready; `oms status` sees them; Ctrl-C stops everything."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 from oms_dev.devstack import free_port
-from oms_dev.stack import ENTRIES
+from oms_dev.manifest import SERVICES
 
 OMS = [sys.executable, "-m", "oms_dev.cli"]
 
@@ -22,13 +22,13 @@ def _all(path: str) -> bool:
     try:
         return all(
             httpx.get(f"http://127.0.0.1:{e.port}{path}", timeout=1).status_code == 200
-            for e in ENTRIES.values()
+            for e in SERVICES.values()
         )
     except httpx.HTTPError:
         return False
 
 
-def test_oms_up_brings_six_services_up_and_ctrl_c_stops_them() -> None:
+def test_oms_up_brings_every_service_up_and_ctrl_c_stops_them() -> None:
     with tempfile.TemporaryDirectory(prefix="oms-up-") as home:
         os.chmod(home, 0o755)
         env = {
@@ -53,7 +53,7 @@ def test_oms_up_brings_six_services_up_and_ctrl_c_stops_them() -> None:
                 [*OMS, "status"], env=env, capture_output=True, text=True, timeout=60
             )
             assert status.returncode == 0, status.stderr
-            for name in ENTRIES:
+            for name in SERVICES:
                 assert name in status.stdout
             assert (Path(home) / "stack.json").exists()
         finally:

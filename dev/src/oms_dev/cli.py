@@ -1,6 +1,6 @@
 """``oms``: run the whole system on one machine and operate it.
 
-oms up                      PostgreSQL, the broker, the six services; Ctrl-C stops all
+oms up                      PostgreSQL, the broker, every service; Ctrl-C stops all
 oms status                  health, readiness, relay and projection lag per service
 oms replay SERVICE PROJ     drop a read model and rebuild it from the event store
 oms republish SERVICE       publish stored events again (after a broker lost its data)
@@ -13,7 +13,6 @@ import asyncio
 import json
 import shutil
 import signal
-import subprocess
 import time
 from typing import Annotated, Any
 
@@ -21,20 +20,12 @@ import httpx
 import psycopg
 import typer
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from oms_contracts import SERVICES, dlq_topic
+from oms_contracts import dlq_topic
 from oms_dev.demo import DemoFailed, run_demo
 from oms_dev.devstack import create_service_databases, dev_stack, env_defaults
-from oms_dev.stack import (
-    ENTRIES,
-    ROLES,
-    entry,
-    load_service,
-    read_stack,
-    spawn,
-    stack_file,
-    state_dir,
-    write_stack,
-)
+from oms_dev.manifest import SERVICES, entry
+from oms_dev.stack import load_service, read_stack, stack_file, state_dir, write_stack
+from oms_dev.supervisor import Supervisor
 from oms_kit.eventstore import events_table
 from oms_kit.kafka import all_topics, ensure_topics, producer
 from oms_kit.projection import ProjectionRunner
@@ -58,7 +49,7 @@ def up(
     fresh: Annotated[bool, typer.Option(help="Start from empty event stores.")] = False,
     broker_port: Annotated[int, typer.Option(help="Port of the embedded broker.")] = 9092,
 ) -> None:
-    """Start PostgreSQL, the broker and the six services; Ctrl-C stops everything."""
+    """Start PostgreSQL, the broker and every service of the manifest; Ctrl-C stops all."""
     home = state_dir()
     if fresh and (home / "pgdata").exists():
         shutil.rmtree(home / "pgdata")
@@ -75,14 +66,14 @@ def up(
             # again; consumers drop what they had already applied (DESIGN section 2).
             _reset_relays(postgres.dsn)
         env = {"OMS_PG_DSN": postgres.dsn, "OMS_KAFKA_BOOTSTRAP": broker.bootstrap}
-        procs = {
-            (e.name, r): spawn(e, r, env, home / "logs") for e in ENTRIES.values() for r in ROLES
-        }
+        supervisor = Supervisor(env, home / "logs")
+        for name in SERVICES:
+            supervisor.start(name)
         write_stack(
             {
                 "pg_dsn": postgres.dsn,
                 "kafka_bootstrap": broker.bootstrap,
-                "services": {e.name: {"port": e.port} for e in ENTRIES.values()},
+                "services": {name: {"port": port} for name, port in supervisor.ports.items()},
             }
         )
         stopping = False
@@ -91,10 +82,18 @@ def up(
             nonlocal stopping
             stopping = True
 
+        def restarting(name: str, role: str, returncode: int, delay: float) -> None:
+            console.print(
+                f"[yellow]{name} {role} exited ({returncode}); "
+                f"restarting in {delay:.0f} s (log: {supervisor.log_dir})[/yellow]"
+            )
+
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
         try:
-            healthy = _wait_healthy(lambda: stopping)
+            healthy = supervisor.answering(
+                "/health", timeout=HEALTH_TIMEOUT_S, stopping=lambda: stopping
+            )
             table = Table(title=f"OMS is up ({time.monotonic() - started:.1f} s)")
             table.add_column("what")
             table.add_column("where", overflow="fold")
@@ -102,16 +101,16 @@ def up(
             table.add_row(
                 "Kafka broker" + (" (tansu, memory)" if broker.embedded else ""), broker.bootstrap
             )
-            for e in ENTRIES.values():
-                state = "healthy" if e.name in healthy else "[red]not healthy[/red]"
-                table.add_row(f"{e.name} ({state})", f"http://127.0.0.1:{e.port}/docs")
-            table.add_row("logs", str(home / "logs"))
+            for name in SERVICES:
+                state = "healthy" if name in healthy else "[red]not healthy[/red]"
+                table.add_row(f"{name} ({state})", f"{supervisor.url(name)}/docs")
+            table.add_row("logs", str(supervisor.log_dir))
             console.print(table)
             console.print("Ctrl-C stops everything.")
-            _supervise(procs, env, home, lambda: stopping)
+            supervisor.watch(lambda: stopping, restarting)
         finally:
             console.print("stopping…")
-            _stop_all(procs)
+            supervisor.stop()
             stack_file().unlink(missing_ok=True)
 
 
@@ -122,65 +121,6 @@ def _reset_relays(pg_dsn: str) -> None:
             exists = conn.execute("SELECT to_regclass('outbox_relay')").fetchone()
             if exists and exists[0]:
                 conn.execute("UPDATE outbox_relay SET position = 0")
-
-
-def _wait_healthy(stopping: Any) -> set[str]:
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    healthy: set[str] = set()
-    with httpx.Client(timeout=1.0) as client:
-        while len(healthy) < len(ENTRIES) and time.monotonic() < deadline and not stopping():
-            for e in ENTRIES.values():
-                if e.name in healthy:
-                    continue
-                try:
-                    if client.get(f"http://127.0.0.1:{e.port}/health").status_code == 200:
-                        healthy.add(e.name)
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.2)
-    return healthy
-
-
-def _supervise(
-    procs: dict[tuple[str, str], subprocess.Popen[bytes]],
-    env: dict[str, str],
-    home: Any,
-    stopping: Any,
-) -> None:
-    """Restart any process that dies, until asked to stop; one that keeps dying waits a
-    little longer each time (up to 30 s), and its log says why."""
-    delays: dict[tuple[str, str], float] = {}
-    due: dict[tuple[str, str], float] = {}
-    while not stopping():
-        now = time.monotonic()
-        for key, proc in list(procs.items()):
-            if proc.poll() is None or stopping():
-                continue
-            if key not in due:
-                delays[key] = min(30.0, delays.get(key, 0.5) * 2)
-                due[key] = now + delays[key]
-                console.print(
-                    f"[yellow]{key[0]} {key[1]} exited ({proc.returncode}); "
-                    f"restarting in {delays[key]:.0f} s (log: {home / 'logs'})"
-                    "[/yellow]"
-                )
-            elif now >= due[key]:
-                del due[key]
-                procs[key] = spawn(entry(key[0]), key[1], env, home / "logs")
-        time.sleep(0.5)
-
-
-def _stop_all(procs: dict[tuple[str, str], subprocess.Popen[bytes]]) -> None:
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.terminate()
-    deadline = time.monotonic() + 10
-    for proc in procs.values():
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _stack() -> dict[str, Any]:
@@ -211,11 +151,11 @@ def status() -> None:
     """Health, readiness, and how far each relay and projection is behind its event store."""
     info = _stack()
     table = Table(title="OMS status")
-    table.add_column("service", no_wrap=True, min_width=max(len(n) for n in ENTRIES))
+    table.add_column("service", no_wrap=True, min_width=max(len(n) for n in SERVICES))
     for col in ("health", "ready", "events stored", "relayed", "projections"):
         table.add_column(col)
     with httpx.Client(timeout=2.0) as client:
-        for e in ENTRIES.values():
+        for e in SERVICES.values():
             health = ready = "down"
             try:
                 health = (
@@ -307,7 +247,7 @@ def demo(
 ) -> None:
     """Drive a full order-to-cash flow through the running services and print it."""
     info = _stack()
-    urls = {e.name: f"http://127.0.0.1:{e.port}" for e in ENTRIES.values()}
+    urls = {e.name: f"http://127.0.0.1:{e.port}" for e in SERVICES.values()}
     for name, svc in info.get("services", {}).items():
         urls[name] = f"http://127.0.0.1:{svc['port']}"
     console.print("[bold]OMS demo: order to cash[/bold]")

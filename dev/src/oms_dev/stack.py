@@ -1,45 +1,16 @@
-"""The six services as processes on one machine: where they are and how to start them."""
+"""Where the running dev stack is (``oms up`` writes it down), and a service built in this
+process for the operators' commands."""
 
 from __future__ import annotations
 
 import importlib
 import json
 import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oms_contracts import SERVICES
+from oms_dev.manifest import entry
 from oms_kit.service import Service
-
-ROLES = ("api", "worker")
-
-
-@dataclass(frozen=True)
-class ServiceEntry:
-    name: str
-    package: str
-    port: int
-
-    def module(self, role: str) -> str:
-        return f"{self.package}.entrypoints.{role}"
-
-
-ENTRIES: dict[str, ServiceEntry] = {
-    name: ServiceEntry(name, "oms_" + name.replace("-", "_"), 8001 + i)
-    for i, name in enumerate(SERVICES)
-}
-
-
-def entry(name: str) -> ServiceEntry:
-    try:
-        return ENTRIES[name]
-    except KeyError:
-        raise LookupError(
-            f"unknown service {name!r}; expected one of {', '.join(ENTRIES)}"
-        ) from None
 
 
 def state_dir() -> Path:
@@ -71,17 +42,3 @@ def load_service(name: str, **overrides: Any) -> Service:
     module = importlib.import_module(f"{entry(name).package}.bootstrap")
     service: Service = module.bootstrap(**overrides)
     return service
-
-
-def spawn(
-    entry_: ServiceEntry, role: str, env: dict[str, str], log_dir: Path, port: int | None = None
-) -> subprocess.Popen[bytes]:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    out = (log_dir / f"{entry_.name}-{role}.log").open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", entry_.module(role)],
-        env={**os.environ, **env, "OMS_HTTP_PORT": str(port or entry_.port)},
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from oms_contracts import SERVICES
 from oms_dev.devstack import (
     Broker,
     drop_service_databases,
@@ -29,7 +27,8 @@ from oms_dev.devstack import (
     start_broker,
     start_postgres,
 )
-from oms_dev.stack import ROLES, entry, spawn
+from oms_dev.manifest import SERVICES
+from oms_dev.supervisor import Supervisor
 from oms_kit.kafka import all_topics, ensure_topics
 
 
@@ -104,16 +103,25 @@ def stack(postgres_dsn: str, broker: Broker) -> Iterator[Stack]:
 class RunningServices:
     """Services running as separate processes (api + worker each) on the test stack."""
 
-    urls: dict[str, str]
-    processes: dict[tuple[str, str], subprocess.Popen[bytes]]
-    log_dir: Path
+    supervisor: Supervisor
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return self.supervisor.urls
+
+    @property
+    def processes(self) -> dict[tuple[str, str], subprocess.Popen[bytes]]:
+        return self.supervisor.processes
+
+    @property
+    def log_dir(self) -> Path:
+        return self.supervisor.log_dir
 
     def url(self, service: str) -> str:
-        return self.urls[service]
+        return self.supervisor.url(service)
 
     def logs(self, service: str, role: str) -> str:
-        path = self.log_dir / f"{service}-{role}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return self.supervisor.log(service, role)
 
 
 @contextlib.contextmanager
@@ -122,39 +130,8 @@ def running_services(
 ) -> Iterator[RunningServices]:
     """Start each named service's api and worker as processes, on free ports, and wait
     until every api answers ``/ready``. Stops them (SIGTERM, then SIGKILL) on exit."""
-    procs: dict[tuple[str, str], subprocess.Popen[bytes]] = {}
-    urls: dict[str, str] = {}
-    try:
+    with Supervisor(stack.env(), log_dir) as supervisor:
         for name in names:
-            port = free_port()
-            urls[name] = f"http://127.0.0.1:{port}"
-            env = {**stack.env(), "OMS_HTTP_PORT": str(port)}
-            for role in ROLES:
-                procs[(name, role)] = spawn(entry(name), role, env, log_dir, port=port)
-        deadline = time.monotonic() + ready_timeout
-        with httpx.Client(timeout=1.0) as client:
-            for name, url in urls.items():
-                while True:
-                    for (svc, role), proc in procs.items():
-                        if proc.poll() is not None:
-                            log = (log_dir / f"{svc}-{role}.log").read_text(errors="replace")
-                            raise RuntimeError(f"{svc} {role} exited:\n{log[-3000:]}")
-                    try:
-                        if client.get(f"{url}/ready").status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"{name} not ready after {ready_timeout}s")
-                    time.sleep(0.2)
-        yield RunningServices(urls=urls, processes=procs, log_dir=log_dir)
-    finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            supervisor.start(name, port=free_port())
+        supervisor.wait_ready(timeout=ready_timeout)
+        yield RunningServices(supervisor)

@@ -1,0 +1,192 @@
+"""One process supervisor for the services on one machine, used by ``oms up``, the tests,
+the bench and the reliability suite alike: start a service's processes (api and worker,
+from the manifest) with the stack's environment and a port, wait until they answer,
+stop them, SIGKILL one, restart it on the same port, and restart what dies, with back-off.
+
+Each process runs in a session of its own (a SIGKILL reaches its children too) and
+appends its output to ``<log_dir>/<service>-<role>.log``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+from oms_dev.manifest import entry
+
+Key = tuple[str, str]
+
+#: Restart back-off after a process dies: doubled each time, from 1 s up to 30 s.
+FIRST_DELAY_S = 1.0
+MAX_DELAY_S = 30.0
+
+
+class ProcessExited(RuntimeError):
+    pass
+
+
+class Supervisor:
+    def __init__(self, env: Mapping[str, str], log_dir: Path) -> None:
+        #: Added to this process's environment for every service process.
+        self.env = dict(env)
+        self.log_dir = log_dir
+        self.ports: dict[str, int] = {}
+        self.processes: dict[Key, subprocess.Popen[bytes]] = {}
+
+    # --- start, stop, kill ---------------------------------------------------------------
+
+    def start(self, name: str, port: int | None = None) -> None:
+        """Start every role of a service, its API on ``port`` (default: the manifest's)."""
+        service = entry(name)
+        self.ports[name] = port if port is not None else service.port
+        for role in service.roles:
+            self.spawn(name, role)
+
+    def spawn(self, name: str, role: str) -> subprocess.Popen[bytes]:
+        """Start one process of a started service (again), on the service's port."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path(name, role).open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", entry(name).module(role)],
+                env={**os.environ, **self.env, "OMS_HTTP_PORT": str(self.ports[name])},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes[(name, role)] = process
+        return process
+
+    def kill(self, name: str, role: str) -> None:
+        """SIGKILL: no shutdown code runs."""
+        process = self.processes[(name, role)]
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def restart(self, name: str, role: str) -> None:
+        """SIGKILL one process and start it again, on the same port."""
+        self.kill(name, role)
+        self.spawn(name, role)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM every process, then SIGKILL what has not exited after ``timeout``."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + timeout
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+    def __enter__(self) -> Supervisor:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- where they are ------------------------------------------------------------------
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: self.url(name) for name in self.ports}
+
+    def log_path(self, name: str, role: str) -> Path:
+        return self.log_dir / f"{name}-{role}.log"
+
+    def log(self, name: str, role: str) -> str:
+        path = self.log_path(name, role)
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    # --- waiting -------------------------------------------------------------------------
+
+    def answering(
+        self,
+        path: str = "/ready",
+        names: Iterable[str] | None = None,
+        timeout: float = 60.0,
+        stopping: Callable[[], bool] = lambda: False,
+        fail_on_exit: bool = False,
+    ) -> set[str]:
+        """Poll the APIs until each answers ``path`` with 200, ``timeout`` passes or
+        ``stopping()``; return the services that answered. With ``fail_on_exit``, a process
+        that exits meanwhile raises :class:`ProcessExited` with the end of its log."""
+        waiting = [n for n in (names if names is not None else self.ports) if self._has_api(n)]
+        answered: set[str] = set()
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2.0) as client:
+            while len(answered) < len(waiting) and not stopping():
+                if fail_on_exit:
+                    self._raise_if_exited()
+                for name in waiting:
+                    if name in answered:
+                        continue
+                    try:
+                        if client.get(f"{self.url(name)}{path}").status_code == 200:
+                            answered.add(name)
+                    except httpx.HTTPError:
+                        pass
+                if len(answered) == len(waiting) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+        return answered
+
+    def wait_ready(self, names: Iterable[str] | None = None, timeout: float = 90.0) -> None:
+        """Every API answers ``/ready``; raise if a process exits or ``timeout`` passes."""
+        waiting = list(names if names is not None else self.ports)
+        ready = self.answering("/ready", waiting, timeout, fail_on_exit=True)
+        missing = [n for n in waiting if self._has_api(n) and n not in ready]
+        if missing:
+            raise TimeoutError(f"{', '.join(missing)} not ready after {timeout:.0f} s")
+
+    def _raise_if_exited(self) -> None:
+        for (name, role), process in self.processes.items():
+            if process.poll() is not None:
+                raise ProcessExited(f"{name} {role} exited:\n{self.log(name, role)[-3000:]}")
+
+    def _has_api(self, name: str) -> bool:
+        return "api" in entry(name).roles
+
+    # --- keeping them running ------------------------------------------------------------
+
+    def watch(
+        self,
+        stopping: Callable[[], bool],
+        on_exit: Callable[[str, str, int, float], None] = lambda *_: None,
+        interval: float = 0.5,
+    ) -> None:
+        """Restart any process that dies, until ``stopping()``. One that keeps dying waits
+        longer each time (``on_exit(service, role, returncode, delay)`` is told)."""
+        delays: dict[Key, float] = {}
+        due: dict[Key, float] = {}
+        while not stopping():
+            now = time.monotonic()
+            for key, process in list(self.processes.items()):
+                if process.poll() is None or stopping():
+                    continue
+                if key not in due:
+                    delays[key] = min(MAX_DELAY_S, delays.get(key, FIRST_DELAY_S / 2) * 2)
+                    due[key] = now + delays[key]
+                    on_exit(*key, process.returncode, delays[key])
+                elif now >= due[key]:
+                    del due[key]
+                    self.spawn(*key)
+            time.sleep(interval)
