@@ -4,19 +4,18 @@ or ``oms_bench_growth``), written and read through the kit exactly as the servic
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, DomainEventProtocol, event
-from oms_contracts import ContractEvent
-from oms_contracts.commissions import CommissionAccrued
+from eventsourcing.domain import Aggregate, event
+from oms_contracts.orders import ProductDefined
 from oms_kit.eventstore import ServiceApplication, build_application
-from oms_kit.projection import Projection
+from oms_kit.projection import DictCursor, Stored, View
+from oms_kit.service import Outbound
 from oms_kit.settings import ServiceSettings
-from psycopg import Cursor
 
 #: The service whose tables and topic names the benchmark borrows (in its own database).
-SERVICE = "commissions"
+SERVICE = "orders"
 BENCH_TOPIC = "oms.bench.events"
 
 
@@ -30,7 +29,11 @@ class BenchSettings(ServiceSettings):
 
 
 class Item(Aggregate):
-    @event("Created")
+    class Created(Aggregate.Created):
+        name: str
+        quantity: int
+
+    @event(Created)
     def __init__(self, name: str, quantity: int) -> None:
         self.name = name
         self.quantity = quantity
@@ -45,15 +48,18 @@ class BenchApplication(ServiceApplication):
         return item.id
 
 
-def to_contract(domain_event: DomainEventProtocol[UUID]) -> ContractEvent | None:
+to_contract = Outbound()
+
+
+@to_contract.maps(Item.Created)
+def item_created(created: Item.Created) -> ProductDefined:
     """A realistic public mapping: one contract event per stored event."""
-    return CommissionAccrued(
-        sales_rep_id="rep-1",
-        customer_id="cust-1",
-        order_id=str(domain_event.originator_id),
-        base=Decimal("246.80"),
-        amount=Decimal("12.34"),
+    return ProductDefined(
+        sku=f"SKU-{created.originator_id}",
+        name=created.name,
+        unit_price=Decimal("12.34"),
         currency="EUR",
+        tax_rate=Decimal("0.23"),
     )
 
 
@@ -69,33 +75,24 @@ UPSERT_ITEM = (
 )
 
 
-class ItemList(Projection):
+class ItemList(View):
     """One row per item, upserted per event: a typical list read model."""
 
     name = "bench_items"
     tables = ("bench_items",)
+    ddl = ITEMS_DDL
 
-    def create(self, cur: Cursor[dict[str, Any]]) -> None:
-        cur.execute(ITEMS_DDL)
-
-    def apply(
-        self,
-        cur: Cursor[dict[str, Any]],
-        event: DomainEventProtocol[UUID],
-        position: int,
-        meta: dict[str, str],
-    ) -> None:
-        if isinstance(event, Item.Created):
-            cur.execute(
-                UPSERT_ITEM,
-                (
-                    event.originator_id,
-                    event.name,  # type: ignore[attr-defined]
-                    event.quantity,  # type: ignore[attr-defined]
-                    meta.get("actor"),
-                    position,
-                ),
-            )
+    def on_created(self, cur: DictCursor, event: Item.Created, stored: Stored) -> None:
+        cur.execute(
+            UPSERT_ITEM,
+            (
+                event.originator_id,
+                event.name,
+                event.quantity,
+                stored.meta.get("actor"),
+                stored.position,
+            ),
+        )
 
 
 def bench_app(

@@ -13,10 +13,10 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import StoredEvent
-from oms_kit.eventstore import GroupCommitRecorder
+from oms_kit.eventstore import GroupCommitRecorder, Positions
 from oms_kit.kafka import producer
 from oms_kit.projection import ProjectionRunner
-from oms_kit.relay import OutboxRelay, RelayPositions
+from oms_kit.relay import OutboxRelay
 from psycopg.conninfo import conninfo_to_dict
 
 from bench.app import BENCH_TOPIC, BenchApplication, BenchSettings, Item, ItemList, to_contract
@@ -189,7 +189,7 @@ async def relay_ours(
     finally:
         stop.set()
         await task
-    if RelayPositions(app).get(relay.name) < last:
+    if Positions(app).get(relay.position_name) < last:
         raise RuntimeError("the relay's recorded position is behind what it reported")
     return Rate(last, seconds)
 
@@ -250,7 +250,7 @@ def median_rate(rates: list[Rate]) -> Rate:
 def replay_ours(app: BenchApplication, batch_size: int, tail: int | None = None) -> Rate:
     """The kit's projection runner rebuilding a list read model (an upsert per event), or
     catching up the last ``tail`` events (the rows cleared, the position set before them)."""
-    runner = ProjectionRunner(app, ItemList(), batch_size=batch_size)
+    runner = ProjectionRunner(app, ItemList(app), batch_size=batch_size)
     if tail is None:
         t0 = time.perf_counter()
         read = runner.rebuild()
@@ -258,10 +258,7 @@ def replay_ours(app: BenchApplication, batch_size: int, tail: int | None = None)
     last = app.recorder.max_notification_id() or 0
     with app.datastore.transaction(commit=True) as cur:
         cur.execute("TRUNCATE bench_items")
-        cur.execute(
-            "UPDATE projection_tracking SET position = %s WHERE projection = %s",
-            (max(0, last - tail), ItemList.name),
-        )
+        Positions(app).set(runner.view.position_name, max(0, last - tail), cur)
     t0 = time.perf_counter()
     read = runner.catch_up()
     return Rate(read, time.perf_counter() - t0)

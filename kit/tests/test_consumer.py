@@ -22,11 +22,13 @@ from oms_dev.testing import Stack
 from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.kafka import producer
 from oms_kit.relay import OutboxRelay
+from oms_kit.service import Inbound
 from sample.app import (
     Account,
     SampleBilling,
     billing_app,
-    billing_handlers,
+    billing_inbound,
+    on_customer_registered,
     orders_app,
     to_contract,
 )
@@ -153,9 +155,7 @@ def test_poison_is_dead_lettered_the_stream_goes_on_and_redrive_replays_it(
 
     async def scenario() -> None:
         broker = KafkaBroker(stack.kafka_bootstrap, logger=logging.getLogger("test"))
-        ExactlyOnceConsumer(billing, "billing", ["orders"], billing_handlers(billing)).attach(
-            broker
-        )
+        ExactlyOnceConsumer(billing, "billing", billing_inbound).attach(broker)
         await broker.start()
         prod = producer(stack.kafka_bootstrap)
         await prod.start()
@@ -225,12 +225,9 @@ def test_events_without_a_handler_are_skipped_by_their_header_others_are_read(
     stack: Stack,
 ) -> None:
     billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
-    consumer = ExactlyOnceConsumer(
-        billing,
-        "billing",
-        ["orders"],
-        {CustomerRegistered: billing_handlers(billing)[CustomerRegistered]},
-    )
+    only_registered = Inbound(SampleBilling)
+    only_registered.on(CustomerRegistered)(on_customer_registered)
+    consumer = ExactlyOnceConsumer(billing, "billing", only_registered)
     garbage = b"not json at all"
     outcomes = asyncio.run(
         consumer.process_batch(

@@ -12,12 +12,11 @@ from uuid import UUID
 
 import psycopg
 import pytest
-from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 from helpers import envelope, read_topic, wait_until
 from oms_dev.testing import Stack
-from oms_kit.eventstore import GroupCommitRecorder
-from oms_kit.relay import OutboxRelay, RelayPositions
+from oms_kit.eventstore import GroupCommitRecorder, Positions
+from oms_kit.relay import OutboxRelay
 from sample.app import Customer, OrdersSettings, SampleOrders, orders_app, to_contract
 
 
@@ -162,11 +161,8 @@ def test_duplicate_tracking_records_in_a_group_are_detected(stack: Stack) -> Non
 
     def process(source_position: int, name: str) -> Callable[[], Any]:
         def call() -> Any:
-            processing: ProcessingEvent[UUID] = ProcessingEvent(
-                tracking=Tracking("billing", source_position)
-            )
-            processing.collect_events(Customer(name=name, email="p@x"))
-            return app.record_processing(processing)
+            customer = Customer(name=name, email="p@x")
+            return app.record_reaction(customer, Tracking("billing", source_position))
 
         return call
 
@@ -177,7 +173,7 @@ def test_duplicate_tracking_records_in_a_group_are_detected(stack: Stack) -> Non
         ("p1-again", process(1, "p1-again")),
         ("p3", process(3, "p3")),
         ("p2-again", process(2, "p2-again")),
-        ("tracking-only", lambda: app.record_processing(ProcessingEvent(Tracking("billing", 4)))),
+        ("tracking-only", lambda: app.record_reaction(None, Tracking("billing", 4))),
     ]
     queue_behind_a_blocked_leader(app, settings, calls, queued)
 
@@ -216,7 +212,7 @@ def test_a_follower_sees_every_group_committed_event(stack: Stack, writers: int)
             t.join()
         last = app.recorder.max_notification_id()
         wait_until(
-            lambda: RelayPositions(app).get("kafka") == last, what="follower to relay everything"
+            lambda: Positions(app).get("relay:kafka") == last, what="follower to relay everything"
         )
     finally:
         loop.call_soon_threadsafe(stop.set)

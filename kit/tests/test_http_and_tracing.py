@@ -12,6 +12,7 @@ import httpx
 from fastapi import APIRouter
 from oms_dev.testing import Stack
 from oms_kit.consumer import ExactlyOnceConsumer
+from oms_kit.domain import NotFound
 from oms_kit.http import create_app
 from oms_kit.relay import OutboxRelay
 from opentelemetry import trace
@@ -19,7 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel, Field
-from sample.app import billing_app, billing_handlers, orders_app, to_contract
+from sample.app import billing_app, billing_inbound, orders_app, to_contract
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
@@ -35,15 +36,11 @@ class CustomerCreate(BaseModel):
     credit_limit: int = Field(ge=0)
 
 
-class NotFound(LookupError):
-    field = "customer_id"
-
-
 def client_for(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
-def test_bad_input_is_a_422_problem_naming_the_field_and_errors_map() -> None:
+def test_bad_input_is_a_422_problem_naming_the_field_and_domain_errors_their_status() -> None:
     router = APIRouter()
 
     @router.post("/customers", status_code=201)
@@ -52,7 +49,7 @@ def test_bad_input_is_a_422_problem_naming_the_field_and_errors_map() -> None:
 
     @router.get("/customers/{customer_id}")
     def get(customer_id: str) -> dict[str, str]:
-        raise NotFound(f"no customer {customer_id}")
+        raise NotFound(f"no customer {customer_id}", field="customer_id")
 
     async def broken() -> None:
         raise ConnectionError("database down")
@@ -61,7 +58,6 @@ def test_bad_input_is_a_422_problem_naming_the_field_and_errors_map() -> None:
         service="orders",
         title="t",
         routers=[router],
-        errors={NotFound: (404, "Not found")},
         ready_checks={"database": broken},
     )
 
@@ -126,7 +122,7 @@ def test_one_trace_from_http_request_through_kafka_to_the_consumer(stack: Stack)
     assert TRACE_ID in header
 
     exporter.clear()
-    consumer = ExactlyOnceConsumer(billing, "billing", ["orders"], billing_handlers(billing))
+    consumer = ExactlyOnceConsumer(billing, "billing", billing_inbound)
     assert consumer.process(message.value, header).status == "applied"
     spans = {s.name: s for s in exporter.get_finished_spans()}
     assert format(spans["consume CustomerRegistered"].context.trace_id, "032x") == TRACE_ID

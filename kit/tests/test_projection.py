@@ -9,19 +9,17 @@ from helpers import wait_until
 from oms_dev.testing import Stack
 from oms_kit.context import metadata_scope
 from oms_kit.projection import ProjectionRunner
-from sample.app import CustomerList, SampleOrders, orders_app
+from sample.app import CustomerListView, SampleOrders, orders_app
 from test_relay import write_customers
 
 
 def rows(app: SampleOrders) -> list[dict[str, Any]]:
-    with app.datastore.transaction(commit=False) as cur:
-        cur.execute("SELECT * FROM sample_customer_list ORDER BY customer_id")
-        return list(cur.fetchall())
+    return CustomerListView(app).list_names()
 
 
 def test_a_projection_dropped_and_rebuilt_gives_identical_rows(stack: Stack) -> None:
     app, _ = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
-    runner = ProjectionRunner(app, CustomerList(), batch_size=7)  # batches cut mid-stream
+    runner = ProjectionRunner(app, CustomerListView(app), batch_size=7)  # batches cut mid-stream
     stop = threading.Event()
     live = threading.Thread(target=runner.run, args=(stop,))
     live.start()
@@ -39,7 +37,7 @@ def test_a_projection_dropped_and_rebuilt_gives_identical_rows(stack: Stack) -> 
     assert {r["customer_id"]: r["version"] for r in before} == versions
     assert all(r["name"] == "r2" and r["actor"] == "rep-7" for r in before)
 
-    read = ProjectionRunner(app, CustomerList(), batch_size=10).rebuild()
+    read = ProjectionRunner(app, CustomerListView(app), batch_size=10).rebuild()
 
     assert read == sum(versions.values())
     assert rows(app) == before
@@ -48,8 +46,8 @@ def test_a_projection_dropped_and_rebuilt_gives_identical_rows(stack: Stack) -> 
 def test_a_second_runner_does_not_apply_an_event_twice(stack: Stack) -> None:
     app, _ = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
     write_customers(app, customers=5, renames=1)
-    first = ProjectionRunner(app, CustomerList(), batch_size=3)
-    second = ProjectionRunner(app, CustomerList(), batch_size=4)
+    first = ProjectionRunner(app, CustomerListView(app), batch_size=3)
+    second = ProjectionRunner(app, CustomerListView(app), batch_size=4)
     first.catch_up()
     assert second.catch_up() == 0  # starts from the tracked position: nothing left to do
     assert len(rows(app)) == 5

@@ -16,7 +16,8 @@ from uuid import UUID
 from helpers import envelope, read_topic, wait_until
 from oms_contracts import parse_message
 from oms_dev.testing import Stack
-from oms_kit.relay import OutboxRelay, RelayPositions
+from oms_kit.eventstore import Positions
+from oms_kit.relay import OutboxRelay
 from sample.app import SampleOrders, orders_app, to_contract
 
 PROCESSES = Path(__file__).parent / "sample" / "processes.py"
@@ -29,7 +30,7 @@ def start_process(role: str, stack: Stack) -> subprocess.Popen[bytes]:
 
 
 def relayed_position(app: SampleOrders) -> int:
-    return RelayPositions(app).get("kafka")
+    return Positions(app).get("relay:kafka")
 
 
 def stored_position(app: SampleOrders) -> int:

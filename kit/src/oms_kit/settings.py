@@ -63,7 +63,7 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _database_given(self) -> ServiceSettings:
         if self.event_store == "postgres" and not self.pg_dsn:
-            raise ValueError("OMS_PG_DSN is required (the PostgreSQL server of the event store)")
+            raise ValueError("pg_dsn (OMS_PG_DSN) is required: the event store's server")
         return self
 
     @property

@@ -8,14 +8,12 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import ProcessingEvent
-from eventsourcing.domain import Aggregate, DomainEventProtocol, event
-from oms_contracts import ContractEvent, Envelope
+from eventsourcing.domain import Aggregate, event
 from oms_contracts.orders import CustomerRegistered, CustomerUpdated
 from oms_kit.eventstore import ServiceApplication, build_application
-from oms_kit.projection import Projection
+from oms_kit.projection import DictCursor, Stored, View
+from oms_kit.service import Inbound, Outbound, Received
 from oms_kit.settings import ServiceSettings
-from psycopg import Cursor
 
 
 class OrdersSettings(ServiceSettings):
@@ -27,16 +25,26 @@ class BillingSettings(ServiceSettings):
 
 
 class Customer(Aggregate):
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        name: str
+        email: str
+
+    class Renamed(Aggregate.Event):
+        name: str
+
+    class NoteAdded(Aggregate.Event):  # private: no public contract
+        text: str
+
+    @event(Registered)
     def __init__(self, name: str, email: str) -> None:
         self.name = name
         self.email = email
 
-    @event("Renamed")
+    @event(Renamed)
     def rename(self, name: str) -> None:
         self.name = name
 
-    @event("NoteAdded")  # private: no public contract
+    @event(NoteAdded)
     def add_note(self, text: str) -> None:
         self.note = text
 
@@ -55,37 +63,50 @@ class SampleOrders(ServiceApplication):
         self.save(customer)
 
 
-def to_contract(domain_event: DomainEventProtocol[UUID]) -> ContractEvent | None:
-    cid = str(domain_event.originator_id)
-    if isinstance(domain_event, Customer.Registered):
-        return CustomerRegistered(
-            customer_id=cid,
-            name=domain_event.name,
-            tax_id="T-1",  # type: ignore[attr-defined]
-            email=domain_event.email,
-            credit_limit=Decimal("1000.00"),  # type: ignore[attr-defined]
-            currency="EUR",
-            payment_terms_days=[30],
-        )
-    if isinstance(domain_event, Customer.Renamed):
-        return CustomerUpdated(customer_id=cid, name=domain_event.name)  # type: ignore[attr-defined]
-    return None
+to_contract = Outbound()
+
+
+@to_contract.maps(Customer.Registered)
+def customer_registered(registered: Customer.Registered) -> CustomerRegistered:
+    return CustomerRegistered(
+        customer_id=str(registered.originator_id),
+        name=registered.name,
+        tax_id="T-1",
+        email=registered.email,
+        credit_limit=Decimal("1000.00"),
+        currency="EUR",
+        payment_terms_days=[30],
+    )
+
+
+@to_contract.maps(Customer.Renamed)
+def customer_renamed(renamed: Customer.Renamed) -> CustomerUpdated:
+    return CustomerUpdated(customer_id=str(renamed.originator_id), name=renamed.name)
 
 
 class Account(Aggregate):
     """Billing's copy of a customer; ``applied`` lists each source event applied."""
 
+    class Opened(Aggregate.Created):
+        customer_id: str
+        name: str
+        source_version: int
+
+    class Renamed(Aggregate.Event):
+        name: str
+        source_version: int
+
     @staticmethod
     def create_id(customer_id: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"account/{customer_id}")
 
-    @event("Opened")
+    @event(Opened)
     def __init__(self, customer_id: str, name: str, source_version: int) -> None:
         self.customer_id = customer_id
         self.name = name
         self.applied = [source_version]
 
-    @event("Renamed")
+    @event(Renamed)
     def rename(self, name: str, source_version: int) -> None:
         self.name = name
         self.applied.append(source_version)
@@ -94,67 +115,66 @@ class Account(Aggregate):
 class SampleBilling(ServiceApplication):
     name = "billing"
 
+    def open_account(self, customer_id: str, name: str, source_version: int) -> Account:
+        return Account(customer_id=customer_id, name=name, source_version=source_version)
 
-def billing_handlers(app: SampleBilling) -> dict[type[ContractEvent], Any]:
-    def on_customer_registered(
-        event: ContractEvent, envelope: Envelope[dict[str, Any]], processing: ProcessingEvent[UUID]
-    ) -> None:
-        assert isinstance(event, CustomerRegistered)
-        account = Account(
-            customer_id=event.customer_id,
-            name=event.name,
-            source_version=envelope.aggregate_version,
-        )
-        processing.collect_events(account)
-
-    def on_customer_updated(
-        event: ContractEvent, envelope: Envelope[dict[str, Any]], processing: ProcessingEvent[UUID]
-    ) -> None:
-        assert isinstance(event, CustomerUpdated)
-        if event.name == "explode":
+    def rename_account(self, customer_id: str, name: str | None, source_version: int) -> Account:
+        if name == "explode":
             raise ValueError("this customer name cannot be applied")
-        account: Account = app.repository.get(Account.create_id(event.customer_id))
-        account.rename(event.name or account.name, envelope.aggregate_version)
-        processing.collect_events(account)
-
-    return {CustomerRegistered: on_customer_registered, CustomerUpdated: on_customer_updated}
+        account: Account = self.repository.get(Account.create_id(customer_id))
+        account.rename(name or account.name, source_version)
+        return account
 
 
-class CustomerList(Projection):
+billing_inbound = Inbound(SampleBilling)
+
+
+@billing_inbound.on(CustomerRegistered)
+def on_customer_registered(
+    app: SampleBilling, registered: CustomerRegistered, received: Received
+) -> Account:
+    return app.open_account(registered.customer_id, registered.name, received.aggregate_version)
+
+
+@billing_inbound.on(CustomerUpdated)
+def on_customer_updated(
+    app: SampleBilling, updated: CustomerUpdated, received: Received
+) -> Account:
+    return app.rename_account(updated.customer_id, updated.name, received.aggregate_version)
+
+
+class CustomerListView(View):
     name = "customer_list"
     tables = ("sample_customer_list",)
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS sample_customer_list ("
+        "customer_id uuid PRIMARY KEY, name text NOT NULL, version int NOT NULL, "
+        "actor text, position bigint NOT NULL)"
+    )
 
-    def create(self, cur: Cursor[dict[str, Any]]) -> None:
+    def on_registered(self, cur: DictCursor, event: Customer.Registered, stored: Stored) -> None:
         cur.execute(
-            "CREATE TABLE IF NOT EXISTS sample_customer_list ("
-            "customer_id uuid PRIMARY KEY, name text NOT NULL, version int NOT NULL, "
-            "actor text, position bigint NOT NULL)"
+            "INSERT INTO sample_customer_list VALUES (%s, %s, %s, %s, %s)",
+            (
+                event.originator_id,
+                event.name,
+                event.originator_version,
+                stored.meta.get("actor"),
+                stored.position,
+            ),
         )
 
-    def apply(
-        self,
-        cur: Cursor[dict[str, Any]],
-        event: DomainEventProtocol[UUID],
-        position: int,
-        meta: dict[str, str],
-    ) -> None:
-        if isinstance(event, Customer.Registered):
-            cur.execute(
-                "INSERT INTO sample_customer_list VALUES (%s, %s, %s, %s, %s)",
-                (
-                    event.originator_id,
-                    event.name,
-                    event.originator_version,  # type: ignore[attr-defined]
-                    meta.get("actor"),
-                    position,
-                ),
-            )
-        elif isinstance(event, Customer.Renamed):
-            cur.execute(
-                "UPDATE sample_customer_list SET name = %s, version = %s, position = %s "
-                "WHERE customer_id = %s",
-                (event.name, event.originator_version, position, event.originator_id),  # type: ignore[attr-defined]
-            )
+    def on_renamed(self, cur: DictCursor, event: Customer.Renamed, stored: Stored) -> None:
+        cur.execute(
+            "UPDATE sample_customer_list SET name = %s, version = %s, position = %s "
+            "WHERE customer_id = %s",
+            (event.name, event.originator_version, stored.position, event.originator_id),
+        )
+
+    def list_names(self) -> list[dict[str, Any]]:
+        with self.reading() as cur:
+            cur.execute("SELECT * FROM sample_customer_list ORDER BY customer_id")
+            return cur.fetchall()
 
 
 def orders_app(

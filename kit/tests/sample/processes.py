@@ -18,7 +18,7 @@ from faststream.kafka import KafkaBroker
 from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.relay import OutboxRelay
 
-from sample.app import billing_app, billing_handlers, orders_app, to_contract
+from sample.app import billing_app, billing_inbound, orders_app, to_contract
 
 
 async def main(role: str) -> None:
@@ -32,9 +32,7 @@ async def main(role: str) -> None:
     else:
         billing, _ = billing_app(dsn, bootstrap)
         broker = KafkaBroker(bootstrap, logger=logging.getLogger("consumer"))
-        ExactlyOnceConsumer(billing, "billing", ["orders"], billing_handlers(billing)).attach(
-            broker
-        )
+        ExactlyOnceConsumer(billing, "billing", billing_inbound).attach(broker)
         await broker.start()
         await stop.wait()
         await broker.stop()

@@ -41,7 +41,13 @@ def test_a_malformed_dsn_is_refused_naming_the_field() -> None:
 
 
 def test_topic_names() -> None:
-    assert events_topic("marketplace-ingest") == "oms.marketplace-ingest.events"
+    assert events_topic("inventory") == "oms.inventory.events"
     assert dlq_topic("billing") == "oms.billing.dlq"
-    with pytest.raises(ValueError, match="unknown service"):
+
+
+def test_only_services_that_publish_have_topics() -> None:
+    with pytest.raises(ValueError, match="unknown service 'shipping'"):
         events_topic("shipping")
+    # Registered as a service only once it publishes something (a contract event).
+    with pytest.raises(ValueError, match="unknown service 'notifications'"):
+        dlq_topic("notifications")
