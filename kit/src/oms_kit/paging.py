@@ -119,7 +119,7 @@ def keyset_query(
     request: PageRequest,
     *,
     descending: bool = True,
-) -> tuple[sql.Composable, list[Any]]:
+) -> tuple[sql.Composed, list[Any]]:
     """``select`` (``SELECT ... FROM table``) with ``where``, after the cursor's key in
     ``order`` (the columns of a unique key), ordered by it, ``limit + 1`` rows."""
     clauses = Where()
