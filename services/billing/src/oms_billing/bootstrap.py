@@ -8,13 +8,13 @@ from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
 from oms_billing.adapters.stamping import LocalStampingProvider
-from oms_billing.api.routes import ERRORS, make_router
+from oms_billing.api.routes import make_router
 from oms_billing.application import BillingApplication
 from oms_billing.application.stamping import StampingProvider, StampingRetrier
-from oms_billing.integration.inbound import SERIAL, SOURCES, handlers
-from oms_billing.integration.outbound import to_contract
-from oms_billing.projections import projections
-from oms_billing.projections.queries import SqlBillingQueries
+from oms_billing.integration.inbound import inbound
+from oms_billing.integration.outbound import outbound
+from oms_billing.projections.invoices import InvoicesView
+from oms_billing.projections.statement import StatementView
 from oms_billing.settings import Settings
 
 
@@ -36,18 +36,16 @@ def bootstrap(stamping_provider: StampingProvider | None = None, **overrides: An
         retry_base_s=settings.stamping_retry_base_s,
         retry_max_s=settings.stamping_retry_max_s,
     )
-    queries = SqlBillingQueries(app)
-    retrier = StampingRetrier(app, queries.stamping_pending, settings.stamping_poll_s)
+    invoices = InvoicesView(app)
+    statements = StatementView(app)
+    retrier = StampingRetrier(app, invoices.list_stamping_failed, settings.stamping_poll_s)
     return Service(
         settings=settings,
         app=app,
         title="OMS billing",
-        outbound=to_contract,
-        routers=[make_router(app, queries)],
-        errors=ERRORS,
-        sources=SOURCES,
-        handlers=handlers(app),
-        serial=SERIAL,
-        projections=projections(),
+        inbound=inbound,
+        outbound=outbound,
+        routers=[make_router(app, invoices, statements)],
+        views=[invoices, statements],
         background=[retrier.run],
     )

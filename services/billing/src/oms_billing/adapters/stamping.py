@@ -34,11 +34,6 @@ class LocalStampingProvider:
             raise ValueError(f"{path}: not an RSA private key")
         return cls(key)
 
-    def public_key_pem(self) -> bytes:
-        return self._key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-
     def stamp(self, invoice_xml: bytes) -> Stamp:
         if not invoice_xml:
             raise StampingFailed("empty document")

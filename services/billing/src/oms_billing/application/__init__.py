@@ -1,4 +1,6 @@
-"""The billing service's use cases: one Application method per command."""
+"""The billing service's use cases: one Application method per command (it saves) or
+reaction to a consumed event (it returns the aggregates it changed, unsaved: the kit stores
+them with the event's tracking record in one transaction)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 from oms_kit.eventstore import ServiceApplication
 
 from oms_billing.application.cfdi import invoice_xml
-from oms_billing.application.stamping import StampingFailed, StampingProvider
-from oms_billing.domain.errors import GoodsIssueNotInvoiceable, InvoiceNotFound
+from oms_billing.application.stamping import Stamp, StampingFailed, StampingProvider
+from oms_billing.domain.errors import GoodsIssueNotInvoiceable
 from oms_billing.domain.invoice import Invoice, InvoiceSeries, PaymentRecord
 from oms_billing.domain.order import BillingOrder, IssuedQuantity
 from oms_billing.domain.receivable import JournalEntry, Receivable
@@ -50,7 +52,7 @@ class PaymentReceipt:
 class UnconfiguredStamping:
     """Until bootstrap configures a provider: every attempt fails and is retried."""
 
-    def stamp(self, invoice_xml: bytes) -> Any:
+    def stamp(self, invoice_xml: bytes) -> Stamp:
         raise StampingFailed("no stamping provider configured")
 
 
@@ -82,11 +84,10 @@ class BillingApplication(ServiceApplication):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
-    # --- consumed events --------------------------------------------------------------
+    # --- reactions to consumed events: each returns what it changed, unsaved ------------
 
     def confirm_order(
         self,
-        processing: ProcessingEvent[UUID],
         *,
         order_id: str,
         customer_id: str,
@@ -94,68 +95,63 @@ class BillingApplication(ServiceApplication):
         lines: list[dict[str, Any]],
         total: Decimal,
         payment_terms_days: list[int],
-    ) -> None:
+    ) -> list[Aggregate]:
         """Keep what billing needs of a confirmed order, then invoice any goods issues
         that arrived before it."""
         order = self._find_order(order_id) or BillingOrder(order_id=order_id)
         if order.confirmed:
-            return
+            return []  # a repeat: the first confirmation stands
         order.confirm(customer_id, currency, lines, total, payment_terms_days)
+        changed: list[Aggregate] = [order]
         series: InvoiceSeries | None = None
         for held in list(order.held):
             issued = [IssuedQuantity(li["sku"], Decimal(li["quantity"])) for li in held["lines"]]
+            series = series or self._series()
             try:
-                series = self._issue(processing, order, held["goods_issue_id"], issued, series)
+                changed += self._issue(series, order, held["goods_issue_id"], issued)
             except GoodsIssueNotInvoiceable as exc:
                 # Not the confirmation's fault: keep the reason on the order, go on.
                 order.reject_goods_issue(held["goods_issue_id"], str(exc))
-        processing.collect_events(order)
+        if series is not None:
+            changed.append(series)  # the numbers taken, stored with their invoices
+        return changed
 
     def invoice_goods_issue(
-        self,
-        processing: ProcessingEvent[UUID],
-        *,
-        goods_issue_id: str,
-        order_id: str,
-        lines: list[IssuedQuantity],
-    ) -> None:
+        self, *, goods_issue_id: str, order_id: str, lines: list[IssuedQuantity]
+    ) -> list[Aggregate]:
         """One invoice per goods issue. A goods issue for an order billing has not seen
         confirmed yet is held on the order and invoiced when the confirmation arrives."""
-        order = self._find_order(order_id)
-        if order is None:
-            order = BillingOrder(order_id=order_id)
+        order = self._find_order(order_id) or BillingOrder(order_id=order_id)
         if order.is_known_goods_issue(goods_issue_id):
-            return
+            return []  # republished under another position: invoiced (or held) already
         if order.cancelled:
             order.reject_goods_issue(goods_issue_id, "the order is cancelled")
-        elif not order.confirmed:
+            return [order]
+        if not order.confirmed:
             order.hold_goods_issue(goods_issue_id, lines)
-        else:
-            self._issue(processing, order, goods_issue_id, lines, None)
-        processing.collect_events(order)
+            return [order]
+        series = self._series()
+        return [order, series, *self._issue(series, order, goods_issue_id, lines)]
 
-    def cancel_order(
-        self, processing: ProcessingEvent[UUID], *, order_id: str, reason: str
-    ) -> None:
+    def cancel_order(self, *, order_id: str, reason: str) -> BillingOrder | None:
         order = self._find_order(order_id)
         if order is None:
-            return  # never confirmed: nothing to bill
+            return None  # never confirmed: nothing to bill
         order.cancel(reason)
-        processing.collect_events(order)
+        return order
 
     def _issue(
         self,
-        processing: ProcessingEvent[UUID],
+        series: InvoiceSeries,
         order: BillingOrder,
         goods_issue_id: str,
         lines: list[IssuedQuantity],
-        series: InvoiceSeries | None,
-    ) -> InvoiceSeries:
-        """Price, number, stamp and book one invoice; every aggregate is collected on
-        ``processing`` so they are stored together with the tracking record."""
+    ) -> list[Aggregate]:
+        """Price, number, stamp and book one invoice: the new invoice, receivable and
+        journal entry. The number is taken from ``series``, which the caller returns with
+        them: stored together, a number is used exactly when its invoice is stored (two
+        issuers at once conflict on the series' version, and one of them re-runs)."""
         draft = order.price(lines)
-        if series is None:
-            series = self._series()
         invoice_id = Invoice.create_id(goods_issue_id)
         number = series.next_number(invoice_id)
         now = datetime.now(UTC)
@@ -185,22 +181,14 @@ class BillingApplication(ServiceApplication):
         )
         order.record_invoiced(goods_issue_id, invoice.id, draft)
         self._stamp(invoice)
-        processing.collect_events(series, invoice, receivable, entry)
-        return series
+        return [invoice, receivable, entry]
 
     def _series(self) -> InvoiceSeries:
-        try:
-            series: InvoiceSeries = self.repository.get(InvoiceSeries.create_id(self.series))
-        except AggregateNotFoundError:
-            series = InvoiceSeries(series=self.series)
-        return series
+        series_id = InvoiceSeries.create_id(self.series)
+        return self.find(InvoiceSeries, series_id) or InvoiceSeries(series=self.series)
 
     def _find_order(self, order_id: str) -> BillingOrder | None:
-        try:
-            order: BillingOrder = self.repository.get(BillingOrder.create_id(order_id))
-        except AggregateNotFoundError:
-            return None
-        return order
+        return self.find(BillingOrder, BillingOrder.create_id(order_id))
 
     # --- stamping -------------------------------------------------------------------------
 
@@ -220,7 +208,7 @@ class BillingApplication(ServiceApplication):
         )
         return True
 
-    def retry_stamping(self, invoice_id: UUID) -> bool:
+    def retry_stamping(self, invoice_id: UUID | str) -> bool:
         """Try a failed stamping again when its backoff has passed; True when stamped now.
         A concurrent change of the invoice makes this attempt lapse (tried next pass)."""
         invoice = self.get_invoice(invoice_id)
@@ -239,7 +227,7 @@ class BillingApplication(ServiceApplication):
     # --- payments -------------------------------------------------------------------------
 
     def record_payment(
-        self, invoice_id: UUID, amount: Decimal, idempotency_key: str | None = None
+        self, invoice_id: UUID | str, amount: Decimal, idempotency_key: str | None = None
     ) -> PaymentReceipt:
         """Record a payment against an invoice; it never exceeds what is open, even with
         concurrent payments (a conflict reloads, re-checks and tries again). The same
@@ -248,9 +236,9 @@ class BillingApplication(ServiceApplication):
             invoice = self.get_invoice(invoice_id)
             earlier = invoice.payment_for_key(idempotency_key)
             if earlier is not None:
-                return self._receipt(invoice_id, earlier, created=False)
+                return self._receipt(invoice.id, earlier, created=False)
             payment_id = (
-                uuid5(invoice_id, f"payment/{idempotency_key}") if idempotency_key else uuid4()
+                uuid5(invoice.id, f"payment/{idempotency_key}") if idempotency_key else uuid4()
             )
             payment = invoice.record_payment(payment_id, amount, datetime.now(UTC), idempotency_key)
             try:
@@ -259,7 +247,7 @@ class BillingApplication(ServiceApplication):
                 if attempt == PAYMENT_CONFLICT_RETRIES - 1:
                     raise
                 continue
-            return self._receipt(invoice_id, payment, created=True)
+            return self._receipt(invoice.id, payment, created=True)
         raise AssertionError("unreachable")
 
     @staticmethod
@@ -274,18 +262,8 @@ class BillingApplication(ServiceApplication):
 
     # --- queries --------------------------------------------------------------------------
 
-    def get_invoice(self, invoice_id: UUID) -> Invoice:
-        try:
-            invoice: Invoice = self.repository.get(invoice_id)
-        except AggregateNotFoundError:
-            raise InvoiceNotFound(invoice_id) from None
-        if not isinstance(invoice, Invoice):
-            raise InvoiceNotFound(invoice_id)
-        return invoice
+    def get_invoice(self, invoice_id: UUID | str) -> Invoice:
+        return self.get(Invoice, invoice_id, field="invoice_id")
 
-    def get_receivable(self, invoice_id: UUID) -> Receivable | None:
-        try:
-            receivable: Receivable = self.repository.get(Receivable.create_id(invoice_id))
-        except AggregateNotFoundError:
-            return None
-        return receivable
+    def find_receivable(self, invoice_id: UUID) -> Receivable | None:
+        return self.find(Receivable, Receivable.create_id(invoice_id))

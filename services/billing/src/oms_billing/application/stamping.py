@@ -11,10 +11,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
+from oms_kit.paging import Page, PageRequest
+
 if TYPE_CHECKING:
     from oms_billing.application import BillingApplication
 
 log = logging.getLogger(__name__)
+
+#: Failed stampings read from the read model at a time.
+PASS_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -38,31 +43,35 @@ class StampingProvider(Protocol):
 
 
 class StampingRetrier:
-    """Tries failed stampings again until they succeed. ``candidates`` lists the invoices
-    whose stamping failed (from a read model, which may lag: each invoice is reloaded and
-    its own backoff checked before a new attempt)."""
+    """Tries failed stampings again until they succeed. ``failed`` pages through the
+    invoices whose stamping failed (a read model, which may lag: each invoice is reloaded
+    and its own backoff checked before a new attempt)."""
 
     def __init__(
         self,
         app: BillingApplication,
-        candidates: Callable[[], list[UUID]],
+        failed: Callable[[PageRequest], Page[UUID]],
         poll_interval: float = 1.0,
     ) -> None:
         self.app = app
-        self.candidates = candidates
+        self.failed = failed
         self.poll_interval = poll_interval
 
     def retry_due(self) -> int:
-        """One pass: try every candidate whose backoff has passed; returns how many were
-        stamped."""
+        """One pass: try every failed stamping whose backoff has passed; returns how many
+        were stamped."""
         stamped = 0
-        for invoice_id in self.candidates():
-            try:
-                if self.app.retry_stamping(invoice_id):
-                    stamped += 1
-            except Exception:
-                log.exception("stamping retry of invoice %s failed", invoice_id)
-        return stamped
+        page = self.failed(PageRequest(limit=PASS_PAGE))
+        while True:
+            for invoice_id in page.items:
+                try:
+                    if self.app.retry_stamping(invoice_id):
+                        stamped += 1
+                except Exception:
+                    log.exception("stamping retry of invoice %s failed", invoice_id)
+            if page.next_cursor is None:
+                return stamped
+            page = self.failed(PageRequest(limit=PASS_PAGE, cursor=page.next_cursor))
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

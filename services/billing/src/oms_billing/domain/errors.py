@@ -1,35 +1,29 @@
-"""The billing service's own errors. Those with a ``field`` name the offending input."""
+"""The billing service's errors: each is one of the kit's domain errors (which carry the
+HTTP status) and names the offending input where there is one."""
 
 from __future__ import annotations
 
-
-class BillingError(Exception):
-    """Base of every billing domain error."""
-
-    field: str | None = None
+from oms_kit.domain import Conflict, InvalidInput, NotFound
 
 
-class InvoiceNotFound(BillingError):
-    def __init__(self, invoice_id: object) -> None:
-        super().__init__(f"invoice {invoice_id} not found")
-
-
-class StatementNotFound(BillingError):
+class StatementNotFound(NotFound):
     def __init__(self, customer_id: str) -> None:
-        super().__init__(f"customer {customer_id} has no billing entries")
+        super().__init__(f"customer {customer_id} has no billing entries", field="customer_id")
 
 
-class InvalidPaymentAmount(BillingError):
-    field = "amount"
+class InvalidPaymentAmount(InvalidInput):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="amount")
 
 
-class PaymentExceedsOpenAmount(BillingError):
-    field = "amount"
+class PaymentExceedsOpenAmount(InvalidInput):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="amount")
 
 
-class GoodsIssueNotInvoiceable(BillingError):
+class GoodsIssueNotInvoiceable(Conflict):
     """A goods issue that does not match what the order still has to invoice."""
 
 
-class UnbalancedJournalEntry(BillingError):
-    pass
+class UnbalancedJournalEntry(Conflict):
+    """Debits and credits of a journal entry differ."""

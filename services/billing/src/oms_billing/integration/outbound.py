@@ -1,11 +1,8 @@
-"""Private domain events of the billing service -> public contract events."""
+"""Private domain events of the billing service -> public contract events, one mapping
+each; the rest (the order copy, the numbering series) stay private."""
 
 from __future__ import annotations
 
-from uuid import UUID
-
-from eventsourcing.domain import DomainEventProtocol
-from oms_contracts import ContractEvent
 from oms_contracts.billing import (
     Installment,
     InvoiceIssued,
@@ -18,88 +15,106 @@ from oms_contracts.billing import (
     PaymentReceived,
     ReceivableOpened,
 )
+from oms_kit.service import Outbound
 
 from oms_billing.domain.invoice import Invoice
 from oms_billing.domain.receivable import JournalEntry, Receivable
 
+outbound = Outbound()
 
-def to_contract(event: DomainEventProtocol[UUID]) -> ContractEvent | None:
-    """The public event for a domain event, or None when it stays private."""
-    aggregate_id = str(event.originator_id)
-    if isinstance(event, Invoice.Issued):
-        return InvoiceIssued(
-            invoice_id=aggregate_id,
-            number=event.number,
-            order_id=event.order_id,
-            customer_id=event.customer_id,
-            goods_issue_id=event.goods_issue_id,
-            currency=event.currency,
-            lines=[
-                InvoiceLine(
-                    sku=line["sku"],
-                    quantity=line["quantity"],
-                    unit_price=line["unit_price"],
-                    net_amount=line["net_amount"],
-                    tax_rate=line["tax_rate"],
-                    tax_amount=line["tax_amount"],
-                )
-                for line in event.lines
-            ],
-            net_total=event.net_total,
-            tax_total=event.tax_total,
-            total=event.total,
-        )
-    if isinstance(event, Invoice.Stamped):
-        return InvoiceStamped(
-            invoice_id=aggregate_id,
-            order_id=event.order_id,
-            number=event.number,
-            stamp_uuid=event.stamp_uuid,
-            stamped_at=event.stamped_at,
-            provider=event.provider,
-        )
-    if isinstance(event, Invoice.StampingFailed):
-        return InvoiceStampingFailed(
-            invoice_id=aggregate_id,
-            order_id=event.order_id,
-            reason=event.reason,
-            attempt=event.attempt,
-        )
-    if isinstance(event, Invoice.PaymentRecorded):
-        return PaymentReceived(
-            payment_id=str(event.payment_id),
-            invoice_id=aggregate_id,
-            order_id=event.order_id,
-            customer_id=event.customer_id,
-            currency=event.currency,
-            amount=event.amount,
-            open_after=event.open_after,
-        )
-    if isinstance(event, Invoice.Paid):
-        return InvoicePaid(
-            invoice_id=aggregate_id, order_id=event.order_id, customer_id=event.customer_id
-        )
-    if isinstance(event, Receivable.Opened):
-        return ReceivableOpened(
-            receivable_id=aggregate_id,
-            invoice_id=str(event.invoice_id),
-            order_id=event.order_id,
-            customer_id=event.customer_id,
-            currency=event.currency,
-            amount=event.amount,
-            installments=[
-                Installment(number=i["number"], due_on=i["due_on"], amount=i["amount"])
-                for i in event.installments
-            ],
-        )
-    if isinstance(event, JournalEntry.Posted):
-        return JournalEntryPosted(
-            entry_id=aggregate_id,
-            invoice_id=str(event.invoice_id),
-            currency=event.currency,
-            lines=[
-                JournalLine(account=li["account"], debit=li["debit"], credit=li["credit"])
-                for li in event.lines
-            ],
-        )
-    return None
+
+@outbound.maps(Invoice.Issued)
+def invoice_issued(issued: Invoice.Issued) -> InvoiceIssued:
+    return InvoiceIssued(
+        invoice_id=str(issued.originator_id),
+        number=issued.number,
+        order_id=issued.order_id,
+        customer_id=issued.customer_id,
+        goods_issue_id=issued.goods_issue_id,
+        currency=issued.currency,
+        lines=[
+            InvoiceLine(
+                sku=line["sku"],
+                quantity=line["quantity"],
+                unit_price=line["unit_price"],
+                net_amount=line["net_amount"],
+                tax_rate=line["tax_rate"],
+                tax_amount=line["tax_amount"],
+            )
+            for line in issued.lines
+        ],
+        net_total=issued.net_total,
+        tax_total=issued.tax_total,
+        total=issued.total,
+    )
+
+
+@outbound.maps(Invoice.Stamped)
+def invoice_stamped(stamped: Invoice.Stamped) -> InvoiceStamped:
+    return InvoiceStamped(
+        invoice_id=str(stamped.originator_id),
+        order_id=stamped.order_id,
+        number=stamped.number,
+        stamp_uuid=stamped.stamp_uuid,
+        stamped_at=stamped.stamped_at,
+        provider=stamped.provider,
+    )
+
+
+@outbound.maps(Invoice.StampingFailed)
+def invoice_stamping_failed(failed: Invoice.StampingFailed) -> InvoiceStampingFailed:
+    return InvoiceStampingFailed(
+        invoice_id=str(failed.originator_id),
+        order_id=failed.order_id,
+        reason=failed.reason,
+        attempt=failed.attempt,
+    )
+
+
+@outbound.maps(Invoice.PaymentRecorded)
+def payment_received(recorded: Invoice.PaymentRecorded) -> PaymentReceived:
+    return PaymentReceived(
+        payment_id=str(recorded.payment_id),
+        invoice_id=str(recorded.originator_id),
+        order_id=recorded.order_id,
+        customer_id=recorded.customer_id,
+        currency=recorded.currency,
+        amount=recorded.amount,
+        open_after=recorded.open_after,
+    )
+
+
+@outbound.maps(Invoice.Paid)
+def invoice_paid(paid: Invoice.Paid) -> InvoicePaid:
+    return InvoicePaid(
+        invoice_id=str(paid.originator_id), order_id=paid.order_id, customer_id=paid.customer_id
+    )
+
+
+@outbound.maps(Receivable.Opened)
+def receivable_opened(opened: Receivable.Opened) -> ReceivableOpened:
+    return ReceivableOpened(
+        receivable_id=str(opened.originator_id),
+        invoice_id=str(opened.invoice_id),
+        order_id=opened.order_id,
+        customer_id=opened.customer_id,
+        currency=opened.currency,
+        amount=opened.amount,
+        installments=[
+            Installment(number=i["number"], due_on=i["due_on"], amount=i["amount"])
+            for i in opened.installments
+        ],
+    )
+
+
+@outbound.maps(JournalEntry.Posted)
+def journal_entry_posted(posted: JournalEntry.Posted) -> JournalEntryPosted:
+    return JournalEntryPosted(
+        entry_id=str(posted.originator_id),
+        invoice_id=str(posted.invoice_id),
+        currency=posted.currency,
+        lines=[
+            JournalLine(account=line["account"], debit=line["debit"], credit=line["credit"])
+            for line in posted.lines
+        ],
+    )

@@ -1,128 +1,191 @@
-"""InvoiceListView: one row per invoice, for listing and the stamping retry loop."""
+"""InvoicesView: one row per invoice, for the invoice list and the stamping retry loop."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
-from oms_kit.projection import DictCursor, Projection
+from oms_kit.paging import Page, PageRequest, Where, keyset_query, page_of
+from oms_kit.projection import DictCursor, Stored, View
 
 from oms_billing.domain.invoice import Invoice
 
 
-class InvoiceListView(Projection):
-    name = "invoice_list"
-    tables = ("billing_invoice_list",)
+@dataclass(frozen=True)
+class StampSummary:
+    uuid: str
+    stamped_at: datetime
+    provider: str
 
-    def create(self, cur: DictCursor) -> None:
+
+@dataclass(frozen=True)
+class InvoiceSummary:
+    invoice_id: UUID
+    order_id: str
+    customer_id: str
+    number: str
+    status: str
+    currency: str
+    net_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    open_amount: Decimal
+    issued_at: datetime
+    stamp: StampSummary | None
+    #: Where the invoice was issued in the log: the list's order (newest first).
+    position: int
+
+
+class InvoicesView(View):
+    name = "invoices"
+    tables = ("billing_invoices",)
+    ddl = """
+        CREATE TABLE IF NOT EXISTS billing_invoices (
+            invoice_id uuid PRIMARY KEY,
+            order_id text NOT NULL,
+            customer_id text NOT NULL,
+            number text NOT NULL,
+            currency text NOT NULL,
+            net_total numeric NOT NULL,
+            tax_total numeric NOT NULL,
+            total numeric NOT NULL,
+            open_amount numeric NOT NULL,
+            status text NOT NULL,
+            stamp jsonb,
+            stamping_attempts int NOT NULL DEFAULT 0,
+            issued_at timestamptz NOT NULL,
+            position bigint NOT NULL UNIQUE
+        );
+        CREATE INDEX IF NOT EXISTS billing_invoices_order
+            ON billing_invoices (order_id, position);
+        CREATE INDEX IF NOT EXISTS billing_invoices_customer
+            ON billing_invoices (customer_id, position);
+        CREATE INDEX IF NOT EXISTS billing_invoices_stamping_failed
+            ON billing_invoices (position) WHERE status = 'stamping_failed';
+    """
+
+    # --- the events it follows ------------------------------------------------------------
+
+    def on_issued(self, cur: DictCursor, event: Invoice.Issued, stored: Stored) -> None:
         cur.execute(
-            """
-            CREATE TABLE IF NOT EXISTS billing_invoice_list (
-                invoice_id uuid PRIMARY KEY,
-                order_id text NOT NULL,
-                customer_id text NOT NULL,
-                number text NOT NULL,
-                currency text NOT NULL,
-                net_total numeric NOT NULL,
-                tax_total numeric NOT NULL,
-                total numeric NOT NULL,
-                open_amount numeric NOT NULL,
-                status text NOT NULL,
-                stamp jsonb,
-                stamping_attempts int NOT NULL DEFAULT 0,
-                issued_at timestamptz NOT NULL,
-                position bigint NOT NULL
-            )
-            """
-        )
-        cur.execute(
-            "CREATE INDEX IF NOT EXISTS billing_invoice_list_order "
-            "ON billing_invoice_list (order_id)"
-        )
-        cur.execute(
-            "CREATE INDEX IF NOT EXISTS billing_invoice_list_failed "
-            "ON billing_invoice_list (status) WHERE status = 'stamping_failed'"
+            "INSERT INTO billing_invoices (invoice_id, order_id, customer_id, number, "
+            "currency, net_total, tax_total, total, open_amount, status, issued_at, "
+            "position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'issued', %s, %s) "
+            "ON CONFLICT (invoice_id) DO NOTHING",
+            (
+                event.originator_id,
+                event.order_id,
+                event.customer_id,
+                event.number,
+                event.currency,
+                event.net_total,
+                event.tax_total,
+                event.total,
+                event.total,
+                event.issued_at,
+                stored.position,
+            ),
         )
 
-    def apply(
-        self,
-        cur: DictCursor,
-        event: DomainEventProtocol[UUID],
-        position: int,
-        meta: dict[str, str],
+    def on_stamped(self, cur: DictCursor, event: Invoice.Stamped, stored: Stored) -> None:
+        stamp = {
+            "uuid": event.stamp_uuid,
+            "stamped_at": event.stamped_at.isoformat(),
+            "provider": event.provider,
+        }
+        cur.execute(
+            "UPDATE billing_invoices SET stamp = %s, "
+            "status = CASE WHEN status = 'paid' THEN status ELSE 'stamped' END "
+            "WHERE invoice_id = %s",
+            (json.dumps(stamp), event.originator_id),
+        )
+
+    def on_stamping_failed(
+        self, cur: DictCursor, event: Invoice.StampingFailed, stored: Stored
     ) -> None:
-        invoice_id = event.originator_id
-        if isinstance(event, Invoice.Issued):
-            cur.execute(
-                "INSERT INTO billing_invoice_list (invoice_id, order_id, customer_id, number, "
-                "currency, net_total, tax_total, total, open_amount, status, issued_at, "
-                "position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'issued', %s, %s) "
-                "ON CONFLICT (invoice_id) DO NOTHING",
-                (
-                    invoice_id,
-                    event.order_id,
-                    event.customer_id,
-                    event.number,
-                    event.currency,
-                    event.net_total,
-                    event.tax_total,
-                    event.total,
-                    event.total,
-                    event.issued_at,
-                    position,
-                ),
-            )
-        elif isinstance(event, Invoice.Stamped):
-            stamp = {
-                "uuid": event.stamp_uuid,
-                "stamped_at": event.stamped_at.isoformat(),
-                "provider": event.provider,
-            }
-            cur.execute(
-                "UPDATE billing_invoice_list SET stamp = %s, "
-                "status = CASE WHEN status = 'paid' THEN status ELSE 'stamped' END "
-                "WHERE invoice_id = %s",
-                (json.dumps(stamp), invoice_id),
-            )
-        elif isinstance(event, Invoice.StampingFailed):
-            cur.execute(
-                "UPDATE billing_invoice_list SET stamping_attempts = %s, "
-                "status = CASE WHEN status IN ('issued', 'stamping_failed') "
-                "THEN 'stamping_failed' ELSE status END WHERE invoice_id = %s",
-                (event.attempt, invoice_id),
-            )
-        elif isinstance(event, Invoice.PaymentRecorded):
-            cur.execute(
-                "UPDATE billing_invoice_list SET open_amount = %s WHERE invoice_id = %s",
-                (event.open_after, invoice_id),
-            )
-        elif isinstance(event, Invoice.Paid):
-            cur.execute(
-                "UPDATE billing_invoice_list SET status = 'paid' WHERE invoice_id = %s",
-                (invoice_id,),
-            )
+        cur.execute(
+            "UPDATE billing_invoices SET stamping_attempts = %s, "
+            "status = CASE WHEN status IN ('issued', 'stamping_failed') "
+            "THEN 'stamping_failed' ELSE status END WHERE invoice_id = %s",
+            (event.attempt, event.originator_id),
+        )
+
+    def on_payment_recorded(
+        self, cur: DictCursor, event: Invoice.PaymentRecorded, stored: Stored
+    ) -> None:
+        cur.execute(
+            "UPDATE billing_invoices SET open_amount = %s WHERE invoice_id = %s",
+            (event.open_after, event.originator_id),
+        )
+
+    def on_paid(self, cur: DictCursor, event: Invoice.Paid, stored: Stored) -> None:
+        cur.execute(
+            "UPDATE billing_invoices SET status = 'paid' WHERE invoice_id = %s",
+            (event.originator_id,),
+        )
+
+    # --- queries --------------------------------------------------------------------------
+
+    def list_invoices(
+        self, page: PageRequest, *, order_id: str | None = None, customer_id: str | None = None
+    ) -> Page[InvoiceSummary]:
+        """Invoices, newest first, of one order and/or customer when given."""
+        where = Where().equals("order_id", order_id).equals("customer_id", customer_id)
+        query, params = keyset_query(
+            "SELECT invoice_id, order_id, customer_id, number, status, currency, net_total, "
+            "tax_total, total, open_amount, stamp, issued_at, position FROM billing_invoices",
+            where,
+            ["position"],
+            page,
+        )
+        with self.reading() as cur:
+            cur.execute(query, params)
+            rows = [_summary(row) for row in cur.fetchall()]
+        return page_of(rows, page.limit, lambda invoice: (invoice.position,))
+
+    def list_stamping_failed(self, page: PageRequest) -> Page[UUID]:
+        """Invoices whose stamping failed and is not done yet, oldest first."""
+        where = Where().add("status = 'stamping_failed'")
+        query, params = keyset_query(
+            "SELECT invoice_id, position FROM billing_invoices",
+            where,
+            ["position"],
+            page,
+            descending=False,
+        )
+        with self.reading() as cur:
+            cur.execute(query, params)
+            rows = cur.fetchall()
+        found = page_of(rows, page.limit, lambda row: (row["position"],))
+        return Page(items=[row["invoice_id"] for row in found.items], next_cursor=found.next_cursor)
 
 
-def list_invoices(
-    cur: DictCursor, order_id: str | None, customer_id: str | None, limit: int, offset: int = 0
-) -> list[dict[str, Any]]:
-    cur.execute(
-        "SELECT invoice_id, order_id, customer_id, number, status, currency, net_total, "
-        "tax_total, total, open_amount, stamp, issued_at FROM billing_invoice_list "
-        "WHERE (%(order_id)s::text IS NULL OR order_id = %(order_id)s) "
-        "AND (%(customer_id)s::text IS NULL OR customer_id = %(customer_id)s) "
-        "ORDER BY position DESC LIMIT %(limit)s OFFSET %(offset)s",
-        {"order_id": order_id, "customer_id": customer_id, "limit": limit, "offset": offset},
+def _summary(row: dict[str, Any]) -> InvoiceSummary:
+    stamp = row["stamp"]
+    return InvoiceSummary(
+        invoice_id=row["invoice_id"],
+        order_id=row["order_id"],
+        customer_id=row["customer_id"],
+        number=row["number"],
+        status=row["status"],
+        currency=row["currency"],
+        net_total=row["net_total"],
+        tax_total=row["tax_total"],
+        total=row["total"],
+        open_amount=row["open_amount"],
+        issued_at=row["issued_at"],
+        stamp=(
+            StampSummary(
+                uuid=stamp["uuid"],
+                stamped_at=datetime.fromisoformat(stamp["stamped_at"]),
+                provider=stamp["provider"],
+            )
+            if stamp
+            else None
+        ),
+        position=row["position"],
     )
-    return list(cur.fetchall())
-
-
-def stamping_pending(cur: DictCursor, limit: int = 100) -> list[UUID]:
-    cur.execute(
-        "SELECT invoice_id FROM billing_invoice_list WHERE status = 'stamping_failed' "
-        "ORDER BY position LIMIT %s",
-        (limit,),
-    )
-    return [row["invoice_id"] for row in cur.fetchall()]
