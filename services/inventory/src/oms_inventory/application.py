@@ -1,17 +1,15 @@
-"""The inventory service's use cases: one Application method per command.
+"""The inventory service's use cases: one Application method per command or reaction.
 
-Commands from HTTP save; commands caused by a consumed event return the aggregates they
-changed, for the consumer to save with its tracking record in one transaction."""
+Commands (called by a route) save what they change; reactions (called by an inbound
+handler for a consumed event) return the aggregates they changed, unsaved, and the kit
+records them with the event's tracking record in one transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
-from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from oms_kit.commands import retry_on_conflict
 from oms_kit.eventstore import ServiceApplication
@@ -31,11 +29,11 @@ from oms_inventory.domain import (
     plan_pick,
 )
 
-T = TypeVar("T", bound=Aggregate)
-
 
 @dataclass(frozen=True)
 class PickConfirmed:
+    """What a pick confirmation did (the same again for a retry with its key)."""
+
     pick_list_id: str
     status: str
     goods_issue_id: str
@@ -45,45 +43,31 @@ class PickConfirmed:
 class InventoryApplication(ServiceApplication):
     name = "inventory"
 
-    # Loading
-    def _find(self, cls: type[T], aggregate_id: UUID) -> T | None:
-        try:
-            found: Aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        assert isinstance(found, cls)
-        return found
-
-    def find_stock(self, sku: str) -> Stock | None:
-        return self._find(Stock, Stock.create_id(sku))
-
+    # Queries on the aggregates
     def get_stock(self, sku: str) -> Stock:
-        stock = self.find_stock(sku)
+        stock = self.find(Stock, Stock.create_id(sku))
         if stock is None:
             raise UnknownSku(f"sku {sku!r} was never received", field="sku")
         return stock
 
-    def find_order(self, order_id: str) -> OrderReservation | None:
-        return self._find(OrderReservation, OrderReservation.create_id(order_id))
-
     def get_pick_list(self, pick_list_id: str) -> PickList:
-        try:
-            aggregate_id = UUID(pick_list_id)
-        except ValueError:
-            raise PickListNotFound(f"no pick list {pick_list_id!r}") from None
-        pick_list = self._find(PickList, aggregate_id)
+        pick_list = self.find(PickList, pick_list_id)
         if pick_list is None:
-            raise PickListNotFound(f"no pick list {pick_list_id!r}")
+            raise PickListNotFound(f"no pick list {pick_list_id!r}", field="pick_list_id")
         return pick_list
 
-    def list_pick_lists(self, order_id: str) -> list[PickList]:
-        """The order's pick lists, oldest first."""
-        order = self.find_order(order_id)
+    def pick_lists_of(self, order_id: str) -> list[PickList]:
+        """The order's pick lists, oldest first (a follow-up after the list it follows);
+        none for an order inventory has not seen."""
+        order = self._order(order_id)
         if order is None:
             return []
-        return [self.get_pick_list(pid) for pid in order.pick_list_ids]
+        return [self.get_pick_list(pick_list_id) for pick_list_id in order.pick_list_ids]
 
-    # Commands from HTTP
+    def _order(self, order_id: str) -> OrderReservation | None:
+        return self.find(OrderReservation, OrderReservation.create_id(order_id))
+
+    # Commands
     @retry_on_conflict
     def receive_stock(
         self,
@@ -93,7 +77,8 @@ class InventoryApplication(ServiceApplication):
         quantity: Decimal,
         expires_on: str | None = None,
     ) -> Stock:
-        stock = self.find_stock(sku) or Stock(sku=sku)
+        """Goods arrived in a warehouse lot (added to the lot when it exists)."""
+        stock = self.find(Stock, Stock.create_id(sku)) or Stock(sku=sku)
         stock.receive(warehouse, lot, quantity, expires_on)
         self.save(stock)
         return stock
@@ -124,7 +109,7 @@ class InventoryApplication(ServiceApplication):
         follow_up: PickList | None = None
         if plan.remaining:
             follow_up = PickList.open(pick_list.order_id, plan.remaining, follows=pick_list_id)
-            order = self.find_order(pick_list.order_id)
+            order = self._order(pick_list.order_id)
             if order is not None:
                 order.add_pick_list(str(follow_up.id))
                 changed.append(order)
@@ -148,15 +133,15 @@ class InventoryApplication(ServiceApplication):
             follow_up_pick_list_id=str(follow_up.id) if follow_up else None,
         )
 
-    # Commands caused by consumed events: they return what changed, unsaved
+    # Reactions to consumed events: they return what they changed, unsaved
     def reserve_order(self, order_id: str, lines: Iterable[tuple[str, Decimal]]) -> list[Aggregate]:
         """Reserve stock for every line of a confirmed order, all or nothing, and open its
         pick list; or record the shortage. A repeat for a reserved order changes nothing."""
-        order = self.find_order(order_id) or OrderReservation(order_id=order_id)
+        order = self._order(order_id) or OrderReservation(order_id=order_id)
         if not order.can_allocate:
             return []
         wanted = demands(lines)
-        stocks = {sku: self.find_stock(sku) for sku in wanted}
+        stocks = {sku: self.find(Stock, Stock.create_id(sku)) for sku in wanted}
         result = allocate(wanted, stocks)
         if isinstance(result, Shortage):
             order.record_shortage(result)
@@ -176,17 +161,18 @@ class InventoryApplication(ServiceApplication):
 
     def release_order(self, order_id: str, reason: str) -> list[Aggregate]:
         """The order was cancelled: release what it still has reserved (not what was
-        already picked) and cancel its open pick lists."""
-        order = self.find_order(order_id) or OrderReservation(order_id=order_id)
+        already picked) and cancel its open pick lists. A cancel that arrives before the
+        confirmation closes the order, so that the late confirmation reserves nothing."""
+        order = self._order(order_id) or OrderReservation(order_id=order_id)
         changed: list[Aggregate] = []
         released: list[LotLine] = []
         for sku in order.skus:
-            stock = self.find_stock(sku)
+            stock = self.find(Stock, Stock.create_id(sku))
             lines = stock.release(order_id) if stock is not None else []
             if stock is not None and lines:
                 released.extend(lines)
                 changed.append(stock)
-        for pick_list in self.list_pick_lists(order_id):
+        for pick_list in self.pick_lists_of(order_id):
             if pick_list.cancel(reason):
                 changed.append(pick_list)
         if order.cancel(reason, released):

@@ -1,29 +1,31 @@
-"""The composition root of the inventory service: tests call it with overrides."""
+"""The composition root of the inventory service: the one place that wires it; tests call
+it with overrides (``event_store="memory"`` for the use-case tests)."""
+
+from __future__ import annotations
 
 from typing import Any
 
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
-from oms_inventory.api.routes import ERRORS, build_router
+from oms_inventory.api.routes import build_router
 from oms_inventory.application import InventoryApplication
-from oms_inventory.integration.inbound import SOURCES, handlers
-from oms_inventory.integration.outbound import to_contract
-from oms_inventory.projections import projections
+from oms_inventory.integration.inbound import inbound
+from oms_inventory.integration.outbound import outbound
+from oms_inventory.projections.stock_levels import StockLevelsView
 from oms_inventory.settings import Settings
 
 
 def bootstrap(**overrides: Any) -> Service:
     settings = Settings(**overrides)
     app = build_application(InventoryApplication, settings)
+    stock_levels = StockLevelsView(app)
     return Service(
         settings=settings,
         app=app,
         title="OMS inventory",
-        outbound=to_contract,
-        routers=[build_router(app)],
-        errors=ERRORS,
-        sources=SOURCES,
-        handlers=handlers(app),
-        projections=projections(),
+        inbound=inbound,
+        outbound=outbound,
+        routers=[build_router(app, stock_levels)],
+        views=[stock_levels],
     )

@@ -4,21 +4,19 @@ from oms_inventory.domain.errors import (
     ExpiryMismatch,
     InvalidPick,
     InvalidQuantity,
-    InventoryError,
     PickListClosed,
     PickListNotFound,
     UnknownSku,
 )
 from oms_inventory.domain.picking import GoodsIssue, PickedLine, PickList, PickPlan, plan_pick
 from oms_inventory.domain.reservation import OrderReservation, Shortage, allocate, demands
-from oms_inventory.domain.stock import Lot, LotLine, Stock
+from oms_inventory.domain.stock import Lot, LotLine, Stock, from_dicts
 
 __all__ = [
     "ExpiryMismatch",
     "GoodsIssue",
     "InvalidPick",
     "InvalidQuantity",
-    "InventoryError",
     "Lot",
     "LotLine",
     "OrderReservation",
@@ -32,5 +30,6 @@ __all__ = [
     "UnknownSku",
     "allocate",
     "demands",
+    "from_dicts",
     "plan_pick",
 ]

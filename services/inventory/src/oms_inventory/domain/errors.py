@@ -1,35 +1,42 @@
-"""The inventory service's own errors; the API's error map turns them into problems."""
+"""The inventory service's errors: each is one of the kit's domain errors (its HTTP status)
+and names the offending input; the title is what the problem answer says."""
 
 from __future__ import annotations
 
-
-class InventoryError(Exception):
-    """Base of every inventory error; ``field`` names the offending input, if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+from oms_kit.domain import Conflict, InvalidInput, NotFound
 
 
-class InvalidQuantity(InventoryError):
+class InvalidQuantity(InvalidInput):
     """A quantity that is zero, negative or not a finite number."""
 
+    title = "Invalid quantity"
 
-class ExpiryMismatch(InventoryError):
+
+class ExpiryMismatch(InvalidInput):
     """A receipt into an existing lot names another expiry date than the lot has."""
 
+    title = "Expiry date does not match the lot"
 
-class UnknownSku(InventoryError):
+
+class InvalidPick(InvalidInput):
+    """What was reported as picked does not fit the pick list or the stock."""
+
+    title = "Invalid pick"
+
+
+class UnknownSku(NotFound):
     """A sku that was never received."""
 
+    title = "Unknown sku"
 
-class PickListNotFound(InventoryError):
+
+class PickListNotFound(NotFound):
     """No pick list has this id."""
 
+    title = "Pick list not found"
 
-class PickListClosed(InventoryError):
+
+class PickListClosed(Conflict):
     """The pick list is done or cancelled: it cannot be confirmed again."""
 
-
-class InvalidPick(InventoryError):
-    """What was reported as picked does not fit the pick list or the stock."""
+    title = "Pick list is closed"

@@ -18,7 +18,25 @@ CANCELLED = "cancelled"
 
 
 class PickList(Aggregate):
-    @event("Created")
+    """What to take from which lot for an order; confirmed once with what was picked."""
+
+    class Created(Aggregate.Created):
+        order_id: str
+        lines: list[dict[str, Any]]
+        follows: str | None = None
+
+    class Confirmed(Aggregate.Event):
+        order_id: str
+        lines: list[dict[str, Any]]
+        goods_issue_id: str
+        follow_up_pick_list_id: str | None
+        idempotency_key: str | None = None
+
+    class Cancelled(Aggregate.Event):
+        order_id: str
+        reason: str
+
+    @event(Created)
     def __init__(
         self, order_id: str, lines: list[dict[str, Any]], follows: str | None = None
     ) -> None:
@@ -70,7 +88,7 @@ class PickList(Aggregate):
         self._cancelled(order_id=self.order_id, reason=reason)
         return True
 
-    @event("Confirmed")
+    @event(Confirmed)
     def _confirmed(
         self,
         order_id: str,
@@ -85,7 +103,7 @@ class PickList(Aggregate):
         self.follow_up_pick_list_id = follow_up_pick_list_id
         self.confirmation_key = idempotency_key
 
-    @event("Cancelled")
+    @event(Cancelled)
     def _cancelled(self, order_id: str, reason: str) -> None:
         self.status = CANCELLED
 
@@ -93,7 +111,12 @@ class PickList(Aggregate):
 class GoodsIssue(Aggregate):
     """The goods-issue document (WZ) of one confirmed pick: billing invoices it."""
 
-    @event("Issued")
+    class Issued(Aggregate.Created):
+        order_id: str
+        pick_list_id: str
+        lines: list[dict[str, Any]]
+
+    @event(Issued)
     def __init__(self, order_id: str, pick_list_id: str, lines: list[dict[str, Any]]) -> None:
         self.order_id = order_id
         self.pick_list_id = pick_list_id
@@ -134,8 +157,8 @@ def plan_pick(
     if not lines:
         raise InvalidPick("nothing was picked", field="lines")
     listed: dict[str, list[LotLine]] = {}
-    for line in pick_list.lines:
-        listed.setdefault(line.sku, []).append(line)
+    for listed_line in pick_list.lines:
+        listed.setdefault(listed_line.sku, []).append(listed_line)
     picked_per_sku: dict[str, Decimal] = {}
     from_lot: dict[tuple[str, LotKey], Decimal] = {}
     for i, line in enumerate(lines):
@@ -149,8 +172,8 @@ def plan_pick(
                 f"more of {line.sku} picked than the list has", field=f"lines.{i}.quantity"
             )
         picked_per_sku[line.sku] = total
-        key = (line.sku, (line.warehouse, line.lot))
-        so_far = from_lot.get(key, ZERO) + line.quantity
+        sku_lot = (line.sku, lot_key(line))
+        so_far = from_lot.get(sku_lot, ZERO) + line.quantity
         stock = stocks[line.sku]
         lot = stock.lot(line.warehouse, line.lot)
         if lot is None:
@@ -174,7 +197,7 @@ def plan_pick(
                 f"lot {line.lot!r} has {lot.available} of {line.sku} available, less than picked",
                 field=f"lines.{i}.lot",
             )
-        from_lot[key] = so_far
+        from_lot[sku_lot] = so_far
 
     picked: dict[str, list[LotLine]] = {}
     released: dict[str, list[LotLine]] = {}
@@ -185,7 +208,10 @@ def plan_pick(
         left = {x.key: x.quantity - from_lot.get((sku, x.key), ZERO) for x in listed_lines}
         released_per_lot = {x.key: from_lot.get((sku, x.key), ZERO) for x in listed_lines}
         # ...then picks from other lots use up the listed reservations, latest expiry first.
-        moved = sum((q for (s, key), q in from_lot.items() if s == sku and key not in left), ZERO)
+        moved = sum(
+            (quantity for (of, at), quantity in from_lot.items() if of == sku and at not in left),
+            ZERO,
+        )
         for x in reversed(listed_lines):
             if moved <= ZERO:
                 break
@@ -193,12 +219,12 @@ def plan_pick(
             left[x.key] -= take
             released_per_lot[x.key] += take
             moved -= take
-        for (s, key), quantity in from_lot.items():
-            if s == sku:
-                lot = stock.lot(*key)
-                expires_on = lot.expires_on if lot is not None else None
+        for (of, (warehouse, lot_name)), quantity in from_lot.items():
+            if of == sku:
+                picked_lot = stock.lot(warehouse, lot_name)
+                expires_on = picked_lot.expires_on if picked_lot is not None else None
                 picked.setdefault(sku, []).append(
-                    LotLine(sku, key[0], key[1], quantity, expires_on)
+                    LotLine(sku, warehouse, lot_name, quantity, expires_on)
                 )
         released[sku] = [
             x.with_quantity(released_per_lot[x.key])

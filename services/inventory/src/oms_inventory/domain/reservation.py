@@ -57,11 +57,37 @@ def allocate(
 class OrderReservation(Aggregate):
     """One per order id (uuid5 of it), so a repeat of the same order finds it."""
 
+    class Opened(Aggregate.Created):
+        order_id: str
+
+    class Reserved(Aggregate.Event):
+        order_id: str
+        allocations: list[dict[str, Any]]
+        pick_list_id: str | None
+
+    class ShortageRecorded(Aggregate.Event):
+        order_id: str
+        sku: str
+        requested: Decimal
+        available: Decimal
+
+    class PickListAdded(Aggregate.Event):
+        pick_list_id: str
+
+    class Released(Aggregate.Event):
+        order_id: str
+        allocations: list[dict[str, Any]]
+        reason: str
+
+    class Cancelled(Aggregate.Event):
+        order_id: str
+        reason: str
+
     @staticmethod
     def create_id(order_id: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"oms/inventory/order/{order_id}")
 
-    @event("Opened")
+    @event(Opened)
     def __init__(self, order_id: str) -> None:
         self.order_id = order_id
         self.status = NEW
@@ -99,7 +125,7 @@ class OrderReservation(Aggregate):
             return True
         return False
 
-    @event("Reserved")
+    @event(Reserved)
     def _reserved(
         self, order_id: str, allocations: list[dict[str, Any]], pick_list_id: str | None
     ) -> None:
@@ -110,18 +136,18 @@ class OrderReservation(Aggregate):
         if pick_list_id is not None:
             self.pick_list_ids.append(pick_list_id)
 
-    @event("ShortageRecorded")
+    @event(ShortageRecorded)
     def _short(self, order_id: str, sku: str, requested: Decimal, available: Decimal) -> None:
         self.status = SHORT
 
-    @event("PickListAdded")
+    @event(PickListAdded)
     def _pick_list_added(self, pick_list_id: str) -> None:
         self.pick_list_ids.append(pick_list_id)
 
-    @event("Released")
+    @event(Released)
     def _released(self, order_id: str, allocations: list[dict[str, Any]], reason: str) -> None:
         self.status = RELEASED
 
-    @event("Cancelled")
+    @event(Cancelled)
     def _cancelled(self, order_id: str, reason: str) -> None:
         self.status = CANCELLED

@@ -93,11 +93,44 @@ def check_quantity(quantity: Decimal, field: str = "quantity") -> None:
 class Stock(Aggregate):
     """All stock of one sku."""
 
+    class Opened(Aggregate.Created):
+        sku: str
+
+    class Received(Aggregate.Event):
+        sku: str
+        warehouse: str
+        lot: str
+        quantity: Decimal
+        expires_on: str | None
+
+    class Reserved(Aggregate.Event):
+        order_id: str
+        allocations: list[dict[str, Any]]
+
+    class Released(Aggregate.Event):
+        order_id: str
+        allocations: list[dict[str, Any]]
+
+    class Issued(Aggregate.Event):
+        """Goods left: ``picked`` leaves on hand, ``released`` is the reservation used up."""
+
+        order_id: str
+        picked: list[dict[str, Any]]
+        released: list[dict[str, Any]]
+
+    class LevelChanged(Aggregate.Event):
+        """The sku's totals after a change, for subscribers."""
+
+        sku: str
+        on_hand: Decimal
+        reserved: Decimal
+        available: Decimal
+
     @staticmethod
     def create_id(sku: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"oms/inventory/stock/{sku}")
 
-    @event("Opened")
+    @event(Opened)
     def __init__(self, sku: str) -> None:
         self.sku = sku
         self.lots: dict[LotKey, Lot] = {}
@@ -202,7 +235,7 @@ class Stock(Aggregate):
         self._record_level()
 
     # Events
-    @event("Received")
+    @event(Received)
     def _received(
         self, sku: str, warehouse: str, lot: str, quantity: Decimal, expires_on: str | None
     ) -> None:
@@ -211,18 +244,18 @@ class Stock(Aggregate):
             self.lots[key] = Lot(warehouse, lot, expires_on)
         self.lots[key].on_hand += quantity
 
-    @event("Reserved")
+    @event(Reserved)
     def _reserved(self, order_id: str, allocations: list[dict[str, Any]]) -> None:
         held = self.reservations.setdefault(order_id, {})
         for line in from_dicts(allocations):
             self.lots[line.key].reserved += line.quantity
             held[line.key] = held.get(line.key, ZERO) + line.quantity
 
-    @event("Released")
+    @event(Released)
     def _released(self, order_id: str, allocations: list[dict[str, Any]]) -> None:
         self._unreserve(order_id, from_dicts(allocations))
 
-    @event("Issued")
+    @event(Issued)
     def _issued(
         self, order_id: str, picked: list[dict[str, Any]], released: list[dict[str, Any]]
     ) -> None:
@@ -230,7 +263,7 @@ class Stock(Aggregate):
         for line in from_dicts(picked):
             self.lots[line.key].on_hand -= line.quantity
 
-    @event("LevelChanged")
+    @event(LevelChanged)
     def _level_changed(
         self, sku: str, on_hand: Decimal, reserved: Decimal, available: Decimal
     ) -> None:

@@ -1,83 +1,103 @@
-"""Private domain events of the inventory service -> public contract events."""
+"""The inventory service's domain events that are published, one typed mapping each to its
+public contract event; the other domain events stay private."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Any
-from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
-from oms_contracts import ContractEvent
-from oms_contracts.inventory import (
-    GoodsIssued,
-    LotQuantity,
-    PickListCreated,
-    StockLevelChanged,
-    StockPicked,
-    StockReceived,
-    StockReleased,
-    StockReserved,
-    StockShortage,
-)
+from oms_contracts import inventory as contracts
+from oms_kit.service import Outbound
 
-from oms_inventory.domain import GoodsIssue, OrderReservation, PickList, Stock
+from oms_inventory.domain import GoodsIssue, LotLine, OrderReservation, PickList, Stock, from_dicts
+
+outbound = Outbound()
 
 
 def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _lines(data: list[dict[str, Any]]) -> list[LotQuantity]:
+def _lots(lines: Iterable[LotLine]) -> list[contracts.LotQuantity]:
     return [
-        LotQuantity(
-            sku=d["sku"],
-            quantity=d["quantity"],
-            warehouse=d["warehouse"],
-            lot=d["lot"],
-            expires_on=_day(d.get("expires_on")),
+        contracts.LotQuantity(
+            sku=line.sku,
+            quantity=line.quantity,
+            warehouse=line.warehouse,
+            lot=line.lot,
+            expires_on=_day(line.expires_on),
         )
-        for d in data
+        for line in lines
     ]
 
 
-def to_contract(event: DomainEventProtocol[UUID]) -> ContractEvent | None:
-    """The public event for a domain event, or None when it stays private."""
-    e: Any = event
-    if isinstance(event, Stock.Received):
-        return StockReceived(
-            sku=e.sku,
-            warehouse=e.warehouse,
-            lot=e.lot,
-            quantity=e.quantity,
-            expires_on=_day(e.expires_on),
-        )
-    if isinstance(event, Stock.LevelChanged):
-        return StockLevelChanged(
-            sku=e.sku, on_hand=e.on_hand, reserved=e.reserved, available=e.available
-        )
-    if isinstance(event, OrderReservation.Reserved):
-        return StockReserved(order_id=e.order_id, allocations=_lines(e.allocations))
-    if isinstance(event, OrderReservation.ShortageRecorded):
-        return StockShortage(
-            order_id=e.order_id, sku=e.sku, requested=e.requested, available=e.available
-        )
-    if isinstance(event, OrderReservation.Released):
-        return StockReleased(
-            order_id=e.order_id, allocations=_lines(e.allocations), reason=e.reason
-        )
-    if isinstance(event, PickList.Created):
-        return PickListCreated(
-            pick_list_id=str(event.originator_id), order_id=e.order_id, lines=_lines(e.lines)
-        )
-    if isinstance(event, PickList.Confirmed):
-        return StockPicked(
-            pick_list_id=str(event.originator_id),
-            order_id=e.order_id,
-            lines=_lines(e.lines),
-            follow_up_pick_list_id=e.follow_up_pick_list_id,
-        )
-    if isinstance(event, GoodsIssue.Issued):
-        return GoodsIssued(
-            goods_issue_id=str(event.originator_id), order_id=e.order_id, lines=_lines(e.lines)
-        )
-    return None
+@outbound.maps(Stock.Received)
+def stock_received(received: Stock.Received) -> contracts.StockReceived:
+    return contracts.StockReceived(
+        sku=received.sku,
+        warehouse=received.warehouse,
+        lot=received.lot,
+        quantity=received.quantity,
+        expires_on=_day(received.expires_on),
+    )
+
+
+@outbound.maps(Stock.LevelChanged)
+def stock_level_changed(level: Stock.LevelChanged) -> contracts.StockLevelChanged:
+    return contracts.StockLevelChanged(
+        sku=level.sku, on_hand=level.on_hand, reserved=level.reserved, available=level.available
+    )
+
+
+@outbound.maps(OrderReservation.Reserved)
+def stock_reserved(reserved: OrderReservation.Reserved) -> contracts.StockReserved:
+    return contracts.StockReserved(
+        order_id=reserved.order_id, allocations=_lots(from_dicts(reserved.allocations))
+    )
+
+
+@outbound.maps(OrderReservation.ShortageRecorded)
+def stock_shortage(shortage: OrderReservation.ShortageRecorded) -> contracts.StockShortage:
+    return contracts.StockShortage(
+        order_id=shortage.order_id,
+        sku=shortage.sku,
+        requested=shortage.requested,
+        available=shortage.available,
+    )
+
+
+@outbound.maps(OrderReservation.Released)
+def stock_released(released: OrderReservation.Released) -> contracts.StockReleased:
+    return contracts.StockReleased(
+        order_id=released.order_id,
+        allocations=_lots(from_dicts(released.allocations)),
+        reason=released.reason,
+    )
+
+
+@outbound.maps(PickList.Created)
+def pick_list_created(created: PickList.Created) -> contracts.PickListCreated:
+    return contracts.PickListCreated(
+        pick_list_id=str(created.originator_id),
+        order_id=created.order_id,
+        lines=_lots(from_dicts(created.lines)),
+    )
+
+
+@outbound.maps(PickList.Confirmed)
+def stock_picked(confirmed: PickList.Confirmed) -> contracts.StockPicked:
+    return contracts.StockPicked(
+        pick_list_id=str(confirmed.originator_id),
+        order_id=confirmed.order_id,
+        lines=_lots(from_dicts(confirmed.lines)),
+        follow_up_pick_list_id=confirmed.follow_up_pick_list_id,
+    )
+
+
+@outbound.maps(GoodsIssue.Issued)
+def goods_issued(issued: GoodsIssue.Issued) -> contracts.GoodsIssued:
+    return contracts.GoodsIssued(
+        goods_issue_id=str(issued.originator_id),
+        order_id=issued.order_id,
+        lines=_lots(from_dicts(issued.lines)),
+    )

@@ -52,8 +52,8 @@ def test_every_change_records_the_level_after_it() -> None:
     stock = stock_with("A", ("W1", "L1", 3, None))
     events = stock.collect_events()
     level = events[-1]
-    assert type(level).__name__ == "LevelChanged"
-    assert (level.on_hand, level.reserved, level.available) == (D(3), D(0), D(3))  # type: ignore[attr-defined]
+    assert isinstance(level, Stock.LevelChanged)
+    assert (level.sku, level.on_hand, level.reserved, level.available) == ("A", D(3), D(0), D(3))
 
 
 def test_allocation_is_first_expiry_first_out_lots_without_expiry_last() -> None:
@@ -118,7 +118,8 @@ def test_cancelling_a_reserved_order_records_the_release() -> None:
     order.collect_events()
     assert order.cancel("customer", [LotLine("A", "W1", "L1", D(2))])
     (released,) = order.collect_events()
-    assert type(released).__name__ == "Released"
-    assert released.reason == "customer"  # type: ignore[attr-defined]
+    assert isinstance(released, OrderReservation.Released)
+    assert released.reason == "customer"
+    assert released.allocations == [LotLine("A", "W1", "L1", D(2)).as_dict()]
     assert not order.can_allocate
     assert not order.cancel("again", [])

@@ -1,0 +1,170 @@
+"""Request and response models of the inventory routes (JSON: quantities are numbers,
+dates ISO 8601)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from oms_kit.types import Quantity, QuantityIn
+from pydantic import BaseModel, Field
+
+from oms_inventory.application import PickConfirmed
+from oms_inventory.domain import LotLine, PickedLine, PickList, Stock
+from oms_inventory.projections.stock_levels import StockLevel
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+class StockReceiptCreate(BaseModel):
+    sku: Name
+    warehouse: Name
+    lot: Name
+    quantity: QuantityIn
+    expires_on: date | None = None
+
+
+class LocationPublic(BaseModel):
+    warehouse: str
+    lot: str
+    expires_on: date | None
+    on_hand: Quantity
+    reserved: Quantity
+    available: Quantity
+
+
+class StockPublic(BaseModel):
+    sku: str
+    on_hand: Quantity
+    reserved: Quantity
+    available: Quantity
+    locations: list[LocationPublic]
+
+    @classmethod
+    def of_stock(cls, stock: Stock) -> StockPublic:
+        """All of a sku's stock, its lots first expiry first."""
+        return cls(
+            sku=stock.sku,
+            on_hand=stock.on_hand,
+            reserved=stock.reserved,
+            available=stock.available,
+            locations=[
+                LocationPublic(
+                    warehouse=lot.warehouse,
+                    lot=lot.lot,
+                    expires_on=_day(lot.expires_on),
+                    on_hand=lot.on_hand,
+                    reserved=lot.reserved,
+                    available=lot.available,
+                )
+                for lot in stock.locations()
+            ],
+        )
+
+    @classmethod
+    def of_level(cls, level: StockLevel) -> StockPublic:
+        """A line of the inventory level list."""
+        return cls(
+            sku=level.sku,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            available=level.available,
+            locations=[
+                LocationPublic(
+                    warehouse=lot.warehouse,
+                    lot=lot.lot,
+                    expires_on=lot.expires_on,
+                    on_hand=lot.on_hand,
+                    reserved=lot.reserved,
+                    available=lot.available,
+                )
+                for lot in level.locations
+            ],
+        )
+
+
+class StockListPublic(BaseModel):
+    items: list[StockPublic]
+    next_cursor: str | None
+
+
+class PickLinePublic(BaseModel):
+    sku: str
+    quantity: Quantity
+    warehouse: str
+    lot: str
+    expires_on: date | None = None
+
+    @classmethod
+    def of(cls, line: LotLine) -> PickLinePublic:
+        return cls(
+            sku=line.sku,
+            quantity=line.quantity,
+            warehouse=line.warehouse,
+            lot=line.lot,
+            expires_on=_day(line.expires_on),
+        )
+
+
+class PickListPublic(BaseModel):
+    pick_list_id: str
+    order_id: str
+    status: Literal["open", "done", "cancelled"]
+    lines: list[PickLinePublic]
+    picked: list[PickLinePublic]
+    follows: str | None
+    follow_up_pick_list_id: str | None
+    goods_issue_id: str | None
+
+    @classmethod
+    def of(cls, pick_list: PickList) -> PickListPublic:
+        return cls(
+            pick_list_id=str(pick_list.id),
+            order_id=pick_list.order_id,
+            status=pick_list.status,
+            lines=[PickLinePublic.of(line) for line in pick_list.lines],
+            picked=[PickLinePublic.of(line) for line in pick_list.picked],
+            follows=pick_list.follows,
+            follow_up_pick_list_id=pick_list.follow_up_pick_list_id,
+            goods_issue_id=pick_list.goods_issue_id,
+        )
+
+
+class PickListsPublic(BaseModel):
+    items: list[PickListPublic]
+
+
+class PickLineCreate(BaseModel):
+    sku: Name
+    quantity: QuantityIn
+    warehouse: Name
+    lot: Name
+
+    def picked(self) -> PickedLine:
+        return PickedLine(
+            sku=self.sku, warehouse=self.warehouse, lot=self.lot, quantity=self.quantity
+        )
+
+
+class PickConfirmationCreate(BaseModel):
+    lines: list[PickLineCreate] = Field(min_length=1)
+
+
+class PickConfirmationPublic(BaseModel):
+    pick_list_id: str
+    status: Literal["done"]
+    goods_issue_id: str
+    follow_up_pick_list_id: str | None
+
+    @classmethod
+    def of(cls, confirmed: PickConfirmed) -> PickConfirmationPublic:
+        return cls(
+            pick_list_id=confirmed.pick_list_id,
+            status="done",
+            goods_issue_id=confirmed.goods_issue_id,
+            follow_up_pick_list_id=confirmed.follow_up_pick_list_id,
+        )
