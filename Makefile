@@ -8,7 +8,7 @@ VENV := .venv
 RUN := $(UV) run --frozen --no-sync
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help install run test lint schemas bench reliability clean
+.PHONY: help install run test lint schemas manifests bench reliability clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,7 +23,7 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml contracts/pyproject.toml kit/py
 
 install: $(VENV)/.installed ## Install everything (uv, pinned packages) into .venv
 
-run: install ## Run the whole system: embedded PostgreSQL, broker, six services
+run: install ## Run the whole system: embedded PostgreSQL, broker, every service
 	$(RUN) oms up
 
 test: lint ## Lint, then run the test suite against the real PostgreSQL and broker
@@ -37,6 +37,9 @@ lint: install ## ruff, mypy and import-linter
 
 schemas: install ## Regenerate the checked-in JSON Schema and AsyncAPI files
 	$(RUN) python -m oms_contracts.export
+
+manifests: install ## Regenerate the Kubernetes overlays from services.toml
+	$(RUN) python -m oms_dev.deploy
 
 bench: install ## Run the benchmarks (figures against the machine's limits)
 	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then $(RUN) python -m bench; \

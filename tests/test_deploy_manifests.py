@@ -1,7 +1,9 @@
-"""The deployment manifests in deploy/ describe the six services the same way the code runs
-them: an API (right port, /ready and /health probes) and a single worker per service, every
-process with a database and Kafka, a 3-node KRaft Kafka cluster in compose, and commands that
-name modules which exist."""
+"""The deployment manifests in deploy/ describe the services of services.toml the same way
+the code runs them: an API (right port, /ready and /health probes) and a single worker per
+service, every process with a database and Kafka, a 3-node KRaft Kafka cluster in compose,
+and commands that name modules which exist. The Kubernetes objects are read as
+``kustomize build deploy/k8s`` renders them (oms_dev.deploy.build: no kubectl here), and the
+generated overlays must match services.toml."""
 
 from __future__ import annotations
 
@@ -10,27 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from oms_dev.deploy import build, drift
+from oms_dev.manifest import SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "compose.yaml"
 K8S = DEPLOY / "k8s"
 
-# service -> (Python package, API port)
-SERVICES: dict[str, tuple[str, int]] = {
-    "orders": ("oms_orders", 8001),
-    "inventory": ("oms_inventory", 8002),
-    "billing": ("oms_billing", 8003),
-    "commissions": ("oms_commissions", 8004),
-    "marketplace-ingest": ("oms_marketplace_ingest", 8005),
-    "notifications": ("oms_notifications", 8006),
-}
-ROLES = ("api", "worker")
 REQUIRED_ENV = ("OMS_PG_DSN", "OMS_KAFKA_BOOTSTRAP")
+#: (service, role) for every process of every service.
+PROCESSES = [(name, role) for name, service in SERVICES.items() for role in service.roles]
+APIS = {name: service.port for name, service in SERVICES.items() if "api" in service.roles}
+WORKERS = [name for name, role in PROCESSES if role == "worker"]
 
 
 def _command(name: str, role: str) -> list[str]:
-    return ["python", "-m", f"{SERVICES[name][0]}.entrypoints.{role}"]
+    return ["python", "-m", SERVICES[name].module(role)]
 
 
 # --- compose ------------------------------------------------------------------------------
@@ -67,30 +65,28 @@ def _listeners(value: str) -> dict[str, str]:
     return out
 
 
-def test_compose_has_an_api_and_a_worker_for_every_service():
+def test_compose_has_a_container_for_every_process_of_the_manifest():
     services = _compose()["services"]
-    for name in SERVICES:
-        for role in ROLES:
-            assert f"{name}-{role}" in services, f"compose lacks {name}-{role}"
+    for name, role in PROCESSES:
+        assert f"{name}-{role}" in services, f"compose lacks {name}-{role}"
     oms = {s for s in services if s.endswith(("-api", "-worker"))}
-    assert oms == {f"{n}-{r}" for n in SERVICES for r in ROLES}
+    assert oms == {f"{n}-{r}" for n, r in PROCESSES}, "compose has what services.toml lacks"
 
 
 def test_compose_oms_containers_run_the_right_module_from_the_one_image():
     services = _compose()["services"]
-    for name in SERVICES:
-        for role in ROLES:
-            svc = services[f"{name}-{role}"]
-            assert svc["command"] == _command(name, role), f"{name}-{role}"
-            build = svc["build"]
-            assert build["context"] == ".."
-            assert build["dockerfile"] == "deploy/Dockerfile"
-            assert (COMPOSE.parent / build["context"] / build["dockerfile"]).is_file()
+    for name, role in PROCESSES:
+        svc = services[f"{name}-{role}"]
+        assert svc["command"] == _command(name, role), f"{name}-{role}"
+        image = svc["build"]
+        assert image["context"] == ".."
+        assert image["dockerfile"] == "deploy/Dockerfile"
+        assert (COMPOSE.parent / image["context"] / image["dockerfile"]).is_file()
 
 
 def test_compose_apis_listen_on_their_port_and_check_ready():
     services = _compose()["services"]
-    for name, (_, port) in SERVICES.items():
+    for name, port in APIS.items():
         api = services[f"{name}-api"]
         env = _env(api)
         assert env["OMS_HTTP_PORT"] == str(port), name
@@ -100,6 +96,7 @@ def test_compose_apis_listen_on_their_port_and_check_ready():
         check = " ".join(check) if isinstance(check, list) else str(check)
         assert "/ready" in check, name
         assert str(port) in check or "OMS_HTTP_PORT" in check, name
+    for name in WORKERS:
         worker = services[f"{name}-worker"]
         assert "ports" not in worker, f"{name}-worker has no HTTP port to publish"
         assert worker.get("deploy", {}).get("replicas", 1) == 1, f"{name}-worker must be single"
@@ -111,25 +108,25 @@ def test_compose_every_oms_container_gets_database_and_kafka():
     advertised = {
         _listeners(_env(svc)["KAFKA_ADVERTISED_LISTENERS"])["PLAINTEXT"] for svc in brokers.values()
     }
-    for name in SERVICES:
-        for role in ROLES:
-            env = _env(services[f"{name}-{role}"])
-            for key in REQUIRED_ENV:
-                assert env.get(key), f"{name}-{role} lacks {key}"
-            assert env["OMS_PG_DSN"].startswith("postgresql://")
-            assert "@postgres:5432/" in env["OMS_PG_DSN"], "the DSN must name the postgres service"
-            assert set(env["OMS_KAFKA_BOOTSTRAP"].split(",")) == advertised
-            assert env["OMS_KAFKA_IDEMPOTENCE"] == "true"
-            assert env["OMS_TOPIC_REPLICATION"] == "3"
-            assert int(env["OMS_TOPIC_PARTITIONS"]) >= 1
+    for name, role in PROCESSES:
+        env = _env(services[f"{name}-{role}"])
+        for key in REQUIRED_ENV:
+            assert env.get(key), f"{name}-{role} lacks {key}"
+        assert env["OMS_PG_DSN"].startswith("postgresql://")
+        assert "@postgres:5432/" in env["OMS_PG_DSN"], "the DSN must name the postgres service"
+        assert set(env["OMS_KAFKA_BOOTSTRAP"].split(",")) == advertised
+        assert env["OMS_KAFKA_IDEMPOTENCE"] == "true"
+        assert env["OMS_TOPIC_REPLICATION"] == "3"
+        assert int(env["OMS_TOPIC_PARTITIONS"]) >= 1
 
 
 def test_compose_start_order_waits_for_healthy_dependencies():
     services = _compose()["services"]
     brokers = set(_kafka_nodes(services))
-    for name in SERVICES:
+    for name in APIS:
         api_deps = services[f"{name}-api"]["depends_on"]
         assert api_deps["postgres"]["condition"] == "service_healthy"
+    for name in WORKERS:
         worker_deps = services[f"{name}-worker"]["depends_on"]
         for dep in {"postgres", *brokers}:
             assert worker_deps[dep]["condition"] == "service_healthy", f"{name}-worker -> {dep}"
@@ -141,7 +138,8 @@ def test_compose_postgres_is_version_16():
     postgres = _compose()["services"]["postgres"]
     assert re.fullmatch(r"postgres:16(\..*|-.*)?", postgres["image"]), postgres["image"]
     env = _env(postgres)
-    dsn = _env(_compose()["services"]["orders-api"])["OMS_PG_DSN"]
+    first_api = next(iter(APIS))
+    dsn = _env(_compose()["services"][f"{first_api}-api"])["OMS_PG_DSN"]
     assert dsn.startswith(f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@")
 
 
@@ -177,15 +175,12 @@ def test_compose_kafka_is_a_three_node_kraft_cluster():
 
 
 def _k8s_docs() -> list[dict[str, Any]]:
-    files = sorted(K8S.rglob("*.yaml")) + sorted(K8S.rglob("*.yml"))
-    assert files, "no Kubernetes manifests in deploy/k8s"
-    docs = []
-    for path in files:
-        for doc in yaml.safe_load_all(path.read_text()):
-            if doc is None:
-                continue
-            assert {"apiVersion", "kind", "metadata"} <= doc.keys(), path
-            docs.append(doc)
+    """What ``kubectl apply -k deploy/k8s`` applies, and the example Secret."""
+    docs = build(K8S)
+    for path in sorted((K8S / "examples").glob("*.yaml")):
+        docs += [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+    for doc in docs:
+        assert {"apiVersion", "kind", "metadata"} <= doc.keys(), doc
     return docs
 
 
@@ -243,16 +238,42 @@ def test_k8s_everything_is_in_the_oms_namespace():
             assert doc["metadata"].get("namespace") == "oms", doc["metadata"]["name"]
 
 
+def test_k8s_overlays_are_generated_from_the_manifest():
+    assert not drift(ROOT), "deploy/k8s is out of date with services.toml: run `make manifests`"
+
+
+def _referenced(directory: Path) -> set[Path]:
+    """The kustomization files under ``directory`` and every file they take in."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    files = {directory / "kustomization.yaml"}
+    for resource in kustomization.get("resources", []):
+        path = (directory / resource).resolve()
+        files |= _referenced(path) if path.is_dir() else {path}
+    return files
+
+
+def test_k8s_every_file_is_in_the_kustomization_or_an_example():
+    on_disk = {p.resolve() for p in K8S.rglob("*.y*ml") if "examples" not in p.parts}
+    assert not on_disk - _referenced(K8S.resolve()), "files no kustomization takes in"
+
+
+def test_k8s_base_names_no_service():
+    for path in (K8S / "base").rglob("*.yaml"):
+        text = path.read_text()
+        for name, service in SERVICES.items():
+            assert service.package not in text, f"{path.relative_to(ROOT)} names {name}"
+
+
 def test_k8s_has_an_api_a_worker_and_a_service_for_every_service():
     docs = _k8s_docs()
     deployments = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
-    assert deployments == {f"{n}-{r}" for n in SERVICES for r in ROLES}
+    assert deployments == {f"{n}-{r}" for n, r in PROCESSES}
     services = {d["metadata"]["name"] for d in docs if d["kind"] == "Service"}
-    assert services == {f"{n}-api" for n in SERVICES}
+    assert services == {f"{n}-api" for n in APIS}
 
 
 def test_k8s_apis_have_their_port_probes_and_resources():
-    for name, (_, port) in SERVICES.items():
+    for name, port in APIS.items():
         deployment = _k8s("Deployment", f"{name}-api")
         assert deployment["spec"]["replicas"] == 2, name
         container = _container(deployment)
@@ -268,7 +289,8 @@ def test_k8s_apis_have_their_port_probes_and_resources():
 
 
 def test_k8s_api_services_route_the_api_port_to_the_api_pods_only():
-    for name, (_, port) in SERVICES.items():
+    docs = _k8s_docs()
+    for name, port in APIS.items():
         service = _k8s("Service", f"{name}-api")
         assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
         [svc_port] = service["spec"]["ports"]
@@ -277,12 +299,16 @@ def test_k8s_api_services_route_the_api_port_to_the_api_pods_only():
         assert _port_number(_container(api), svc_port.get("targetPort", port)) == port
         selector = service["spec"]["selector"].items()
         assert selector <= api["spec"]["template"]["metadata"]["labels"].items(), name
-        worker = _k8s("Deployment", f"{name}-worker")
-        assert not selector <= worker["spec"]["template"]["metadata"]["labels"].items(), name
+        others = [
+            d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] != f"{name}-api"
+        ]
+        for other in others:
+            labels = other["spec"]["template"]["metadata"]["labels"].items()
+            assert not selector <= labels, f"{name}-api also selects {other['metadata']['name']}"
 
 
 def test_k8s_workers_are_single_and_never_overlap():
-    for name in SERVICES:
+    for name in WORKERS:
         deployment = _k8s("Deployment", f"{name}-worker")
         assert deployment["spec"]["replicas"] == 1, name
         assert deployment["spec"]["strategy"]["type"] == "Recreate", name
@@ -301,14 +327,13 @@ def test_k8s_deployment_selectors_match_their_pods():
 
 
 def test_k8s_every_container_gets_database_and_kafka():
-    for name in SERVICES:
-        for role in ROLES:
-            env = _container_env(_container(_k8s("Deployment", f"{name}-{role}")))
-            for key in REQUIRED_ENV:
-                assert env.get(key), f"{name}-{role} lacks {key}"
-            assert env["OMS_HTTP_HOST"] == "0.0.0.0"
-            assert env["OMS_KAFKA_IDEMPOTENCE"] == "true"
-            assert str(env["OMS_TOPIC_REPLICATION"]) == "3"
+    for name, role in PROCESSES:
+        env = _container_env(_container(_k8s("Deployment", f"{name}-{role}")))
+        for key in REQUIRED_ENV:
+            assert env.get(key), f"{name}-{role} lacks {key}"
+        assert env["OMS_HTTP_HOST"] == "0.0.0.0"
+        assert env["OMS_KAFKA_IDEMPOTENCE"] == "true"
+        assert str(env["OMS_TOPIC_REPLICATION"]) == "3"
 
 
 def test_k8s_secret_example_is_marked_as_a_placeholder():
@@ -322,16 +347,16 @@ def test_k8s_secret_example_is_marked_as_a_placeholder():
 # --- the code the manifests start ---------------------------------------------------------
 
 
-def test_every_service_in_the_repository_is_deployed():
+def test_every_service_in_the_repository_is_in_the_manifest():
     on_disk = {p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml")}
     assert on_disk == set(SERVICES)
 
 
 def test_entrypoint_modules_exist():
-    for name, (package, _) in SERVICES.items():
-        for role in ROLES:
-            path = ROOT / "services" / name / "src" / package / "entrypoints" / f"{role}.py"
-            assert path.is_file(), f"missing {path.relative_to(ROOT)}"
+    for name, role in PROCESSES:
+        service = SERVICES[name]
+        path = ROOT / service.folder / "src" / service.package / "entrypoints" / f"{role}.py"
+        assert path.is_file(), f"missing {path.relative_to(ROOT)}"
 
 
 def test_every_command_names_an_existing_module():
@@ -342,7 +367,7 @@ def test_every_command_names_an_existing_module():
         if d["kind"] == "Deployment"
         for c in d["spec"]["template"]["spec"]["containers"]
     ]
-    assert len(commands) == 2 * 2 * len(SERVICES)
+    assert len(commands) == 2 * len(PROCESSES)  # compose and Kubernetes
     for command in commands:
         assert command[:2] == ["python", "-m"], command
         package, *rest = command[2].split(".")
@@ -359,3 +384,10 @@ def test_dockerfile_builds_the_locked_workspace_as_a_non_root_user():
     assert users, "the image must not run as root"
     assert users[-1].split(":")[0] not in {"root", "0"}
     assert re.search(r'^ENV PATH="/app/\.venv/bin:', text, re.M)
+
+
+def test_dockerfile_copies_the_metadata_of_every_workspace_member():
+    text = (DEPLOY / "Dockerfile").read_text()
+    copied = set(re.findall(r"^COPY (\S+)/pyproject\.toml \1/$", text, re.M))
+    members = {"contracts", "kit", "dev", *(str(s.folder) for s in SERVICES.values())}
+    assert copied == members

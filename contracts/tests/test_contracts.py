@@ -49,9 +49,6 @@ def test_every_order_to_cash_event_is_defined() -> None:
         "PaymentReceived",
         "InvoicePaid",
         "JournalEntryPosted",
-        "CommissionAccrued",
-        "MarketplaceOrderImported",
-        "NotificationSent",
     ]:
         assert name in names
 

@@ -7,10 +7,9 @@ change is a new ``event_version`` of the same ``event_type``.
 
 from oms_contracts.base import ContractEvent, registry
 from oms_contracts.envelope import Envelope, InvalidMessage, UnknownEvent, parse_message
-from oms_contracts.topics import SERVICES, dlq_topic, events_topic
+from oms_contracts.topics import dlq_topic, events_topic
 
 __all__ = [
-    "SERVICES",
     "ContractEvent",
     "Envelope",
     "InvalidMessage",
@@ -22,6 +21,6 @@ __all__ = [
 ]
 
 # Importing the event modules registers every public event.
-from oms_contracts import billing, commissions, inventory, marketplace, notifications, orders
+from oms_contracts import billing, inventory, orders
 
-__all__ += ["billing", "commissions", "inventory", "marketplace", "notifications", "orders"]
+__all__ += ["billing", "inventory", "orders"]

@@ -88,6 +88,10 @@ class Registry:
             self._models.values(), key=lambda m: (m.source, m.event_type, m.event_version)
         )
 
+    def sources(self) -> list[str]:
+        """The services that publish events: those with a topic of their own."""
+        return sorted({m.source for m in self._models.values()})
+
 
 registry = Registry()
 

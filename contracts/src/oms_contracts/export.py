@@ -13,7 +13,7 @@ from typing import Any
 
 from oms_contracts.base import ContractEvent, registry
 from oms_contracts.envelope import Envelope
-from oms_contracts.topics import SERVICES, dlq_topic, events_topic
+from oms_contracts.topics import dlq_topic, events_topic
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -41,7 +41,8 @@ def asyncapi_document() -> dict[str, Any]:
     """An AsyncAPI 3.0 document: one channel per service topic, one message per event."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    messages_by_service: dict[str, dict[str, Any]] = {s: {} for s in SERVICES}
+    services = registry.sources()
+    messages_by_service: dict[str, dict[str, Any]] = {s: {} for s in services}
     for model in registry.all():
         name = f"{model.event_type}V{model.event_version}"
         messages_by_service[model.source][name] = {
@@ -57,7 +58,7 @@ def asyncapi_document() -> dict[str, Any]:
             "bindings": {"kafka": {"key": {"type": "string", "description": "aggregate id"}}},
             "payload": {"$ref": f"./{schema_filename(model)}"},
         }
-    for service in SERVICES:
+    for service in services:
         channel = service.replace("-", "_")
         channels[channel] = {
             "address": events_topic(service),

@@ -1,15 +1,9 @@
-"""Topic names: one events topic per service, keyed by aggregate id, and its dead letters."""
+"""Topic names: one events topic per service, keyed by aggregate id, and its dead letters.
 
-from typing import Final
+The services are those that publish a contract event (``registry.sources()``): no topic
+is advertised for a service that publishes nothing."""
 
-SERVICES: Final = (
-    "orders",
-    "inventory",
-    "billing",
-    "commissions",
-    "marketplace-ingest",
-    "notifications",
-)
+from oms_contracts.base import registry
 
 
 def events_topic(service: str) -> str:
@@ -25,5 +19,6 @@ def dlq_topic(service: str) -> str:
 
 
 def _check(service: str) -> None:
-    if service not in SERVICES:
-        raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+    known = registry.sources()
+    if service not in known:
+        raise ValueError(f"unknown service {service!r}; expected one of {', '.join(known)}")

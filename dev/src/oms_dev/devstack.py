@@ -17,7 +17,7 @@ import psycopg
 from oms_kit.settings import database_name
 from psycopg.conninfo import make_conninfo
 
-#: Enough for six services' API and worker pools on one server.
+#: Enough for the API and worker pools of every service (six planned) on one server.
 PG_MAX_CONNECTIONS = 500
 
 

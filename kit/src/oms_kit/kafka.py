@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from oms_contracts import SERVICES, dlq_topic, events_topic
+from oms_contracts import dlq_topic, events_topic, registry
 
 from oms_kit.settings import ServiceSettings
 
@@ -48,7 +48,8 @@ def service_producer(settings: ServiceSettings) -> AIOKafkaProducer:
 
 
 def all_topics() -> list[str]:
-    return [t for s in SERVICES for t in (events_topic(s), dlq_topic(s))]
+    """Every service's events and dead letters (the dev stack creates them all)."""
+    return [t for s in registry.sources() for t in (events_topic(s), dlq_topic(s))]
 
 
 async def ensure_topics(
@@ -57,7 +58,7 @@ async def ensure_topics(
     topics: list[str] | None = None,
     replication: int = 1,
 ) -> None:
-    """Create the topics that do not exist yet (events and dead letters of every service)."""
+    """Create the topics that do not exist yet (default: every service's, all_topics())."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     await admin.start()
     try:

@@ -1,1 +1,0 @@
-"""The commissions service. It owns commission rules and the ledger per sales rep and client."""

@@ -1,7 +1,0 @@
-"""The commissions service's use cases: one Application method per command."""
-
-from oms_kit.eventstore import ServiceApplication
-
-
-class CommissionsApplication(ServiceApplication):
-    name = "commissions"

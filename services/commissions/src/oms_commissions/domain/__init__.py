@@ -1,1 +1,0 @@
-"""Aggregates and value objects of the commissions service: plain Python, no I/O."""

@@ -1,8 +1,0 @@
-"""Routes of the marketplace-ingest service, and the one map from its errors to HTTP problems."""
-
-from fastapi import APIRouter
-from oms_kit.http import ErrorMap
-
-router = APIRouter(tags=["marketplace-ingest"])
-
-ERRORS: ErrorMap = {}

@@ -1,1 +1,0 @@
-"""Aggregates and value objects of the marketplace-ingest service: plain Python, no I/O."""

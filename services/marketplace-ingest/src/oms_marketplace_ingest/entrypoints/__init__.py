@@ -1,1 +1,0 @@
-"""Process entry points: `python -m <package>.entrypoints.api` or `.worker`."""

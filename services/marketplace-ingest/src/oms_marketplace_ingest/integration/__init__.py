@@ -1,1 +1,0 @@
-"""The only place in the marketplace-ingest service that speaks the public contracts."""

@@ -1,8 +1,0 @@
-"""The notifications worker process: outbox relay, exactly-once consumer, projections."""
-
-from oms_kit.runtime import run_worker
-
-from oms_notifications.bootstrap import bootstrap
-
-if __name__ == "__main__":
-    run_worker(bootstrap)

@@ -1,1 +1,0 @@
-"""The only place in the notifications service that speaks the public contracts."""
