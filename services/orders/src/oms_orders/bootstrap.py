@@ -1,29 +1,32 @@
-"""The composition root of the orders service: tests call it with overrides."""
+"""The composition root of the orders service: the one place that builds its settings,
+Application, handlers, mappings, read models and routes. Tests call it with overrides
+(``event_store="memory"``, another database)."""
 
 from typing import Any
 
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
-from oms_orders.api.routes import ERRORS, build_router
+from oms_orders.api.routes import build_router
 from oms_orders.application import OrdersApplication
-from oms_orders.integration.inbound import SOURCES, handlers
-from oms_orders.integration.outbound import to_contract
-from oms_orders.projections import projections
+from oms_orders.integration.inbound import inbound
+from oms_orders.integration.outbound import outbound
+from oms_orders.projections.order_list import OrderListView
+from oms_orders.projections.quote_list import QuoteListView
 from oms_orders.settings import Settings
 
 
 def bootstrap(**overrides: Any) -> Service:
     settings = Settings(**overrides)
     app = build_application(OrdersApplication, settings)
+    order_list = OrderListView(app)
+    quote_list = QuoteListView(app)
     return Service(
         settings=settings,
         app=app,
         title="OMS orders",
-        outbound=to_contract,
-        routers=[build_router(app)],
-        errors=ERRORS,
-        sources=SOURCES,
-        handlers=handlers(app),
-        projections=projections(),
+        inbound=inbound,
+        outbound=outbound,
+        routers=[build_router(app, order_list, quote_list)],
+        views=[order_list, quote_list],
     )

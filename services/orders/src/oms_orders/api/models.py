@@ -1,5 +1,6 @@
 """Request (``<Thing>Create``) and response (``<Thing>Public``) models of the orders API.
-Money travels as a decimal string ("100.00"), quantities as JSON numbers."""
+Money travels as a decimal string ("100.00"), quantities as JSON numbers (the kit's
+``Money`` and ``Quantity``)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer, StringConstraints
+from oms_kit.types import Money, MoneyIn, Quantity, QuantityIn
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-
-def _number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-Money = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str)]
-Quantity = Annotated[Decimal, PlainSerializer(_number, return_type=int | float)]
-
-#: Upper bounds of input amounts: far above any real order, and below what Decimal
-#: arithmetic (rounding to cents) can hold: a larger value is a 422 naming the field.
-MAX_MONEY = Decimal("1e15")
-MAX_QUANTITY = Decimal("1e9")
-MoneyIn = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Email = Annotated[
@@ -82,7 +71,7 @@ class ProductPublic(BaseModel):
 
 class LineCreate(BaseModel):
     sku: Annotated[str, StringConstraints(min_length=1)]
-    quantity: Annotated[Decimal, Field(gt=0, le=MAX_QUANTITY, allow_inf_nan=False)]
+    quantity: QuantityIn
     unit_price: MoneyIn | None = None
     discount_percent: Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
     discount_amount: MoneyIn | None = None
@@ -143,6 +132,7 @@ class OrderPublic(BaseModel):
     status: str
     status_reason: str | None
     origin: str
+    external_order_id: str | None
     currency: str
     quote_id: str | None
     issued_at: datetime
@@ -163,6 +153,8 @@ class OrderStatusPublic(BaseModel):
 
 
 class OrderSummaryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     order_id: str
     customer_id: str
     status: str
@@ -170,11 +162,14 @@ class OrderSummaryPublic(BaseModel):
     total: Money
     currency: str
     origin: str
+    external_order_id: str | None
     issued_at: datetime
     invoice_numbers: list[str]
 
 
 class StatusTotalPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     count: int
     total: Money
 
@@ -224,6 +219,26 @@ class QuotePublic(BaseModel):
     total: Money
     order_id: str | None
     duplicated_from: str | None
+
+
+class QuoteSummaryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    quote_id: str
+    customer_id: str
+    status: str
+    status_reason: str | None
+    revision: int
+    currency: str
+    total: Money
+    valid_until: date | None
+    order_id: str | None
+    created_at: datetime
+
+
+class QuoteListPublic(BaseModel):
+    items: list[QuoteSummaryPublic]
+    next_cursor: str | None
 
 
 class QuoteAcceptedPublic(BaseModel):

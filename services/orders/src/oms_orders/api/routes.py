@@ -1,11 +1,12 @@
-"""Routes of the orders service, and the one map from its errors to HTTP problems."""
+"""Routes of the orders service: each reads a view or an aggregate, or calls one
+Application command. Errors are the kit's domain errors (its one error map answers)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
-from oms_kit.http import ErrorMap
+from fastapi import APIRouter, Header, Response
+from oms_kit.http import Paging
 
 from oms_orders.api.models import (
     CustomerCreate,
@@ -26,34 +27,23 @@ from oms_orders.api.models import (
     ProductPublic,
     QuoteAcceptedPublic,
     QuoteCreate,
+    QuoteListPublic,
     QuotePublic,
     QuoteReject,
     QuoteRevise,
+    QuoteSummaryPublic,
     ShipmentPublic,
     StatusTotalPublic,
 )
-from oms_orders.api.queries import OrderFilter, list_orders, parse_when
+from oms_orders.api.params import parse_when
 from oms_orders.application import OrdersApplication
 from oms_orders.domain.customer import Customer
-from oms_orders.domain.errors import (
-    AlreadyExists,
-    Conflict,
-    CreditLimitExceeded,
-    InvalidInput,
-    NotFound,
-)
 from oms_orders.domain.order import Order
 from oms_orders.domain.pricing import LineRequest
 from oms_orders.domain.product import Product
 from oms_orders.domain.quote import Quote
-
-ERRORS: ErrorMap = {
-    NotFound: (404, "Not found"),
-    InvalidInput: (422, "Invalid request"),
-    AlreadyExists: (409, "Already exists"),
-    CreditLimitExceeded: (409, "Credit limit exceeded"),
-    Conflict: (409, "Conflict"),
-}
+from oms_orders.projections.order_list import OrderFilter, OrderListView
+from oms_orders.projections.quote_list import QuoteFilter, QuoteListView
 
 Actor = Annotated[str | None, Header(alias="x-actor")]
 
@@ -90,6 +80,7 @@ def order_public(order: Order) -> OrderPublic:
         status=order.status,
         status_reason=order.status_reason,
         origin=order.origin,
+        external_order_id=order.external_order_id,
         currency=order.currency,
         quote_id=order.quote_id,
         issued_at=order.created_on,
@@ -132,8 +123,10 @@ def line_requests(lines: list[LineCreate]) -> list[LineRequest]:
     return [LineRequest(**line.model_dump()) for line in lines]
 
 
-def build_router(app: OrdersApplication) -> APIRouter:
-    """The routes, bound to the service's Application."""
+def build_router(
+    app: OrdersApplication, order_list: OrderListView, quote_list: QuoteListView
+) -> APIRouter:
+    """The routes, bound to the service's Application and read models."""
     router = APIRouter(tags=["orders"])
 
     @router.post("/customers", status_code=201)
@@ -143,7 +136,7 @@ def build_router(app: OrdersApplication) -> APIRouter:
 
     @router.get("/customers/{customer_id}")
     def get_customer(customer_id: str) -> CustomerPublic:
-        return customer_public(app.get_customer(customer_id))
+        return customer_public(app.get(Customer, customer_id, field="customer_id"))
 
     @router.patch("/customers/{customer_id}")
     def update_customer(customer_id: str, body: CustomerUpdate) -> CustomerPublic:
@@ -179,39 +172,39 @@ def build_router(app: OrdersApplication) -> APIRouter:
         return order_public(order)
 
     @router.get("/orders")
-    def list_orders_route(
+    def list_orders(
+        paging: Paging,
         status: str | None = None,
         customer_id: str | None = None,
+        origin: str | None = None,
+        external_order_id: str | None = None,
         issued_from: str | None = None,
         issued_to: str | None = None,
         invoice_number: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        cursor: str | None = None,
     ) -> OrderListPublic:
-        page = list_orders(
-            app,
-            OrderFilter(
-                status=status,
-                customer_id=customer_id,
-                issued_from=parse_when(issued_from, "issued_from", end=False),
-                issued_before=parse_when(issued_to, "issued_to", end=True),
-                invoice_number=invoice_number,
-            ),
-            limit,
-            cursor or None,
+        """Newest first, with totals per status over the whole filtered list."""
+        order_filter = OrderFilter(
+            status=status,
+            customer_id=customer_id,
+            origin=origin,
+            external_order_id=external_order_id,
+            issued_from=parse_when(issued_from, "issued_from", end=False),
+            issued_before=parse_when(issued_to, "issued_to", end=True),
+            invoice_number=invoice_number,
         )
+        page = order_list.list_orders(order_filter, paging)
         return OrderListPublic(
             items=[OrderSummaryPublic.model_validate(item) for item in page.items],
             totals_by_status={
-                status: StatusTotalPublic.model_validate(t)
-                for status, t in page.totals_by_status.items()
+                status: StatusTotalPublic.model_validate(total)
+                for status, total in page.totals.items()
             },
             next_cursor=page.next_cursor,
         )
 
     @router.get("/orders/{order_id}")
     def get_order(order_id: str) -> OrderPublic:
-        return order_public(app.get_order(order_id))
+        return order_public(app.get(Order, order_id, field="order_id"))
 
     @router.get("/orders/{order_id}/history")
     def get_order_history(order_id: str) -> HistoryPublic:
@@ -242,9 +235,20 @@ def build_router(app: OrdersApplication) -> APIRouter:
         )
         return quote_public(quote)
 
+    @router.get("/quotes")
+    def list_quotes(
+        paging: Paging, status: str | None = None, customer_id: str | None = None
+    ) -> QuoteListPublic:
+        """Newest first."""
+        page = quote_list.list_quotes(QuoteFilter(status=status, customer_id=customer_id), paging)
+        return QuoteListPublic(
+            items=[QuoteSummaryPublic.model_validate(item) for item in page.items],
+            next_cursor=page.next_cursor,
+        )
+
     @router.get("/quotes/{quote_id}")
     def get_quote(quote_id: str) -> QuotePublic:
-        return quote_public(app.get_quote(quote_id))
+        return quote_public(app.get(Quote, quote_id, field="quote_id"))
 
     @router.post("/quotes/{quote_id}/revise")
     def revise_quote(quote_id: str, body: QuoteRevise) -> QuotePublic:

@@ -10,7 +10,37 @@ from oms_orders.domain.pricing import ZERO, cents
 
 
 class Customer(Aggregate):
-    @event("CustomerRegistered")
+    # Events (their names are part of the stored events' topics: never rename one) ------
+
+    class CustomerRegistered(Aggregate.Created):
+        name: str
+        tax_id: str
+        email: str
+        credit_limit: Decimal
+        currency: str
+        payment_terms_days: list[int]
+        sales_rep_id: str | None
+        language: str | None
+
+    class CustomerUpdated(Aggregate.Event):
+        """The fields that changed; the others are None."""
+
+        name: str | None
+        email: str | None
+        credit_limit: Decimal | None
+        payment_terms_days: list[int] | None
+        sales_rep_id: str | None
+        language: str | None
+
+    class ReceivableRecorded(Aggregate.Event):
+        receivable_id: str
+        amount: Decimal
+
+    class PaymentRecorded(Aggregate.Event):
+        payment_id: str
+        amount: Decimal
+
+    @event(CustomerRegistered)
     def __init__(
         self,
         name: str,
@@ -36,7 +66,7 @@ class Customer(Aggregate):
     def customer_id(self) -> str:
         return str(self.id)
 
-    @event("CustomerUpdated")
+    @event(CustomerUpdated)
     def update(
         self,
         name: str | None = None,
@@ -59,12 +89,12 @@ class Customer(Aggregate):
         if language is not None:
             self.language = language
 
-    @event("ReceivableRecorded")
+    @event(ReceivableRecorded)
     def record_receivable(self, receivable_id: str, amount: Decimal) -> None:
         """Billing opened a receivable: the open balance goes up."""
         self.open_balance = cents(self.open_balance + amount)
 
-    @event("PaymentRecorded")
+    @event(PaymentRecorded)
     def record_payment(self, payment_id: str, amount: Decimal) -> None:
         """Billing received a payment: the open balance goes down."""
         self.open_balance = cents(self.open_balance - amount)

@@ -1,34 +1,16 @@
-"""The orders service's own errors; the API's error map turns each into a problem."""
+"""The orders service's own error: the credit check's. Every other error is one of the
+kit's domain errors (``oms_kit.domain``: InvalidInput, NotFound, Conflict, AlreadyExists),
+which carry their HTTP status and name the offending input."""
 
 from __future__ import annotations
 
-
-class OrdersError(Exception):
-    """Base of every domain error of the orders service. ``field`` names the offending input."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class NotFound(OrdersError):
-    """The addressed customer, product, order or quote does not exist (404)."""
-
-
-class InvalidInput(OrdersError):
-    """Input that is well-formed but cannot be applied: unknown references, bad amounts (422)."""
-
-
-class Conflict(OrdersError):
-    """The command does not fit the current state (409)."""
-
-
-class AlreadyExists(Conflict):
-    """A resource with this business key exists already (409)."""
+from oms_kit.domain import Conflict
 
 
 class CreditLimitExceeded(Conflict):
     """The customer's open balance plus the order would pass the credit limit (409)."""
+
+    title = "Credit limit exceeded"
 
     def __init__(self, message: str) -> None:
         super().__init__(message, field="credit")

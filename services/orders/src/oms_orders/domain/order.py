@@ -2,7 +2,8 @@
 that follows stock, shipments, invoices and payments.
 
 Every event of an order carries the order's status after it (``status``,
-``status_reason``), so read models and the history need no knowledge of the rules."""
+``status_reason``; the events after the first are ``Order.StatusEvent``s), so read models
+and the history need no knowledge of the rules."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from oms_kit.domain import Conflict, InvalidInput, NotFound
 
 from oms_orders.domain.customer import Customer
-from oms_orders.domain.errors import Conflict, CreditLimitExceeded, InvalidInput
+from oms_orders.domain.errors import CreditLimitExceeded
 from oms_orders.domain.pricing import ZERO, cents, totals
 
 PENDING_APPROVAL = "pending_approval"
@@ -36,11 +38,84 @@ NEEDS_APPROVAL = frozenset({"rep", "portal", "marketplace", "partner"})
 #: States the order's progress does not move it out of.
 EXPLICIT = frozenset({PENDING_APPROVAL, ON_HOLD, CANCELLED, COMPLETED})
 
-ISSUED, PAID_INVOICE, CANCELLED_INVOICE = "issued", "paid", "cancelled"
+ISSUED, PAID_INVOICE = "issued", "paid"
 
 
 class Order(Aggregate):
-    @event("OrderPlaced")
+    # Events (their names are part of the stored events' topics: never rename one) ------
+
+    class OrderPlaced(Aggregate.Created):
+        customer_id: str
+        origin: str
+        currency: str
+        lines: list[dict[str, Any]]
+        net_total: Decimal
+        tax_total: Decimal
+        total: Decimal
+        payment_terms_days: list[int]
+        status: str
+        status_reason: str | None
+        quote_id: str | None = None
+        sales_rep_id: str | None = None
+        #: The order's id where it came from (a marketplace, a partner), if anywhere.
+        external_order_id: str | None = None
+
+    class StatusEvent(Aggregate.Event):
+        """An order's event after the first: each carries the status after it."""
+
+        status: str
+        status_reason: str | None
+
+    class OrderPutOnHold(StatusEvent):
+        reason: str | None
+
+    class OrderApproved(StatusEvent):
+        approved_by: str | None
+
+    class OrderConfirmed(StatusEvent):
+        customer_id: str
+        currency: str
+        lines: list[dict[str, Any]]
+        total: Decimal
+        payment_terms_days: list[int]
+
+    class OrderCancelled(StatusEvent):
+        reason: str
+
+    class StockReserved(StatusEvent):
+        allocations: list[dict[str, Any]]
+
+    class StockShortageReported(StatusEvent):
+        sku: str
+        requested: Decimal
+        available: Decimal
+
+    class ShipmentRecorded(StatusEvent):
+        goods_issue_id: str
+        lines: list[dict[str, Any]]
+
+    class InvoiceRecorded(StatusEvent):
+        invoice_id: str
+        number: str
+        total: Decimal
+
+    class InvoiceStamped(StatusEvent):
+        invoice_id: str
+        stamp_uuid: str
+        stamped_at: datetime
+
+    class PaymentRecorded(StatusEvent):
+        payment_id: str
+        invoice_id: str
+        amount: Decimal
+
+    class InvoicePaid(StatusEvent):
+        invoice_id: str
+
+    class OrderCompleted(StatusEvent):
+        completed_at: datetime
+
+    @event(OrderPlaced)
     def __init__(
         self,
         customer_id: str,
@@ -55,6 +130,7 @@ class Order(Aggregate):
         status_reason: str | None,
         quote_id: str | None = None,
         sales_rep_id: str | None = None,
+        external_order_id: str | None = None,
     ) -> None:
         self.customer_id = customer_id
         self.origin = origin
@@ -66,6 +142,7 @@ class Order(Aggregate):
         self.payment_terms_days = list(payment_terms_days)
         self.quote_id = quote_id
         self.sales_rep_id = sales_rep_id
+        self.external_order_id = external_order_id
         self.status = status
         self.status_reason = status_reason
         self.reservations: list[dict[str, Any]] = []
@@ -85,6 +162,7 @@ class Order(Aggregate):
         origin: str = "backoffice",
         quote_id: str | None = None,
         order_id: UUID | None = None,
+        external_order_id: str | None = None,
     ) -> Order:
         """Place an order of priced ``lines`` for ``customer``: confirmed at once, waiting
         for approval (by its origin), or on hold when it passes the credit limit.
@@ -102,7 +180,7 @@ class Order(Aggregate):
         else:
             status, reason = CONFIRMED, None
         order = cls._create(
-            cls.OrderPlaced,  # type: ignore[attr-defined]  # made by @event("OrderPlaced")
+            cls.OrderPlaced,
             id=order_id or cls.create_id(),
             customer_id=customer.customer_id,
             origin=origin,
@@ -116,6 +194,7 @@ class Order(Aggregate):
             status_reason=reason,
             quote_id=quote_id,
             sales_rep_id=customer.sales_rep_id,
+            external_order_id=external_order_id,
         )
         if status == ON_HOLD:
             order._put_on_hold(reason=reason, status=ON_HOLD, status_reason=reason)
@@ -141,7 +220,7 @@ class Order(Aggregate):
         """Cancel the order; possible until an invoice exists."""
         if self.status in (CANCELLED, COMPLETED):
             raise Conflict(f"order is {self.status} and cannot be cancelled", field="status")
-        if self._live_invoices(self.invoices):
+        if self.invoices:
             raise Conflict("order has invoices and can no longer be cancelled", field="status")
         self._cancel(reason=reason, status=CANCELLED, status_reason=f"cancelled: {reason}")
 
@@ -185,7 +264,7 @@ class Order(Aggregate):
     def record_stamp(self, invoice_id: str, stamp_uuid: str, stamped_at: datetime) -> None:
         invoice = self._invoice(invoice_id)
         if invoice is None:
-            raise LookupError(f"order {self.id} has no invoice {invoice_id} to stamp")
+            raise NotFound(f"order {self.id} has no invoice {invoice_id} to stamp", "invoice_id")
         if invoice["stamp"] is not None:
             return
         self._record_stamp(
@@ -194,19 +273,6 @@ class Order(Aggregate):
             stamped_at=stamped_at,
             status=self.status,
             status_reason=self.status_reason,
-        )
-
-    def cancel_invoice(self, invoice_id: str, reason: str) -> None:
-        invoice = self._invoice(invoice_id)
-        if invoice is None or invoice["status"] == CANCELLED_INVOICE:
-            return
-        changed = [
-            {**i, "status": CANCELLED_INVOICE} if i["invoice_id"] == invoice_id else i
-            for i in self.invoices
-        ]
-        status, status_reason = self._next(invoices=changed)
-        self._cancel_invoice(
-            invoice_id=invoice_id, reason=reason, status=status, status_reason=status_reason
         )
 
     def record_payment(self, payment_id: str, invoice_id: str, amount: Decimal) -> None:
@@ -226,7 +292,9 @@ class Order(Aggregate):
     def mark_invoice_paid(self, invoice_id: str) -> None:
         invoice = self._invoice(invoice_id)
         if invoice is None:
-            raise LookupError(f"order {self.id} has no invoice {invoice_id} to mark paid")
+            raise NotFound(
+                f"order {self.id} has no invoice {invoice_id} to mark paid", "invoice_id"
+            )
         if invoice["status"] != ISSUED:
             return
         changed = [
@@ -249,7 +317,7 @@ class Order(Aggregate):
 
     @property
     def invoiced_amount(self) -> Decimal:
-        return sum((Decimal(i["total"]) for i in self._live_invoices(self.invoices)), ZERO)
+        return sum((Decimal(i["total"]) for i in self.invoices), ZERO)
 
     def progress(
         self,
@@ -270,18 +338,17 @@ class Order(Aggregate):
             for line in shipment["lines"]:
                 shipped[line["sku"]] += Decimal(line["quantity"])
         fully_shipped = bool(shipments) and all(shipped[s] >= q for s, q in ordered.items())
-        live = self._live_invoices(invoices)
-        invoiced = sum((Decimal(i["total"]) for i in live), ZERO)
+        invoiced = sum((Decimal(i["total"]) for i in invoices), ZERO)
         paid = sum((Decimal(p["amount"]) for p in payments), ZERO)
-        fully_invoiced = bool(live) and invoiced >= self.total
+        fully_invoiced = bool(invoices) and invoiced >= self.total
         fully_paid = fully_invoiced and (
-            paid >= self.total or all(i["status"] == PAID_INVOICE for i in live)
+            paid >= self.total or all(i["status"] == PAID_INVOICE for i in invoices)
         )
         if fully_paid:
             return COMPLETED if fully_shipped else PAID
         if fully_invoiced:
             return INVOICED
-        if live:
+        if invoices:
             return PARTIALLY_INVOICED
         if fully_shipped:
             return SHIPPED
@@ -318,26 +385,22 @@ class Order(Aggregate):
     def _invoice(self, invoice_id: str) -> dict[str, Any] | None:
         return next((i for i in self.invoices if i["invoice_id"] == invoice_id), None)
 
-    @staticmethod
-    def _live_invoices(invoices: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [i for i in invoices if i["status"] != CANCELLED_INVOICE]
-
     def _set_status(self, status: str, status_reason: str | None) -> None:
         self.status = status
         self.status_reason = status_reason
 
-    # Events -------------------------------------------------------------------------------
+    # Event methods: the only place state changes ---------------------------------------
 
-    @event("OrderPutOnHold")
+    @event(OrderPutOnHold)
     def _put_on_hold(self, reason: str | None, status: str, status_reason: str | None) -> None:
         self._set_status(status, status_reason)
 
-    @event("OrderApproved")
+    @event(OrderApproved)
     def _approve(self, approved_by: str | None, status: str, status_reason: str | None) -> None:
         self.approved_by = approved_by
         self._set_status(status, status_reason)
 
-    @event("OrderConfirmed")
+    @event(OrderConfirmed)
     def _confirm(
         self,
         customer_id: str,
@@ -351,18 +414,18 @@ class Order(Aggregate):
         self.payment_terms_days = list(payment_terms_days)
         self._set_status(status, status_reason)
 
-    @event("OrderCancelled")
+    @event(OrderCancelled)
     def _cancel(self, reason: str, status: str, status_reason: str | None) -> None:
         self._set_status(status, status_reason)
 
-    @event("StockReserved")
+    @event(StockReserved)
     def _record_reservation(
         self, allocations: list[dict[str, Any]], status: str, status_reason: str | None
     ) -> None:
         self.reservations.extend(dict(a) for a in allocations)
         self._set_status(status, status_reason)
 
-    @event("StockShortageReported")
+    @event(StockShortageReported)
     def _report_shortage(
         self,
         sku: str,
@@ -373,7 +436,7 @@ class Order(Aggregate):
     ) -> None:
         self._set_status(status, status_reason)
 
-    @event("ShipmentRecorded")
+    @event(ShipmentRecorded)
     def _record_shipment(
         self,
         goods_issue_id: str,
@@ -384,7 +447,7 @@ class Order(Aggregate):
         self.shipments.append({"goods_issue_id": goods_issue_id, "lines": [dict(x) for x in lines]})
         self._set_status(status, status_reason)
 
-    @event("InvoiceRecorded")
+    @event(InvoiceRecorded)
     def _record_invoice(
         self,
         invoice_id: str,
@@ -396,7 +459,7 @@ class Order(Aggregate):
         self.invoices.append(_new_invoice(invoice_id, number, total))
         self._set_status(status, status_reason)
 
-    @event("InvoiceStamped")
+    @event(InvoiceStamped)
     def _record_stamp(
         self,
         invoice_id: str,
@@ -408,14 +471,7 @@ class Order(Aggregate):
         self._replace_invoice(invoice_id, stamp={"uuid": stamp_uuid, "stamped_at": stamped_at})
         self._set_status(status, status_reason)
 
-    @event("InvoiceCancelled")
-    def _cancel_invoice(
-        self, invoice_id: str, reason: str, status: str, status_reason: str | None
-    ) -> None:
-        self._replace_invoice(invoice_id, status=CANCELLED_INVOICE)
-        self._set_status(status, status_reason)
-
-    @event("PaymentRecorded")
+    @event(PaymentRecorded)
     def _record_payment(
         self,
         payment_id: str,
@@ -427,12 +483,12 @@ class Order(Aggregate):
         self.payments.append({"payment_id": payment_id, "invoice_id": invoice_id, "amount": amount})
         self._set_status(status, status_reason)
 
-    @event("InvoicePaid")
+    @event(InvoicePaid)
     def _mark_invoice_paid(self, invoice_id: str, status: str, status_reason: str | None) -> None:
         self._replace_invoice(invoice_id, status=PAID_INVOICE)
         self._set_status(status, status_reason)
 
-    @event("OrderCompleted")
+    @event(OrderCompleted)
     def _complete(self, completed_at: datetime, status: str, status_reason: str | None) -> None:
         self.completed_at = completed_at
         self._set_status(status, status_reason)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from oms_orders.domain.errors import InvalidInput
+from oms_kit.domain import InvalidInput
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

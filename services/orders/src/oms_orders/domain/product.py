@@ -11,11 +11,20 @@ from oms_orders.domain.pricing import CatalogueEntry
 
 
 class Product(Aggregate):
+    # Events (their names are part of the stored events' topics: never rename one) ------
+
+    class ProductDefined(Aggregate.Created):
+        sku: str
+        name: str
+        unit_price: Decimal
+        currency: str
+        tax_rate: Decimal
+
     @staticmethod
     def create_id(sku: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"oms/orders/product/{sku}")
 
-    @event("ProductDefined")
+    @event(ProductDefined)
     def __init__(
         self, sku: str, name: str, unit_price: Decimal, currency: str, tax_rate: Decimal
     ) -> None:

@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
+from oms_kit.domain import Conflict, InvalidInput
 
-from oms_orders.domain.errors import Conflict, InvalidInput
 from oms_orders.domain.pricing import totals
 
 DRAFT, SENT, ACCEPTED, REJECTED, EXPIRED = "draft", "sent", "accepted", "rejected", "expired"
@@ -18,7 +18,39 @@ OPEN = frozenset({DRAFT, SENT})
 
 
 class Quote(Aggregate):
-    @event("QuoteCreated")
+    # Events (their names are part of the stored events' topics: never rename one) ------
+
+    class QuoteCreated(Aggregate.Created):
+        customer_id: str
+        currency: str
+        lines: list[dict[str, Any]]
+        net_total: Decimal
+        tax_total: Decimal
+        total: Decimal
+        valid_until: str | None
+        duplicated_from: str | None = None
+
+    class QuoteRevised(Aggregate.Event):
+        revision: int
+        lines: list[dict[str, Any]]
+        net_total: Decimal
+        tax_total: Decimal
+        total: Decimal
+
+    class QuoteSent(Aggregate.Event):
+        customer_id: str
+        email: str
+
+    class QuoteAccepted(Aggregate.Event):
+        order_id: str
+
+    class QuoteRejected(Aggregate.Event):
+        reason: str | None
+
+    class QuoteExpired(Aggregate.Event):
+        pass
+
+    @event(QuoteCreated)
     def __init__(
         self,
         customer_id: str,
@@ -109,7 +141,7 @@ class Quote(Aggregate):
         self._require_open("expired")
         self._expire()
 
-    @event("QuoteRevised")
+    @event(QuoteRevised)
     def _revise(
         self,
         revision: int,
@@ -125,20 +157,20 @@ class Quote(Aggregate):
         self.total = total
         self.status = DRAFT
 
-    @event("QuoteSent")
+    @event(QuoteSent)
     def _send(self, customer_id: str, email: str) -> None:
         self.status = SENT
 
-    @event("QuoteAccepted")
+    @event(QuoteAccepted)
     def _accept(self, order_id: str) -> None:
         self.order_id = order_id
         self.status = ACCEPTED
 
-    @event("QuoteRejected")
+    @event(QuoteRejected)
     def _reject(self, reason: str | None) -> None:
         self.status = REJECTED
         self.status_reason = reason
 
-    @event("QuoteExpired")
+    @event(QuoteExpired)
     def _expire(self) -> None:
         self.status = EXPIRED

@@ -1,130 +1,112 @@
-"""Contract events the orders service reacts to, and its handler for each.
+"""The contract events the orders service reacts to: one typed handler each, turning the
+public event into plain values for the Application's reaction, which returns what it
+changed (the kit records it with the event's tracking record, exactly once).
 
-Events about orders or customers this service does not know are ignored (nothing is
-collected); an event that refers to a known order but cannot be applied raises, so it is
-dead-lettered and can be redriven."""
+An event about an order or customer this service does not know changes nothing; one that
+refers to a known order but cannot be applied yet (a stamp before its invoice) raises, so
+it is dead-lettered and can be redriven."""
 
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.application import ProcessingEvent
-from oms_contracts import ContractEvent, Envelope
-from oms_contracts import billing as bill
-from oms_contracts import inventory as inv
-from oms_kit.consumer import Handler
+from eventsourcing.domain import Aggregate
+from oms_contracts.billing import (
+    InvoiceIssued,
+    InvoicePaid,
+    InvoiceStamped,
+    PaymentReceived,
+    ReceivableOpened,
+)
+from oms_contracts.inventory import GoodsIssued, LotQuantity, StockReserved, StockShortage
+from oms_kit.service import Inbound
 
 from oms_orders.application import OrdersApplication
 from oms_orders.domain.customer import Customer
 from oms_orders.domain.order import Order
 
-#: Services whose topics it consumes.
-SOURCES: list[str] = ["inventory", "billing"]
-
-Processing = ProcessingEvent[UUID]
-Env = Envelope[dict[str, Any]]
+inbound = Inbound(OrdersApplication)
 
 
-def handlers(app: OrdersApplication) -> dict[type[ContractEvent], Handler]:
-    def on_stock_reserved(event: ContractEvent, _: Env, processing: Processing) -> None:
-        assert isinstance(event, inv.StockReserved)
-        order = app.find(Order, event.order_id)
-        if order is None:
-            return
-        order.record_reservation(
-            [
-                {
-                    "sku": a.sku,
-                    "quantity": a.quantity,
-                    "warehouse": a.warehouse,
-                    "lot": a.lot,
-                    "expires_on": a.expires_on.isoformat() if a.expires_on else None,
-                }
-                for a in event.allocations
-            ]
-        )
-        processing.collect_events(order)
-
-    def on_stock_shortage(event: ContractEvent, _: Env, processing: Processing) -> None:
-        assert isinstance(event, inv.StockShortage)
-        order = app.find(Order, event.order_id)
-        if order is None:
-            return
-        order.report_shortage(event.sku, event.requested, event.available)
-        processing.collect_events(order)
-
-    def on_goods_issued(event: ContractEvent, _: Env, processing: Processing) -> None:
-        assert isinstance(event, inv.GoodsIssued)
-        order = app.find(Order, event.order_id)
-        if order is None:
-            return
-        lines = [
-            {"sku": x.sku, "quantity": x.quantity, "warehouse": x.warehouse, "lot": x.lot}
-            for x in event.lines
-        ]
-        order.record_shipment(event.goods_issue_id, lines)
-        processing.collect_events(order)
-
-    def on_invoice_issued(event: ContractEvent, _: Env, processing: Processing) -> None:
-        assert isinstance(event, bill.InvoiceIssued)
-        order = app.find(Order, event.order_id)
-        if order is None:
-            return
-        order.record_invoice(event.invoice_id, event.number, event.total)
-        processing.collect_events(order)
-
-    def on_invoice_stamped(event: ContractEvent, _: Env, processing: Processing) -> None:
-        assert isinstance(event, bill.InvoiceStamped)
-        order = app.find(Order, event.order_id)
-        if order is None:
-            return
-        order.record_stamp(event.invoice_id, event.stamp_uuid, event.stamped_at)
-        processing.collect_events(order)
-
-    def on_invoice_cancelled(event: ContractEvent, _: Env, processing: Processing) -> None:
-        assert isinstance(event, bill.InvoiceCancelled)
-        order = app.find(Order, event.order_id)
-        if order is None:
-            return
-        order.cancel_invoice(event.invoice_id, event.reason)
-        processing.collect_events(order)
-
-    def on_receivable_opened(event: ContractEvent, _: Env, processing: Processing) -> None:
-        assert isinstance(event, bill.ReceivableOpened)
-        customer = app.find(Customer, event.customer_id)
-        if customer is None:
-            return
-        customer.record_receivable(event.receivable_id, event.amount)
-        processing.collect_events(customer)
-
-    def on_payment_received(event: ContractEvent, _: Env, processing: Processing) -> None:
-        assert isinstance(event, bill.PaymentReceived)
-        customer = app.find(Customer, event.customer_id)
-        if customer is not None:
-            customer.record_payment(event.payment_id, event.amount)
-            processing.collect_events(customer)
-        order = app.find(Order, event.order_id)
-        if order is not None:
-            order.record_payment(event.payment_id, event.invoice_id, event.amount)
-            processing.collect_events(order)
-
-    def on_invoice_paid(event: ContractEvent, _: Env, processing: Processing) -> None:
-        assert isinstance(event, bill.InvoicePaid)
-        order = app.find(Order, event.order_id)
-        if order is None:
-            return
-        order.mark_invoice_paid(event.invoice_id)
-        processing.collect_events(order)
-
+def allocation(lot: LotQuantity) -> dict[str, Any]:
     return {
-        inv.StockReserved: on_stock_reserved,
-        inv.StockShortage: on_stock_shortage,
-        inv.GoodsIssued: on_goods_issued,
-        bill.InvoiceIssued: on_invoice_issued,
-        bill.InvoiceStamped: on_invoice_stamped,
-        bill.InvoiceCancelled: on_invoice_cancelled,
-        bill.ReceivableOpened: on_receivable_opened,
-        bill.PaymentReceived: on_payment_received,
-        bill.InvoicePaid: on_invoice_paid,
+        "sku": lot.sku,
+        "quantity": lot.quantity,
+        "warehouse": lot.warehouse,
+        "lot": lot.lot,
+        "expires_on": lot.expires_on.isoformat() if lot.expires_on else None,
     }
+
+
+def shipped_line(lot: LotQuantity) -> dict[str, Any]:
+    return {"sku": lot.sku, "quantity": lot.quantity, "warehouse": lot.warehouse, "lot": lot.lot}
+
+
+# Inventory ---------------------------------------------------------------------------------
+
+
+@inbound.on(StockReserved)
+def on_stock_reserved(app: OrdersApplication, event: StockReserved) -> Order | None:
+    allocations = [allocation(lot) for lot in event.allocations]
+    order: Order | None = app.record_reservation(event.order_id, allocations)
+    return order
+
+
+@inbound.on(StockShortage)
+def on_stock_shortage(app: OrdersApplication, event: StockShortage) -> Order | None:
+    order: Order | None = app.report_shortage(
+        event.order_id, event.sku, event.requested, event.available
+    )
+    return order
+
+
+@inbound.on(GoodsIssued)
+def on_goods_issued(app: OrdersApplication, event: GoodsIssued) -> Order | None:
+    lines = [shipped_line(lot) for lot in event.lines]
+    order: Order | None = app.record_shipment(event.order_id, event.goods_issue_id, lines)
+    return order
+
+
+# Billing -----------------------------------------------------------------------------------
+
+
+@inbound.on(InvoiceIssued)
+def on_invoice_issued(app: OrdersApplication, event: InvoiceIssued) -> Order | None:
+    order: Order | None = app.record_invoice(
+        event.order_id, event.invoice_id, event.number, event.total
+    )
+    return order
+
+
+@inbound.on(InvoiceStamped)
+def on_invoice_stamped(app: OrdersApplication, event: InvoiceStamped) -> Order | None:
+    order: Order | None = app.record_stamp(
+        event.order_id, event.invoice_id, event.stamp_uuid, event.stamped_at
+    )
+    return order
+
+
+@inbound.on(ReceivableOpened)
+def on_receivable_opened(app: OrdersApplication, event: ReceivableOpened) -> Customer | None:
+    customer: Customer | None = app.record_receivable(
+        event.customer_id, event.receivable_id, event.amount
+    )
+    return customer
+
+
+@inbound.on(PaymentReceived)
+def on_payment_received(app: OrdersApplication, event: PaymentReceived) -> list[Aggregate]:
+    changed: list[Aggregate] = app.record_payment(
+        customer_id=event.customer_id,
+        order_id=event.order_id,
+        payment_id=event.payment_id,
+        invoice_id=event.invoice_id,
+        amount=event.amount,
+    )
+    return changed
+
+
+@inbound.on(InvoicePaid)
+def on_invoice_paid(app: OrdersApplication, event: InvoicePaid) -> Order | None:
+    order: Order | None = app.mark_invoice_paid(event.order_id, event.invoice_id)
+    return order

@@ -1,23 +1,23 @@
-"""Private domain events of the orders service -> public contract events."""
+"""The orders service's published events: one typed mapping per private domain event
+that has a public contract event. Domain events without one stay private."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
-from oms_contracts import ContractEvent
 from oms_contracts import orders as contract
+from oms_kit.service import Outbound
 
 from oms_orders.domain.customer import Customer
 from oms_orders.domain.order import Order
 from oms_orders.domain.product import Product
 from oms_orders.domain.quote import Quote
 
+outbound = Outbound()
 
-def _lines(lines: list[dict[str, Any]]) -> list[contract.Line]:
+
+def contract_lines(lines: list[dict[str, Any]]) -> list[contract.Line]:
     return [
         contract.Line(
             line_no=line["line_no"],
@@ -34,137 +34,156 @@ def _lines(lines: list[dict[str, Any]]) -> list[contract.Line]:
     ]
 
 
-def _customer_registered(e: Any) -> ContractEvent:
+# Customers and products --------------------------------------------------------------------
+
+
+@outbound.maps(Customer.CustomerRegistered)
+def customer_registered(registered: Customer.CustomerRegistered) -> contract.CustomerRegistered:
     return contract.CustomerRegistered(
-        customer_id=str(e.originator_id),
-        name=e.name,
-        tax_id=e.tax_id,
-        email=e.email,
-        credit_limit=e.credit_limit,
-        currency=e.currency,
-        payment_terms_days=e.payment_terms_days,
-        sales_rep_id=e.sales_rep_id,
-        language=e.language,
+        customer_id=str(registered.originator_id),
+        name=registered.name,
+        tax_id=registered.tax_id,
+        email=registered.email,
+        credit_limit=registered.credit_limit,
+        currency=registered.currency,
+        payment_terms_days=registered.payment_terms_days,
+        sales_rep_id=registered.sales_rep_id,
+        language=registered.language,
     )
 
 
-def _customer_updated(e: Any) -> ContractEvent:
+@outbound.maps(Customer.CustomerUpdated)
+def customer_updated(updated: Customer.CustomerUpdated) -> contract.CustomerUpdated:
     return contract.CustomerUpdated(
-        customer_id=str(e.originator_id),
-        name=e.name,
-        email=e.email,
-        credit_limit=e.credit_limit,
-        payment_terms_days=e.payment_terms_days,
-        sales_rep_id=e.sales_rep_id,
-        language=e.language,
+        customer_id=str(updated.originator_id),
+        name=updated.name,
+        email=updated.email,
+        credit_limit=updated.credit_limit,
+        payment_terms_days=updated.payment_terms_days,
+        sales_rep_id=updated.sales_rep_id,
+        language=updated.language,
     )
 
 
-def _product_defined(e: Any) -> ContractEvent:
+@outbound.maps(Product.ProductDefined)
+def product_defined(defined: Product.ProductDefined) -> contract.ProductDefined:
     return contract.ProductDefined(
-        sku=e.sku, name=e.name, unit_price=e.unit_price, currency=e.currency, tax_rate=e.tax_rate
+        sku=defined.sku,
+        name=defined.name,
+        unit_price=defined.unit_price,
+        currency=defined.currency,
+        tax_rate=defined.tax_rate,
     )
 
 
-def _order_placed(e: Any) -> ContractEvent:
+# Orders ------------------------------------------------------------------------------------
+
+
+@outbound.maps(Order.OrderPlaced)
+def order_placed(placed: Order.OrderPlaced) -> contract.OrderPlaced:
     return contract.OrderPlaced(
-        order_id=str(e.originator_id),
-        customer_id=e.customer_id,
-        origin=e.origin,
-        currency=e.currency,
-        lines=_lines(e.lines),
-        net_total=e.net_total,
-        tax_total=e.tax_total,
-        total=e.total,
-        status=e.status,
-        quote_id=e.quote_id,
-        sales_rep_id=e.sales_rep_id,
+        order_id=str(placed.originator_id),
+        customer_id=placed.customer_id,
+        origin=placed.origin,
+        currency=placed.currency,
+        lines=contract_lines(placed.lines),
+        net_total=placed.net_total,
+        tax_total=placed.tax_total,
+        total=placed.total,
+        status=placed.status,
+        quote_id=placed.quote_id,
+        sales_rep_id=placed.sales_rep_id,
     )
 
 
-def _order_approved(e: Any) -> ContractEvent:
-    return contract.OrderApproved(order_id=str(e.originator_id), approved_by=e.approved_by)
+@outbound.maps(Order.OrderApproved)
+def order_approved(approved: Order.OrderApproved) -> contract.OrderApproved:
+    return contract.OrderApproved(
+        order_id=str(approved.originator_id), approved_by=approved.approved_by
+    )
 
 
-def _order_confirmed(e: Any) -> ContractEvent:
+@outbound.maps(Order.OrderConfirmed)
+def order_confirmed(confirmed: Order.OrderConfirmed) -> contract.OrderConfirmed:
     return contract.OrderConfirmed(
-        order_id=str(e.originator_id),
-        customer_id=e.customer_id,
-        currency=e.currency,
-        lines=_lines(e.lines),
-        total=e.total,
-        payment_terms_days=e.payment_terms_days,
+        order_id=str(confirmed.originator_id),
+        customer_id=confirmed.customer_id,
+        currency=confirmed.currency,
+        lines=contract_lines(confirmed.lines),
+        total=confirmed.total,
+        payment_terms_days=confirmed.payment_terms_days,
     )
 
 
-def _order_put_on_hold(e: Any) -> ContractEvent:
-    return contract.OrderPutOnHold(order_id=str(e.originator_id), reason=e.status_reason or "")
+@outbound.maps(Order.OrderPutOnHold)
+def order_put_on_hold(held: Order.OrderPutOnHold) -> contract.OrderPutOnHold:
+    return contract.OrderPutOnHold(
+        order_id=str(held.originator_id), reason=held.status_reason or ""
+    )
 
 
-def _order_cancelled(e: Any) -> ContractEvent:
-    return contract.OrderCancelled(order_id=str(e.originator_id), reason=e.reason)
+@outbound.maps(Order.StockShortageReported)
+def stock_shortage_reported(shortage: Order.StockShortageReported) -> contract.OrderPutOnHold:
+    """A shortage puts the order on hold: subscribers learn it as OrderPutOnHold."""
+    return contract.OrderPutOnHold(
+        order_id=str(shortage.originator_id), reason=shortage.status_reason or ""
+    )
 
 
-def _order_completed(e: Any) -> ContractEvent:
-    return contract.OrderCompleted(order_id=str(e.originator_id), completed_at=e.completed_at)
+@outbound.maps(Order.OrderCancelled)
+def order_cancelled(cancelled: Order.OrderCancelled) -> contract.OrderCancelled:
+    return contract.OrderCancelled(order_id=str(cancelled.originator_id), reason=cancelled.reason)
 
 
-def _quote_created(e: Any) -> ContractEvent:
+@outbound.maps(Order.OrderCompleted)
+def order_completed(completed: Order.OrderCompleted) -> contract.OrderCompleted:
+    return contract.OrderCompleted(
+        order_id=str(completed.originator_id), completed_at=completed.completed_at
+    )
+
+
+# Quotes ------------------------------------------------------------------------------------
+
+
+@outbound.maps(Quote.QuoteCreated)
+def quote_created(created: Quote.QuoteCreated) -> contract.QuoteCreated:
     return contract.QuoteCreated(
-        quote_id=str(e.originator_id),
-        customer_id=e.customer_id,
-        currency=e.currency,
-        lines=_lines(e.lines),
-        total=e.total,
-        valid_until=date.fromisoformat(e.valid_until) if e.valid_until else None,
+        quote_id=str(created.originator_id),
+        customer_id=created.customer_id,
+        currency=created.currency,
+        lines=contract_lines(created.lines),
+        total=created.total,
+        valid_until=date.fromisoformat(created.valid_until) if created.valid_until else None,
     )
 
 
-def _quote_revised(e: Any) -> ContractEvent:
+@outbound.maps(Quote.QuoteRevised)
+def quote_revised(revised: Quote.QuoteRevised) -> contract.QuoteRevised:
     return contract.QuoteRevised(
-        quote_id=str(e.originator_id), revision=e.revision, lines=_lines(e.lines), total=e.total
+        quote_id=str(revised.originator_id),
+        revision=revised.revision,
+        lines=contract_lines(revised.lines),
+        total=revised.total,
     )
 
 
-def _quote_sent(e: Any) -> ContractEvent:
+@outbound.maps(Quote.QuoteSent)
+def quote_sent(sent: Quote.QuoteSent) -> contract.QuoteSent:
     return contract.QuoteSent(
-        quote_id=str(e.originator_id), customer_id=e.customer_id, email=e.email
+        quote_id=str(sent.originator_id), customer_id=sent.customer_id, email=sent.email
     )
 
 
-def _quote_accepted(e: Any) -> ContractEvent:
-    return contract.QuoteAccepted(quote_id=str(e.originator_id), order_id=e.order_id)
+@outbound.maps(Quote.QuoteAccepted)
+def quote_accepted(accepted: Quote.QuoteAccepted) -> contract.QuoteAccepted:
+    return contract.QuoteAccepted(quote_id=str(accepted.originator_id), order_id=accepted.order_id)
 
 
-def _quote_rejected(e: Any) -> ContractEvent:
-    return contract.QuoteRejected(quote_id=str(e.originator_id), reason=e.reason)
+@outbound.maps(Quote.QuoteRejected)
+def quote_rejected(rejected: Quote.QuoteRejected) -> contract.QuoteRejected:
+    return contract.QuoteRejected(quote_id=str(rejected.originator_id), reason=rejected.reason)
 
 
-def _quote_expired(e: Any) -> ContractEvent:
-    return contract.QuoteExpired(quote_id=str(e.originator_id))
-
-
-MAPPINGS: dict[type[Any], Callable[[Any], ContractEvent]] = {
-    Customer.CustomerRegistered: _customer_registered,
-    Customer.CustomerUpdated: _customer_updated,
-    Product.ProductDefined: _product_defined,
-    Order.OrderPlaced: _order_placed,
-    Order.OrderApproved: _order_approved,
-    Order.OrderConfirmed: _order_confirmed,
-    Order.OrderPutOnHold: _order_put_on_hold,
-    Order.StockShortageReported: _order_put_on_hold,
-    Order.OrderCancelled: _order_cancelled,
-    Order.OrderCompleted: _order_completed,
-    Quote.QuoteCreated: _quote_created,
-    Quote.QuoteRevised: _quote_revised,
-    Quote.QuoteSent: _quote_sent,
-    Quote.QuoteAccepted: _quote_accepted,
-    Quote.QuoteRejected: _quote_rejected,
-    Quote.QuoteExpired: _quote_expired,
-}
-
-
-def to_contract(event: DomainEventProtocol[UUID]) -> ContractEvent | None:
-    """The public event for a domain event, or None when it stays private."""
-    mapping = MAPPINGS.get(type(event))
-    return mapping(event) if mapping else None
+@outbound.maps(Quote.QuoteExpired)
+def quote_expired(expired: Quote.QuoteExpired) -> contract.QuoteExpired:
+    return contract.QuoteExpired(quote_id=str(expired.originator_id))

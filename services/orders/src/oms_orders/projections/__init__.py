@@ -1,9 +1,3 @@
-"""Read models of the orders service, each rebuildable with `oms replay orders NAME`."""
-
-from oms_kit.projection import Projection
-
-from oms_orders.projections.order_list import OrderList
-
-
-def projections() -> list[Projection]:
-    return [OrderList()]
+"""Read models of the orders service, one ``<Thing>View`` per module, each rebuildable with
+``oms replay orders NAME``: ``order_list`` (``GET /orders``) and ``quote_list``
+(``GET /quotes``)."""

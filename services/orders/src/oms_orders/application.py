@@ -1,4 +1,11 @@
-"""The orders service's use cases: one Application method per command."""
+"""The orders service's use cases, one Application method each:
+
+- a command (called by a route) checks, changes and saves, and returns what the route
+  answers with;
+- a reaction to another service's event (called by ``integration/inbound.py``) returns the
+  aggregates it changed, unsaved: the kit records them with the event's tracking record
+  in one transaction, exactly once. A reaction about an order or customer this service
+  does not know changes nothing (None)."""
 
 from __future__ import annotations
 
@@ -6,69 +13,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 from oms_kit.commands import retry_on_conflict
+from oms_kit.domain import AlreadyExists, Conflict, InvalidInput, NotFound
 from oms_kit.eventstore import ServiceApplication
 
 from oms_orders.domain.customer import Customer
-from oms_orders.domain.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from oms_orders.domain.order import Order
 from oms_orders.domain.pricing import LineRequest, cents, price_line
 from oms_orders.domain.product import Product
 from oms_orders.domain.quote import Quote
 
-T = TypeVar("T", bound=Aggregate)
-
 #: Namespace of the ids of orders placed with an ``Idempotency-Key``.
 IDEMPOTENT_ORDERS = UUID("0b5e8f8e-7a39-4c55-9d0c-5f3f6f1d2a71")
 
 
-def parse_id(value: str) -> UUID | None:
-    """The UUID in ``value``, or None when it is not one (then nothing has that id)."""
-    try:
-        return UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        return None
-
-
 class OrdersApplication(ServiceApplication):
     name = "orders"
-
-    # Loading ------------------------------------------------------------------------------
-
-    def find(self, cls: type[T], aggregate_id: str | UUID) -> T | None:
-        """The aggregate of type ``cls`` with that id, or None."""
-        uid = aggregate_id if isinstance(aggregate_id, UUID) else parse_id(aggregate_id)
-        if uid is None:
-            return None
-        try:
-            aggregate: Aggregate = self.repository.get(uid)
-        except AggregateNotFoundError:
-            return None
-        return aggregate if isinstance(aggregate, cls) else None
-
-    def get_customer(self, customer_id: str) -> Customer:
-        customer = self.find(Customer, customer_id)
-        if customer is None:
-            raise NotFound(f"no customer {customer_id}", field="customer_id")
-        return customer
-
-    def get_product(self, sku: str) -> Product:
-        product = self.find(Product, Product.create_id(sku))
-        if product is None:
-            raise NotFound(f"no product {sku}", field="sku")
-        return product
-
-    def get_order(self, order_id: str) -> Order:
-        order = self.find(Order, order_id)
-        if order is None:
-            raise NotFound(f"no order {order_id}", field="order_id")
-        return order
 
     # Customers and products ---------------------------------------------------------------
 
@@ -106,15 +71,34 @@ class OrdersApplication(ServiceApplication):
         return customer
 
     @retry_on_conflict
-    def update_customer(self, customer_id: str, **changes: Any) -> Customer:
-        customer = self.get_customer(customer_id)
-        changes = {k: v for k, v in changes.items() if v is not None}
-        if "credit_limit" in changes:
-            if changes["credit_limit"] < 0:
-                raise InvalidInput("credit_limit must not be negative", field="credit_limit")
-            changes["credit_limit"] = cents(changes["credit_limit"])
-        if any(days <= 0 for days in changes.get("payment_terms_days", [])):
+    def update_customer(
+        self,
+        customer_id: str,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        credit_limit: Decimal | None = None,
+        payment_terms_days: Sequence[int] | None = None,
+        sales_rep_id: str | None = None,
+        language: str | None = None,
+    ) -> Customer:
+        """Change the given fields (None: unchanged)."""
+        customer = self.get(Customer, customer_id, field="customer_id")
+        if name is not None and not name.strip():
+            raise InvalidInput("name must not be empty", field="name")
+        if credit_limit is not None and credit_limit < 0:
+            raise InvalidInput("credit_limit must not be negative", field="credit_limit")
+        if payment_terms_days is not None and any(days <= 0 for days in payment_terms_days):
             raise InvalidInput("payment terms must be positive", field="payment_terms_days")
+        changes: dict[str, Any] = {
+            "name": name.strip() if name is not None else None,
+            "email": email,
+            "credit_limit": cents(credit_limit) if credit_limit is not None else None,
+            "payment_terms_days": list(payment_terms_days) if payment_terms_days else None,
+            "sales_rep_id": sales_rep_id,
+            "language": language,
+        }
+        changes = {key: value for key, value in changes.items() if value is not None}
         if changes:
             customer.update(**changes)
             self.save(customer)
@@ -131,17 +115,13 @@ class OrdersApplication(ServiceApplication):
         self.save(product)
         return product
 
-    # Orders -------------------------------------------------------------------------------
+    def get_product(self, sku: str) -> Product:
+        product = self.find(Product, Product.create_id(sku))
+        if product is None:
+            raise NotFound(f"no product {sku}", field="sku")
+        return product
 
-    def price_lines(self, customer: Customer, lines: Sequence[LineRequest]) -> list[dict[str, Any]]:
-        """Priced lines in the customer's currency; unknown skus name their line."""
-        priced = []
-        for index, request in enumerate(lines):
-            product = self.find(Product, Product.create_id(request.sku))
-            if product is None:
-                raise InvalidInput(f"unknown sku {request.sku}", field=f"lines.{index}.sku")
-            priced.append(price_line(index, request, product.catalogue_entry(), customer.currency))
-        return priced
+    # Orders -------------------------------------------------------------------------------
 
     def place_order(
         self,
@@ -149,12 +129,13 @@ class OrdersApplication(ServiceApplication):
         customer_id: str,
         lines: Sequence[LineRequest],
         origin: str = "backoffice",
-        quote_id: str | None = None,
         idempotency_key: str | None = None,
+        external_order_id: str | None = None,
     ) -> Order:
         """Place an order. With an ``idempotency_key`` the order's id derives from it, so
         the same request again (a client retrying after a lost response) returns the
-        order placed the first time and places nothing."""
+        order placed the first time and places nothing. ``external_order_id`` is the
+        order's id where it came from (a marketplace, a partner)."""
         order_id = uuid5(IDEMPOTENT_ORDERS, idempotency_key) if idempotency_key else None
         if idempotency_key and (earlier := self.idempotent_order(idempotency_key)) is not None:
             return earlier
@@ -162,7 +143,11 @@ class OrdersApplication(ServiceApplication):
         if customer is None:
             raise InvalidInput(f"unknown customer {customer_id}", field="customer_id")
         order = Order.place(
-            customer, self.price_lines(customer, lines), origin, quote_id, order_id=order_id
+            customer,
+            self._price_lines(customer, lines),
+            origin,
+            order_id=order_id,
+            external_order_id=external_order_id,
         )
         try:
             self.save(order)
@@ -178,25 +163,19 @@ class OrdersApplication(ServiceApplication):
 
     @retry_on_conflict
     def approve_order(self, order_id: str, approved_by: str | None = None) -> Order:
-        order = self.get_order(order_id)
-        order.approve(self.get_customer(order.customer_id), approved_by)
+        order = self.get(Order, order_id, field="order_id")
+        order.approve(self.get(Customer, order.customer_id, field="customer_id"), approved_by)
         self.save(order)
         return order
 
     @retry_on_conflict
     def cancel_order(self, order_id: str, reason: str) -> Order:
-        order = self.get_order(order_id)
+        order = self.get(Order, order_id, field="order_id")
         order.cancel(reason)
         self.save(order)
         return order
 
     # Quotes -------------------------------------------------------------------------------
-
-    def get_quote(self, quote_id: str) -> Quote:
-        quote = self.find(Quote, quote_id)
-        if quote is None:
-            raise NotFound(f"no quote {quote_id}", field="quote_id")
-        return quote
 
     def create_quote(
         self,
@@ -212,7 +191,7 @@ class OrdersApplication(ServiceApplication):
         quote = Quote.draft(
             customer.customer_id,
             customer.currency,
-            self.price_lines(customer, lines),
+            self._price_lines(customer, lines),
             valid_until,
             today or _today(),
         )
@@ -221,14 +200,15 @@ class OrdersApplication(ServiceApplication):
 
     @retry_on_conflict
     def revise_quote(self, quote_id: str, lines: Sequence[LineRequest]) -> Quote:
-        quote = self.get_quote(quote_id)
-        quote.revise(self.price_lines(self.get_customer(quote.customer_id), lines))
+        quote = self.get(Quote, quote_id, field="quote_id")
+        customer = self.get(Customer, quote.customer_id, field="customer_id")
+        quote.revise(self._price_lines(customer, lines))
         self.save(quote)
         return quote
 
     def duplicate_quote(self, quote_id: str, today: date | None = None) -> Quote:
         """A new draft with the same customer and lines (and no validity date)."""
-        source = self.get_quote(quote_id)
+        source = self.get(Quote, quote_id, field="quote_id")
         quote = Quote.draft(
             source.customer_id,
             source.currency,
@@ -243,7 +223,7 @@ class OrdersApplication(ServiceApplication):
     @retry_on_conflict
     def send_quote(self, quote_id: str, today: date | None = None) -> Quote:
         quote = self._valid_quote(quote_id, today)
-        quote.send(self.get_customer(quote.customer_id).email)
+        quote.send(self.get(Customer, quote.customer_id, field="customer_id").email)
         self.save(quote)
         return quote
 
@@ -251,7 +231,7 @@ class OrdersApplication(ServiceApplication):
     def accept_quote(self, quote_id: str, today: date | None = None) -> tuple[Quote, Order]:
         """Accept the quote and place its order (origin "quote"), saved together."""
         quote = self._valid_quote(quote_id, today)
-        customer = self.get_customer(quote.customer_id)
+        customer = self.get(Customer, quote.customer_id, field="customer_id")
         order = Order.place(customer, quote.lines, origin="quote", quote_id=quote.quote_id)
         quote.accept(order.order_id)
         self.save(quote, order)
@@ -259,32 +239,123 @@ class OrdersApplication(ServiceApplication):
 
     @retry_on_conflict
     def reject_quote(self, quote_id: str, reason: str | None) -> Quote:
-        quote = self.get_quote(quote_id)
+        quote = self.get(Quote, quote_id, field="quote_id")
         quote.reject(reason)
         self.save(quote)
         return quote
 
     @retry_on_conflict
     def expire_quote(self, quote_id: str) -> Quote:
-        quote = self.get_quote(quote_id)
+        quote = self.get(Quote, quote_id, field="quote_id")
         quote.expire()
         self.save(quote)
         return quote
 
     def _valid_quote(self, quote_id: str, today: date | None) -> Quote:
         """The quote; one whose validity has passed is expired (and saved) and refused."""
-        quote = self.get_quote(quote_id)
+        quote = self.get(Quote, quote_id, field="quote_id")
         if quote.status in ("draft", "sent") and quote.is_past_validity(today or _today()):
             quote.expire()
             self.save(quote)
             raise Conflict(f"quote expired on {quote.valid_until}", field="valid_until")
         return quote
 
+    def _price_lines(
+        self, customer: Customer, lines: Sequence[LineRequest]
+    ) -> list[dict[str, Any]]:
+        """Priced lines in the customer's currency; unknown skus name their line."""
+        priced = []
+        for index, request in enumerate(lines):
+            product = self.find(Product, Product.create_id(request.sku))
+            if product is None:
+                raise InvalidInput(f"unknown sku {request.sku}", field=f"lines.{index}.sku")
+            priced.append(price_line(index, request, product.catalogue_entry(), customer.currency))
+        return priced
+
+    # Reactions to inventory's and billing's events -----------------------------------------
+
+    def record_reservation(self, order_id: str, allocations: list[dict[str, Any]]) -> Order | None:
+        order = self.find(Order, order_id)
+        if order is not None:
+            order.record_reservation(allocations)
+        return order
+
+    def report_shortage(
+        self, order_id: str, sku: str, requested: Decimal, available: Decimal
+    ) -> Order | None:
+        order = self.find(Order, order_id)
+        if order is not None:
+            order.report_shortage(sku, requested, available)
+        return order
+
+    def record_shipment(
+        self, order_id: str, goods_issue_id: str, lines: list[dict[str, Any]]
+    ) -> Order | None:
+        order = self.find(Order, order_id)
+        if order is not None:
+            order.record_shipment(goods_issue_id, lines)
+        return order
+
+    def record_invoice(
+        self, order_id: str, invoice_id: str, number: str, total: Decimal
+    ) -> Order | None:
+        order = self.find(Order, order_id)
+        if order is not None:
+            order.record_invoice(invoice_id, number, total)
+        return order
+
+    def record_stamp(
+        self, order_id: str, invoice_id: str, stamp_uuid: str, stamped_at: datetime
+    ) -> Order | None:
+        """Raises NotFound (the event is dead-lettered, to be redriven) when the order has
+        no such invoice yet."""
+        order = self.find(Order, order_id)
+        if order is not None:
+            order.record_stamp(invoice_id, stamp_uuid, stamped_at)
+        return order
+
+    def mark_invoice_paid(self, order_id: str, invoice_id: str) -> Order | None:
+        """Raises NotFound (dead-lettered, to be redriven) when the order has no such
+        invoice yet."""
+        order = self.find(Order, order_id)
+        if order is not None:
+            order.mark_invoice_paid(invoice_id)
+        return order
+
+    def record_receivable(
+        self, customer_id: str, receivable_id: str, amount: Decimal
+    ) -> Customer | None:
+        customer = self.find(Customer, customer_id)
+        if customer is not None:
+            customer.record_receivable(receivable_id, amount)
+        return customer
+
+    def record_payment(
+        self,
+        *,
+        customer_id: str,
+        order_id: str,
+        payment_id: str,
+        invoice_id: str,
+        amount: Decimal,
+    ) -> list[Aggregate]:
+        """The customer's open balance goes down, the order's paid amount up."""
+        changed: list[Aggregate] = []
+        customer = self.find(Customer, customer_id)
+        if customer is not None:
+            customer.record_payment(payment_id, amount)
+            changed.append(customer)
+        order = self.find(Order, order_id)
+        if order is not None:
+            order.record_payment(payment_id, invoice_id, amount)
+            changed.append(order)
+        return changed
+
     # History ------------------------------------------------------------------------------
 
     def order_history(self, order_id: str) -> list[HistoryEntry]:
         """Every change of the order, oldest first, with who made it."""
-        order = self.get_order(order_id)
+        order = self.get(Order, order_id, field="order_id")
         entries = []
         for stored in self.recorder.select_events(order.id):
             domain_event: Any = self.mapper.to_domain_event(stored)

@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from oms_kit.domain import Conflict, InvalidInput, NotFound
 from oms_orders.domain.customer import Customer
-from oms_orders.domain.errors import Conflict, CreditLimitExceeded, InvalidInput
+from oms_orders.domain.errors import CreditLimitExceeded
 from oms_orders.domain.order import Order
 from oms_orders.domain.pricing import CatalogueEntry, LineRequest, price_line
 
@@ -204,7 +205,12 @@ def test_cancel_until_invoiced() -> None:
         invoiced.cancel("too late")
 
 
-def test_a_stamp_for_an_unknown_invoice_cannot_be_applied() -> None:
+def test_a_stamp_or_payment_of_an_unknown_invoice_cannot_be_applied_naming_it() -> None:
     order = confirmed_order()
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFound) as err:
         order.record_stamp("inv-9", "u", datetime(2025, 1, 1, tzinfo=UTC))
+    assert err.value.field == "invoice_id"
+    with pytest.raises(NotFound) as err:
+        order.mark_invoice_paid("inv-9")
+    assert err.value.field == "invoice_id"
+    assert order.collect_events() == []

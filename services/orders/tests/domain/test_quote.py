@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from oms_orders.domain.errors import Conflict, InvalidInput
+from oms_kit.domain import Conflict, InvalidInput
 from oms_orders.domain.pricing import CatalogueEntry, LineRequest, price_line
 from oms_orders.domain.quote import Quote
 

@@ -1,0 +1,100 @@
+"""Stored events are found again by their topic (``module:Aggregate.Event``): renaming an
+event class or moving it would orphan every stored event of that type. These are the
+names the orders service has stored since its first release."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    UUIDAsHex,
+)
+from eventsourcing.utils import get_topic
+from oms_orders.domain.customer import Customer
+from oms_orders.domain.order import Order
+from oms_orders.domain.product import Product
+from oms_orders.domain.quote import Quote
+
+STORED_TOPICS = {
+    "oms_orders.domain.customer:Customer.CustomerRegistered",
+    "oms_orders.domain.customer:Customer.CustomerUpdated",
+    "oms_orders.domain.customer:Customer.ReceivableRecorded",
+    "oms_orders.domain.customer:Customer.PaymentRecorded",
+    "oms_orders.domain.product:Product.ProductDefined",
+    "oms_orders.domain.order:Order.OrderPlaced",
+    "oms_orders.domain.order:Order.OrderPutOnHold",
+    "oms_orders.domain.order:Order.OrderApproved",
+    "oms_orders.domain.order:Order.OrderConfirmed",
+    "oms_orders.domain.order:Order.OrderCancelled",
+    "oms_orders.domain.order:Order.StockReserved",
+    "oms_orders.domain.order:Order.StockShortageReported",
+    "oms_orders.domain.order:Order.ShipmentRecorded",
+    "oms_orders.domain.order:Order.InvoiceRecorded",
+    "oms_orders.domain.order:Order.InvoiceStamped",
+    "oms_orders.domain.order:Order.PaymentRecorded",
+    "oms_orders.domain.order:Order.InvoicePaid",
+    "oms_orders.domain.order:Order.OrderCompleted",
+    "oms_orders.domain.quote:Quote.QuoteCreated",
+    "oms_orders.domain.quote:Quote.QuoteRevised",
+    "oms_orders.domain.quote:Quote.QuoteSent",
+    "oms_orders.domain.quote:Quote.QuoteAccepted",
+    "oms_orders.domain.quote:Quote.QuoteRejected",
+    "oms_orders.domain.quote:Quote.QuoteExpired",
+}
+
+
+def event_topics(*aggregates: type[Aggregate]) -> set[str]:
+    return {
+        get_topic(value)
+        for aggregate in aggregates
+        for value in vars(aggregate).values()
+        if isinstance(value, type)
+        and issubclass(value, Aggregate.Event)
+        and value is not Order.StatusEvent
+        and value.__name__ not in ("Event", "Created")
+    }
+
+
+def test_every_event_keeps_its_stored_topic() -> None:
+    assert event_topics(Customer, Product, Order, Quote) == STORED_TOPICS
+
+
+def test_an_order_placed_before_external_order_ids_still_loads() -> None:
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    mapper: Mapper = Mapper(transcoder=transcoder)
+    order = Order.place(
+        Customer(
+            name="Ana",
+            tax_id="T",
+            email="a@example.com",
+            credit_limit=Decimal("100.00"),
+            currency="EUR",
+            payment_terms_days=[30],
+            sales_rep_id=None,
+            language=None,
+        ),
+        [{"sku": "SKU-1", "quantity": Decimal(1), "net_amount": "1.00", "tax_amount": "0.00"}],
+    )
+    stored = mapper.to_stored_event(order.collect_events()[0])
+    state = json.loads(stored.state)
+    del state["external_order_id"]  # as stored before the field existed
+    old = stored.__class__(
+        originator_id=stored.originator_id,
+        originator_version=stored.originator_version,
+        topic=stored.topic,
+        state=json.dumps(state).encode(),
+    )
+    placed = mapper.to_domain_event(old)
+    assert isinstance(placed, Order.OrderPlaced)
+    assert placed.external_order_id is None
+    loaded = placed.mutate(None)
+    assert isinstance(loaded, Order)
+    assert (loaded.external_order_id, loaded.total) == (None, Decimal("1.00"))
