@@ -33,7 +33,7 @@ def test_unknown_service_and_projection_are_clear_errors(stack: Stack, home: str
     assert "unknown service 'shipping'" in unknown.stdout
     missing = oms(stack, "replay", "orders", "nope", tmp_home=home)
     assert missing.returncode == 2
-    assert "orders has no projection 'nope'" in missing.stdout
+    assert "orders has no read model 'nope'" in missing.stdout
 
 
 def test_dlq_list_on_an_empty_stack(stack: Stack, home: str) -> None:

@@ -26,11 +26,12 @@ from oms_dev.devstack import create_service_databases, dev_stack, env_defaults
 from oms_dev.manifest import SERVICES, entry
 from oms_dev.stack import load_service, read_stack, stack_file, state_dir, write_stack
 from oms_dev.supervisor import Supervisor
-from oms_kit.eventstore import events_table
+from oms_kit.eventstore import app_name, events_table
 from oms_kit.kafka import all_topics, ensure_topics, producer
 from oms_kit.projection import ProjectionRunner
 from oms_kit.relay import OutboxRelay
 from oms_kit.settings import database_name
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from rich.console import Console
 from rich.progress import Progress
@@ -114,13 +115,28 @@ def up(
             stack_file().unlink(missing_ok=True)
 
 
+#: Where the worker's relay got to: its row in the tracking table (oms_kit.eventstore.Positions
+#: of an OutboxRelay of the default name).
+RELAY_POSITION = "relay:kafka"
+
+
+def _tracking_table(service: str) -> sql.Identifier:
+    return sql.Identifier(f"{app_name(service)}_tracking")
+
+
 def _reset_relays(pg_dsn: str) -> None:
     for service in SERVICES:
         dsn = make_conninfo(pg_dsn, dbname=database_name(service))
         with psycopg.connect(dsn, autocommit=True) as conn:
-            exists = conn.execute("SELECT to_regclass('outbox_relay')").fetchone()
-            if exists and exists[0]:
-                conn.execute("UPDATE outbox_relay SET position = 0")
+            exists = conn.execute("SELECT to_regclass(%s)", (f"{app_name(service)}_tracking",))
+            row = exists.fetchone()
+            if row and row[0]:
+                conn.execute(
+                    sql.SQL("DELETE FROM {} WHERE application_name = %s").format(
+                        _tracking_table(service)
+                    ),
+                    (RELAY_POSITION,),
+                )
 
 
 def _stack() -> dict[str, Any]:
@@ -181,17 +197,21 @@ def _positions(pg_dsn: str, service: str) -> tuple[int, str, str]:
             make_conninfo(pg_dsn, dbname=database_name(service)), connect_timeout=3
         ) as conn:
             stored = _scalar(conn, f"SELECT max(notification_id) FROM {events_table(service)}") or 0
-            relayed = _scalar(conn, "SELECT max(position) FROM outbox_relay")
-            rows = (
-                conn.execute(
-                    "SELECT projection, position FROM projection_tracking ORDER BY projection"
-                ).fetchall()
-                if _scalar(conn, "SELECT to_regclass('projection_tracking')")
-                else []
+            positions = sql.SQL(
+                "SELECT application_name, max(notification_id) FROM {} "
+                "WHERE application_name = %s OR application_name LIKE 'view:%%' "
+                "GROUP BY application_name ORDER BY application_name"
+            ).format(_tracking_table(service))
+            rows: dict[str, int] = (
+                dict(conn.execute(positions, (RELAY_POSITION,)).fetchall())
+                if _scalar(conn, f"SELECT to_regclass('{app_name(service)}_tracking')")
+                else {}
             )
     except psycopg.Error:
         return 0, "-", "-"
-    projections = ", ".join(f"{name} {stored - pos} behind" for name, pos in rows) or "-"
+    relayed = rows.pop(RELAY_POSITION, None)
+    behind = [f"{name.removeprefix('view:')} {stored - pos} behind" for name, pos in rows.items()]
+    projections = ", ".join(behind) or "-"
     return (
         stored,
         f"{relayed} ({stored - (relayed or 0)} behind)" if relayed is not None else "-",
