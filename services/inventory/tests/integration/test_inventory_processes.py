@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-from uuid import uuid4
 
 import httpx
 from aiokafka import AIOKafkaConsumer
-from oms_contracts import Envelope, events_topic
+from oms_contracts import events_topic
 from oms_contracts.orders import Line, OrderConfirmed
+from oms_dev.inmemory import envelope_bytes
 from oms_dev.testing import Stack, running_services, wait_until
 from oms_inventory.bootstrap import bootstrap
 from oms_kit.kafka import producer
@@ -37,23 +35,11 @@ async def publish_confirmed(bootstrap: str, order_id: str, sku: str, quantity: i
         ],
         total=Decimal(quantity * 2),
     )
-    envelope = Envelope[Any](
-        event_id=uuid4(),
-        event_type="OrderConfirmed",
-        event_version=1,
-        occurred_at=datetime.now(UTC),
-        source="orders",
-        source_position=1,
-        aggregate_id=order_id,
-        aggregate_version=3,
-        payload=event,
-    )
+    message = envelope_bytes(event, source_position=1, aggregate_id=order_id, aggregate_version=3)
     kafka = producer(bootstrap)
     await kafka.start()
     try:
-        await kafka.send_and_wait(
-            events_topic("orders"), envelope.model_dump_json().encode(), key=order_id.encode()
-        )
+        await kafka.send_and_wait(events_topic("orders"), message, key=order_id.encode())
     finally:
         await kafka.stop()
 
