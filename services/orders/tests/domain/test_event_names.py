@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
@@ -69,7 +70,7 @@ def test_an_order_placed_before_external_order_ids_still_loads() -> None:
     transcoder = JSONTranscoder()
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
         transcoder.register(transcoding)
-    mapper: Mapper = Mapper(transcoder=transcoder)
+    mapper: Mapper[UUID] = Mapper(transcoder=transcoder)
     order = Order.place(
         Customer(
             name="Ana",

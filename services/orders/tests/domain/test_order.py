@@ -130,6 +130,7 @@ def test_approval_rechecks_credit_then_confirms() -> None:
     assert order.approved_by == "boss"
     events = order.collect_events()
     assert [type(e).__name__ for e in events] == ["OrderApproved", "OrderConfirmed"]
+    assert isinstance(events[1], Order.OrderConfirmed)
     assert events[1].payment_terms_days == [30, 60]
 
 

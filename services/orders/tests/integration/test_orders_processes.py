@@ -6,16 +6,13 @@ worker's consumer)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-from uuid import uuid4
 
 import anyio
 import httpx
-from oms_contracts import Envelope
-from oms_contracts import billing as bill
+from oms_contracts.billing import InvoiceIssued
+from oms_dev.inmemory import envelope_bytes
 from oms_dev.testing import Stack, running_services, wait_until
 from oms_kit.kafka import producer
 
@@ -100,7 +97,7 @@ def test_orders_api_and_worker_processes(stack: Stack, tmp_path: Path) -> None:
         )
         assert {"ProductDefined", "CustomerRegistered", "OrderPlaced"} <= set(published)
 
-        invoice = bill.InvoiceIssued(
+        invoice = InvoiceIssued(
             invoice_id="inv-1",
             number="F-1",
             order_id=order_id,
@@ -111,22 +108,11 @@ def test_orders_api_and_worker_processes(stack: Stack, tmp_path: Path) -> None:
             tax_total=Decimal("0"),
             total=Decimal("4.00"),
         )
-        envelope = Envelope[Any](
-            event_id=uuid4(),
-            event_type="InvoiceIssued",
-            event_version=1,
-            occurred_at=datetime.now(UTC),
-            source="billing",
-            source_position=1,
-            aggregate_id="inv-1",
-            aggregate_version=1,
-            payload=invoice,
-        )
         send(
             stack.kafka_bootstrap,
             "oms.billing.events",
             "inv-1",
-            envelope.model_dump_json().encode(),
+            envelope_bytes(invoice, source_position=1, aggregate_id="inv-1"),
         )
         wait_until(
             lambda: http.get(f"/orders/{order_id}").json()["status"] == "partially_invoiced",

@@ -1,17 +1,17 @@
-"""The orders API on the real stack: placement, approval, cancellation, history, and the
-order list with its filters, cursor and totals per status."""
+"""The orders API on the real PostgreSQL: what the HTTP layer decides (problem+json naming
+the field, 404, 409, the Idempotency-Key, x-actor in the history) and the order list
+with its filters, cursor and totals per status. The rules themselves are checked in
+memory (tests/application)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
-from oms_kit.projection import ProjectionRunner
 from oms_kit.service import Service
-
-
-def catch_up(service: Service) -> None:
-    ProjectionRunner(service.app, service.projection("order_list")).catch_up()
+from oms_orders.domain.pricing import LineRequest
 
 
 def new_customer(client: TestClient, credit_limit: str = "1000.00", **extra: Any) -> str:
@@ -100,12 +100,17 @@ def test_customers_and_products_are_registered_and_validated(client: TestClient)
     assert client.get("/customers/nope").status_code == 404
 
 
-def test_placement_confirms_waits_for_approval_or_holds_for_credit(client: TestClient) -> None:
+def test_placement_and_a_credit_hold_approved_once_the_limit_allows_it(
+    client: TestClient,
+) -> None:
     new_product(client)
     customer_id = new_customer(client, credit_limit="100.00")
     confirmed = place(client, customer_id, quantity=2)
-    assert confirmed["status"] == "confirmed"
-    assert confirmed["total"] == "24.20"
+    assert (confirmed["status"], confirmed["total"], confirmed["net_total"]) == (
+        "confirmed",
+        "24.20",
+        "20.00",
+    )
     assert confirmed["lines"][0]["quantity"] == 2
     assert confirmed["lines"][0]["net_amount"] == "20.00"
     assert place(client, customer_id, origin="portal")["status"] == "pending_approval"
@@ -113,6 +118,15 @@ def test_placement_confirms_waits_for_approval_or_holds_for_credit(client: TestC
     assert held["status"] == "on_hold"
     assert "credit" in held["status_reason"]
     assert client.get(f"/orders/{held['order_id']}").json()["status"] == "on_hold"
+
+    response = client.post(f"/orders/{held['order_id']}/approve")
+    assert response.status_code == 409
+    assert response.json()["title"] == "Credit limit exceeded"
+    assert "credit" in response.json()["detail"]
+    assert problem_fields(response) == ["credit"]
+    raised = client.patch(f"/customers/{customer_id}", json={"credit_limit": "200.00"})
+    assert raised.status_code == 200
+    assert client.post(f"/orders/{held['order_id']}/approve").json()["status"] == "confirmed"
 
 
 def test_amounts_too_large_to_round_are_422_naming_the_field_not_500(
@@ -149,7 +163,7 @@ def test_amounts_too_large_to_round_are_422_naming_the_field_not_500(
 
 
 def test_the_same_idempotency_key_again_places_no_second_order(
-    client: TestClient, service: Service
+    client: TestClient, catch_up: Callable[[], None]
 ) -> None:
     """A client retrying after a lost response (its API process was killed) must not
     double the order."""
@@ -165,7 +179,7 @@ def test_the_same_idempotency_key_again_places_no_second_order(
     assert again.json()["order_id"] == first["order_id"]
     other = place(client, customer_id, 2, headers={"Idempotency-Key": "retry-2"})
     assert other["order_id"] != first["order_id"]
-    catch_up(service)
+    catch_up()
     listed = client.get("/orders", params={"customer_id": customer_id}).json()["items"]
     assert sorted(o["order_id"] for o in listed) == sorted([first["order_id"], other["order_id"]])
 
@@ -211,22 +225,6 @@ def test_approve_and_cancel_with_their_conflicts(client: TestClient) -> None:
     assert client.post("/orders/nope/approve").status_code == 404
 
 
-def test_approving_a_credit_hold_still_over_the_limit_is_a_409_naming_credit(
-    client: TestClient,
-) -> None:
-    new_product(client)
-    customer_id = new_customer(client, credit_limit="10.00")
-    held = place(client, customer_id, quantity=1)  # 12.10 > 10.00
-    assert held["status"] == "on_hold"
-    response = client.post(f"/orders/{held['order_id']}/approve")
-    assert response.status_code == 409
-    assert "credit" in response.json()["detail"]
-    assert problem_fields(response) == ["credit"]
-    raised = client.patch(f"/customers/{customer_id}", json={"credit_limit": "20.00"})
-    assert raised.status_code == 200
-    assert client.post(f"/orders/{held['order_id']}/approve").json()["status"] == "confirmed"
-
-
 def test_history_lists_every_change_with_its_actor(client: TestClient) -> None:
     new_product(client)
     customer_id = new_customer(client)
@@ -250,7 +248,7 @@ def test_history_lists_every_change_with_its_actor(client: TestClient) -> None:
 
 
 def test_the_order_list_filters_pages_and_totals_by_status(
-    client: TestClient, service: Service
+    client: TestClient, service: Service, catch_up: Callable[[], None]
 ) -> None:
     new_product(client)
     ana = new_customer(client)
@@ -258,7 +256,7 @@ def test_the_order_list_filters_pages_and_totals_by_status(
     placed = [place(client, ana, quantity=q) for q in (1, 2, 3)]  # confirmed
     placed.append(place(client, bob, quantity=4, origin="portal"))  # pending_approval
     client.post(f"/orders/{placed[0]['order_id']}/cancel", json={"reason": "x"})
-    catch_up(service)
+    catch_up()
 
     everything = client.get("/orders").json()
     assert [i["order_id"] for i in everything["items"]] == [o["order_id"] for o in reversed(placed)]
@@ -268,6 +266,18 @@ def test_the_order_list_filters_pages_and_totals_by_status(
         "confirmed": {"count": 2, "total": "60.50"},
         "pending_approval": {"count": 1, "total": "48.40"},
     }
+    newest = everything["items"][0]
+    assert (newest["customer_id"], newest["status"], newest["total"], newest["origin"]) == (
+        bob,
+        "pending_approval",
+        "48.40",
+        "portal",
+    )
+    assert (newest["currency"], newest["invoice_numbers"], newest["external_order_id"]) == (
+        "EUR",
+        [],
+        None,
+    )
     first = client.get("/orders", params={"limit": 2}).json()
     assert len(first["items"]) == 2
     assert first["totals_by_status"] == everything["totals_by_status"]
@@ -280,15 +290,38 @@ def test_the_order_list_filters_pages_and_totals_by_status(
     of_ana = client.get("/orders", params={"customer_id": ana, "status": "confirmed"}).json()
     assert {i["order_id"] for i in of_ana["items"]} == {o["order_id"] for o in placed[1:3]}
     assert of_ana["totals_by_status"] == {"confirmed": {"count": 2, "total": "60.50"}}
+    from_portal = client.get("/orders", params={"origin": "portal"}).json()
+    assert [i["order_id"] for i in from_portal["items"]] == [placed[3]["order_id"]]
     issued_at = everything["items"][0]["issued_at"]
     today = issued_at[:10]
     assert len(client.get("/orders", params={"issued_from": today}).json()["items"]) == 4
     assert client.get("/orders", params={"issued_to": "2000-01-01"}).json()["items"] == []
     assert len(client.get("/orders", params={"issued_from": issued_at}).json()["items"]) == 1
+    assert len(client.get("/orders", params={"issued_to": today}).json()["items"]) == 4
+
+    # Orders from elsewhere (a marketplace) are found by their id there.
+    imported = service.app.place_order(  # type: ignore[attr-defined]
+        customer_id=ana,
+        lines=[LineRequest(sku="SKU-1", quantity=Decimal(1))],
+        origin="marketplace",
+        external_order_id="AMZ-114-1",
+    )
+    catch_up()
+    by_external = client.get("/orders", params={"external_order_id": "AMZ-114-1"}).json()
+    assert [(i["order_id"], i["external_order_id"]) for i in by_external["items"]] == [
+        (imported.order_id, "AMZ-114-1")
+    ]
+    assert by_external["totals_by_status"] == {"pending_approval": {"count": 1, "total": "12.10"}}
+    detail = client.get(f"/orders/{imported.order_id}").json()
+    assert (detail["origin"], detail["external_order_id"]) == ("marketplace", "AMZ-114-1")
+
     bad = client.get("/orders", params={"cursor": "garbage"})
     assert bad.status_code == 422
     assert problem_fields(bad) == ["cursor"]
     assert problem_fields(client.get("/orders", params={"limit": 0})) == ["limit"]
     assert problem_fields(client.get("/orders", params={"issued_from": "yesterday"})) == [
         "issued_from"
+    ]
+    assert problem_fields(client.get("/orders", params={"issued_to": "2025-13-01"})) == [
+        "issued_to"
     ]

@@ -1,0 +1,280 @@
+"""Inventory's and billing's events, fed through the exactly-once consumer path: the order
+status follows stock, shipments, invoices and payments; the customer's open balance
+follows receivables and payments; repeats change nothing; events about unknown orders
+are ignored; an event that comes before what it refers to is dead-lettered and applies
+when redriven."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from oms_contracts.billing import (
+    InvoiceCancelled,
+    InvoiceIssued,
+    InvoicePaid,
+    InvoiceStamped,
+    PaymentReceived,
+    ReceivableOpened,
+)
+from oms_contracts.inventory import GoodsIssued, LotQuantity, StockReserved, StockShortage
+from oms_contracts.orders import OrderCompleted, OrderPutOnHold
+from oms_dev.inmemory import ServiceInMemory
+from oms_orders.application import OrdersApplication
+from oms_orders.domain.customer import Customer
+from oms_orders.domain.order import Order
+from oms_orders.domain.pricing import LineRequest
+from oms_orders.integration.inbound import inbound
+
+D = Decimal
+STAMPED_AT = datetime(2025, 3, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def placed(
+    catalogue: None, app: OrdersApplication, new_customer: Callable[..., str]
+) -> tuple[str, str]:
+    """(customer id, order id): a confirmed order of 10 x SKU-1 and 2 x SKU-2, 145.20."""
+    customer_id = new_customer()
+    order = app.place_order(
+        customer_id=customer_id,
+        lines=[LineRequest(sku="SKU-1", quantity=D(10)), LineRequest(sku="SKU-2", quantity=D(2))],
+    )
+    assert (order.status, order.total) == ("confirmed", D("145.20"))
+    return customer_id, order.order_id
+
+
+def lots(*pairs: tuple[str, int]) -> list[LotQuantity]:
+    return [LotQuantity(sku=s, quantity=D(q), warehouse="MAD", lot="L1") for s, q in pairs]
+
+
+def invoice(order_id: str, customer_id: str, n: int, total: str) -> InvoiceIssued:
+    return InvoiceIssued(
+        invoice_id=f"inv-{n}",
+        number=f"F-2025-{n}",
+        order_id=order_id,
+        customer_id=customer_id,
+        currency="EUR",
+        lines=[],
+        net_total=D(total),
+        tax_total=D(0),
+        total=D(total),
+    )
+
+
+def stamp(order_id: str, n: int) -> InvoiceStamped:
+    return InvoiceStamped(
+        invoice_id=f"inv-{n}",
+        order_id=order_id,
+        number=f"F-2025-{n}",
+        stamp_uuid=f"cfdi-{n}",
+        stamped_at=STAMPED_AT,
+        provider="sat",
+    )
+
+
+def receivable(order_id: str, customer_id: str, n: int, amount: str) -> ReceivableOpened:
+    return ReceivableOpened(
+        receivable_id=f"r-{n}",
+        invoice_id=f"inv-{n}",
+        order_id=order_id,
+        customer_id=customer_id,
+        currency="EUR",
+        amount=D(amount),
+        installments=[],
+    )
+
+
+def payment(order_id: str, customer_id: str, n: int, amount: str) -> PaymentReceived:
+    return PaymentReceived(
+        payment_id=f"p-{n}",
+        invoice_id=f"inv-{n}",
+        order_id=order_id,
+        customer_id=customer_id,
+        currency="EUR",
+        amount=D(amount),
+        open_after=D(0),
+    )
+
+
+def order_of(app: OrdersApplication, order_id: str) -> Order:
+    return app.get(Order, order_id, field="order_id")
+
+
+def test_every_consumed_event_has_its_handler() -> None:
+    assert {event_type.__name__ for event_type in inbound.handlers} == {
+        "StockReserved",
+        "StockShortage",
+        "GoodsIssued",
+        "InvoiceIssued",
+        "InvoiceStamped",
+        "ReceivableOpened",
+        "PaymentReceived",
+        "InvoicePaid",
+    }
+    assert inbound.sources == ["billing", "inventory"]
+
+
+def test_a_reservation_keeps_the_order_confirmed_and_a_shortage_holds_it(
+    orders: ServiceInMemory, app: OrdersApplication, placed: tuple[str, str]
+) -> None:
+    _, order_id = placed
+    reserved = StockReserved(order_id=order_id, allocations=lots(("SKU-1", 10)))
+    assert orders.deliver(reserved).status == "applied"
+    order = order_of(app, order_id)
+    assert order.status == "confirmed"
+    assert [(a["sku"], a["quantity"], a["lot"]) for a in order.reservations] == [
+        ("SKU-1", D(10), "L1")
+    ]
+    short = StockShortage(order_id=order_id, sku="SKU-2", requested=D(2), available=D(1))
+    assert orders.deliver(short).status == "applied"
+    reason = "stock shortage: SKU-2 requested 2, available 1"
+    order = order_of(app, order_id)
+    assert (order.status, order.status_reason) == ("on_hold", reason)
+    assert [(e.order_id, e.reason) for e in orders.published(OrderPutOnHold)] == [
+        (order_id, reason)
+    ]
+
+
+def test_shipping_invoicing_and_payment_move_the_order_to_completed(
+    orders: ServiceInMemory, app: OrdersApplication, placed: tuple[str, str]
+) -> None:
+    customer_id, order_id = placed
+
+    def status() -> str:
+        return order_of(app, order_id).status
+
+    gi1 = GoodsIssued(goods_issue_id="gi-1", order_id=order_id, lines=lots(("SKU-1", 6)))
+    assert orders.deliver(gi1).status == "applied"
+    assert status() == "partially_shipped"
+    gi2 = GoodsIssued(
+        goods_issue_id="gi-2", order_id=order_id, lines=lots(("SKU-1", 4), ("SKU-2", 2))
+    )
+    orders.deliver(gi2)
+    assert status() == "shipped"
+    orders.deliver(invoice(order_id, customer_id, 1, "72.60"))
+    assert status() == "partially_invoiced"
+    orders.deliver(stamp(order_id, 1))
+    orders.deliver(invoice(order_id, customer_id, 2, "72.60"))
+    order = order_of(app, order_id)
+    assert order.status == "invoiced"
+    assert [(i["number"], i["total"]) for i in order.invoices] == [
+        ("F-2025-1", D("72.60")),
+        ("F-2025-2", D("72.60")),
+    ]
+    assert order.invoices[0]["stamp"] == {"uuid": "cfdi-1", "stamped_at": STAMPED_AT}
+    assert order.invoices[1]["stamp"] is None
+    assert [s["goods_issue_id"] for s in order.shipments] == ["gi-1", "gi-2"]
+
+    orders.deliver(receivable(order_id, customer_id, 1, "72.60"))
+    orders.deliver(receivable(order_id, customer_id, 2, "72.60"))
+    orders.deliver(payment(order_id, customer_id, 1, "72.60"))
+    customer = app.get(Customer, customer_id, field="customer_id")
+    assert customer.open_balance == D("72.60")
+    assert status() == "invoiced"
+    paid = InvoicePaid(invoice_id="inv-1", order_id=order_id, customer_id=customer_id)
+    assert orders.deliver(paid).status == "applied"
+    assert order_of(app, order_id).invoices[0]["status"] == "paid"
+    orders.deliver(payment(order_id, customer_id, 2, "72.60"))
+    order = order_of(app, order_id)
+    assert (order.status, order.paid_amount) == ("completed", D("145.20"))
+    assert app.get(Customer, customer_id, field="customer_id").open_balance == D("0.00")
+    [completed] = orders.published(OrderCompleted)
+    assert completed.order_id == order_id
+    history = app.order_history(order_id)
+    assert (history[-1].event_type, history[-1].actor) == ("OrderCompleted", "service:billing")
+
+
+def test_the_open_balance_from_billing_drives_the_credit_check(
+    orders: ServiceInMemory, app: OrdersApplication, placed: tuple[str, str]
+) -> None:
+    customer_id, order_id = placed
+    app.update_customer(customer_id, credit_limit=D("200.00"))
+    orders.deliver(receivable(order_id, customer_id, 1, "145.20"))
+    second = app.place_order(customer_id=customer_id, lines=[LineRequest("SKU-1", D(5))])
+    assert second.status == "on_hold"
+    assert second.status_reason == (
+        "credit limit exceeded: open balance 145.20 + order 60.50 > limit 200.00"
+    )
+
+
+def test_a_repeated_event_changes_nothing(
+    orders: ServiceInMemory,
+    app: OrdersApplication,
+    placed: tuple[str, str],
+    stored_events: Callable[[], int],
+) -> None:
+    customer_id, order_id = placed
+    shipped = GoodsIssued(goods_issue_id="gi-1", order_id=order_id, lines=lots(("SKU-1", 1)))
+    assert orders.deliver(shipped, position=41).status == "applied"
+    after_first = stored_events()
+    # The same message again (a redelivery, a republish): the tracking record refuses it.
+    assert orders.deliver(shipped, position=41).status == "duplicate"
+    # The same goods issue at another position (published twice): the order knows it.
+    assert orders.deliver(shipped, position=42).status == "applied"
+    assert stored_events() == after_first
+    assert len(order_of(app, order_id).shipments) == 1
+    paid = payment(order_id, customer_id, 1, "10.00")
+    assert orders.deliver(paid, position=43).status == "applied"
+    assert orders.deliver(paid, position=43).status == "duplicate"
+    assert stored_events() == after_first + 2  # the payment, on the customer and the order
+    assert app.get(Customer, customer_id, field="customer_id").open_balance == D("-10.00")
+    assert order_of(app, order_id).paid_amount == D("10.00")
+
+
+def test_events_about_orders_or_customers_it_does_not_know_are_ignored(
+    orders: ServiceInMemory, stored_events: Callable[[], int]
+) -> None:
+    before = stored_events()
+    unknown = "6f1c2b1e-0000-4000-8000-000000000000"
+    for event in (
+        StockReserved(order_id=unknown, allocations=lots(("X", 1))),
+        GoodsIssued(goods_issue_id="gi-9", order_id="not-an-id", lines=lots(("X", 1))),
+        invoice(unknown, unknown, 9, "1.00"),
+        receivable(unknown, unknown, 9, "1.00"),
+        payment(unknown, unknown, 9, "1.00"),
+    ):
+        assert orders.deliver(event).status == "applied"  # nothing to change, no dead letter
+    assert stored_events() == before
+
+
+def test_an_event_before_the_one_it_refers_to_is_dead_lettered_then_applies_when_redriven(
+    orders: ServiceInMemory, app: OrdersApplication, placed: tuple[str, str]
+) -> None:
+    customer_id, order_id = placed
+    early_stamp = orders.deliver(stamp(order_id, 1), position=7)
+    assert early_stamp.status == "dead-letter"
+    assert early_stamp.dead_letter is not None and "inv-1" in early_stamp.dead_letter.reason
+    paid = InvoicePaid(invoice_id="inv-1", order_id=order_id, customer_id=customer_id)
+    assert orders.deliver(paid, position=8).status == "dead-letter"
+    assert order_of(app, order_id).invoices == []
+
+    assert orders.deliver(invoice(order_id, customer_id, 1, "145.20")).status == "applied"
+    assert orders.deliver(stamp(order_id, 1), position=7).status == "applied"  # redriven
+    assert orders.deliver(paid, position=8).status == "applied"
+    [issued] = order_of(app, order_id).invoices
+    assert (issued["status"], issued["stamp"]["uuid"]) == ("paid", "cfdi-1")
+    assert order_of(app, order_id).status == "paid"
+
+
+def test_goods_issued_before_the_reservation_is_answered_still_counts(
+    orders: ServiceInMemory, app: OrdersApplication, placed: tuple[str, str]
+) -> None:
+    _, order_id = placed
+    everything = lots(("SKU-1", 10), ("SKU-2", 2))
+    orders.deliver(GoodsIssued(goods_issue_id="gi-1", order_id=order_id, lines=everything))
+    orders.deliver(StockReserved(order_id=order_id, allocations=everything))
+    order = order_of(app, order_id)
+    assert (order.status, len(order.reservations)) == ("shipped", 2)
+
+
+def test_an_invoice_cancellation_is_not_consumed(
+    orders: ServiceInMemory, placed: tuple[str, str], stored_events: Callable[[], int]
+) -> None:
+    _, order_id = placed
+    before = stored_events()
+    cancelled = InvoiceCancelled(invoice_id="inv-1", order_id=order_id, reason="typo")
+    assert orders.deliver(cancelled).status == "ignored"
+    assert stored_events() == before

@@ -1,0 +1,125 @@
+"""Customers and the catalogue: registration, updates and products, the rules they
+check (each naming its field) and the public events they publish."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from oms_contracts.orders import CustomerRegistered, CustomerUpdated, ProductDefined
+from oms_dev.inmemory import ServiceInMemory
+from oms_kit.domain import AlreadyExists, DomainError, InvalidInput, NotFound
+from oms_orders.application import OrdersApplication
+from oms_orders.domain.customer import Customer
+
+D = Decimal
+
+
+def test_a_customer_is_registered_with_its_terms_and_published(
+    orders: ServiceInMemory, app: OrdersApplication
+) -> None:
+    customer = app.register_customer(
+        name=" Ana Lopez ",
+        tax_id="ES123",
+        email="ana@example.com",
+        credit_limit=D("1000"),
+        payment_terms_days=[30, 60],
+        sales_rep_id="rep-7",
+        language="es",
+    )
+    loaded = app.get(Customer, customer.customer_id, field="customer_id")
+    assert (loaded.name, loaded.credit_limit, loaded.currency) == ("Ana Lopez", D("1000.00"), "EUR")
+    assert (loaded.open_balance, loaded.payment_terms_days) == (D("0.00"), [30, 60])
+    [registered] = orders.published(CustomerRegistered)
+    assert registered.customer_id == customer.customer_id
+    assert (registered.name, registered.credit_limit, registered.currency) == (
+        "Ana Lopez",
+        D("1000.00"),
+        "EUR",
+    )
+    assert (registered.sales_rep_id, registered.language) == ("rep-7", "es")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": " "}, "name"),
+        ({"tax_id": ""}, "tax_id"),
+        ({"credit_limit": D("-1")}, "credit_limit"),
+        ({"payment_terms_days": [30, 0]}, "payment_terms_days"),
+    ],
+)
+def test_bad_customer_input_is_refused_naming_the_field(
+    app: OrdersApplication, change: dict[str, object], field: str
+) -> None:
+    given: dict[str, object] = {
+        "name": "Ana",
+        "tax_id": "T",
+        "email": "a@example.com",
+        "credit_limit": D("10"),
+        "payment_terms_days": [30],
+        **change,
+    }
+    with pytest.raises(InvalidInput) as refused:
+        app.register_customer(**given)  # type: ignore[arg-type]
+    assert refused.value.field == field
+
+
+def test_an_update_changes_only_the_given_fields_and_publishes_them(
+    orders: ServiceInMemory,
+    app: OrdersApplication,
+    new_customer: Callable[..., str],
+    stored_events: Callable[[], int],
+) -> None:
+    customer_id = new_customer()
+    app.update_customer(customer_id, credit_limit=D("2500.5"), language="pt")
+    customer = app.get(Customer, customer_id, field="customer_id")
+    assert (customer.credit_limit, customer.language, customer.name) == (
+        D("2500.50"),
+        "pt",
+        "Ana Lopez",
+    )
+    [updated] = orders.published(CustomerUpdated)
+    assert (updated.customer_id, updated.credit_limit, updated.language) == (
+        customer_id,
+        D("2500.50"),
+        "pt",
+    )
+    assert (updated.name, updated.email, updated.payment_terms_days) == (None, None, None)
+
+    before = stored_events()
+    app.update_customer(customer_id)  # nothing given: nothing changes
+    assert stored_events() == before
+    with pytest.raises(InvalidInput) as refused:
+        app.update_customer(customer_id, credit_limit=D("-5"))
+    assert refused.value.field == "credit_limit"
+    with pytest.raises(NotFound) as missing:
+        app.update_customer("nobody", name="X")
+    assert missing.value.field == "customer_id"
+
+
+def test_a_product_is_defined_once_per_sku(orders: ServiceInMemory, app: OrdersApplication) -> None:
+    app.define_product(
+        sku="SKU-1", name="Widget", unit_price=D("10.00"), currency="EUR", tax_rate=D("0.21")
+    )
+    assert app.get_product("SKU-1").unit_price == D("10.00")
+    with pytest.raises(AlreadyExists) as again:
+        app.define_product(
+            sku="SKU-1", name="Other", unit_price=D("1"), currency="EUR", tax_rate=D("0")
+        )
+    assert again.value.field == "sku"
+    with pytest.raises(NotFound) as missing:
+        app.get_product("NOPE")
+    assert missing.value.field == "sku"
+    assert [(p.sku, p.unit_price, p.tax_rate) for p in orders.published(ProductDefined)] == [
+        ("SKU-1", D("10.00"), D("0.21"))
+    ]
+
+
+def test_unknown_or_malformed_ids_are_not_found_naming_the_field(app: OrdersApplication) -> None:
+    for customer_id in ("nope", "6f1c2b1e-0000-4000-8000-000000000000"):
+        with pytest.raises(NotFound) as missing:
+            app.get(Customer, customer_id, field="customer_id")
+        assert missing.value.field == "customer_id"
+        assert isinstance(missing.value, DomainError) and missing.value.status == 404
