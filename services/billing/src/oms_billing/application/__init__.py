@@ -103,17 +103,19 @@ class BillingApplication(ServiceApplication):
             return []  # a repeat: the first confirmation stands
         order.confirm(customer_id, currency, lines, total, payment_terms_days)
         changed: list[Aggregate] = [order]
-        series: InvoiceSeries | None = None
+        numbered: InvoiceSeries | None = None  # the series, once a number is taken
         for held in list(order.held):
             issued = [IssuedQuantity(li["sku"], Decimal(li["quantity"])) for li in held["lines"]]
-            series = series or self._series()
+            series = numbered if numbered is not None else self._series()
             try:
                 changed += self._issue(series, order, held["goods_issue_id"], issued)
             except GoodsIssueNotInvoiceable as exc:
                 # Not the confirmation's fault: keep the reason on the order, go on.
                 order.reject_goods_issue(held["goods_issue_id"], str(exc))
-        if series is not None:
-            changed.append(series)  # the numbers taken, stored with their invoices
+                continue
+            numbered = series
+        if numbered is not None:
+            changed.append(numbered)  # the numbers taken, stored with their invoices
         return changed
 
     def invoice_goods_issue(

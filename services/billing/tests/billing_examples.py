@@ -1,0 +1,69 @@
+"""Example contract events billing consumes, and a stamping provider that fails at first."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from oms_billing.application.stamping import Stamp, StampingFailed, StampingProvider
+from oms_contracts.inventory import GoodsIssued, LotQuantity
+from oms_contracts.orders import Line, OrderConfirmed
+
+D = Decimal
+
+
+def order_confirmed(
+    order_id: str, customer_id: str = "cust-1", terms: list[int] | None = None
+) -> OrderConfirmed:
+    """Two lines: 3 x SKU-A for 100.00 net and 1 x SKU-B for 50.00 net, both at 16%."""
+    return OrderConfirmed(
+        order_id=order_id,
+        customer_id=customer_id,
+        currency="MXN",
+        lines=[
+            Line(
+                line_no=1,
+                sku="SKU-A",
+                quantity=D(3),
+                unit_price=D("40.00"),
+                discount_percent=D("16.6666"),
+                tax_rate=D("0.16"),
+                net_amount=D("100.00"),
+            ),
+            Line(
+                line_no=2,
+                sku="SKU-B",
+                quantity=D(1),
+                unit_price=D("50.00"),
+                tax_rate=D("0.16"),
+                net_amount=D("50.00"),
+            ),
+        ],
+        total=D("174.00"),
+        payment_terms_days=[30, 60] if terms is None else terms,
+    )
+
+
+def goods_issued(goods_issue_id: str, order_id: str, *lines: tuple[str, int]) -> GoodsIssued:
+    return GoodsIssued(
+        goods_issue_id=goods_issue_id,
+        order_id=order_id,
+        lines=[
+            LotQuantity(sku=sku, quantity=D(qty), warehouse="WH-1", lot="LOT-1")
+            for sku, qty in lines
+        ],
+    )
+
+
+class FlakyProvider:
+    """Fails the first ``failures`` stampings, then delegates."""
+
+    def __init__(self, inner: StampingProvider, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+        self.calls = 0
+
+    def stamp(self, invoice_xml: bytes) -> Stamp:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise StampingFailed(f"provider unavailable (call {self.calls})")
+        return self.inner.stamp(invoice_xml)
