@@ -307,11 +307,13 @@ class Verdict:
 
 def all_invoices(c: Client) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 200}
     while True:
-        page = c.json("GET", "billing", "/invoices", params={"limit": 500, "offset": len(out)})
+        page = c.json("GET", "billing", "/invoices", params=params)
         out += page["items"]
-        if len(page["items"]) < 500:
+        if not page["next_cursor"]:
             return out
+        params["cursor"] = page["next_cursor"]
 
 
 def check_invoice_numbers(c: Client, series: str = "A") -> Verdict:
