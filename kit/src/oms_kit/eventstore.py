@@ -56,7 +56,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.popo import POPOProcessRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
-from eventsourcing.utils import get_topic, retry
+from eventsourcing.utils import Environment, EnvType, get_topic, retry
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -452,6 +452,13 @@ class ServiceApplication(Application[UUID]):
     to a consumed event (it returns what it changed; the kit records it with the event's
     tracking record in one transaction, exactly once). Its recorder is a ProcessRecorder
     with an exact tracking check: PostgreSQL with group commit, or in memory."""
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """The library's environment from what the kit passes only: the library would
+        also merge in ``os.environ``, where a stray ``ORDERS_POSTGRES_DBNAME`` or
+        ``PERSISTENCE_MODULE`` would silently move the event store (the service's
+        Settings are the one door for configuration)."""
+        return Environment(name, {**type(self).env, **(env or {})})
 
     def find(self, cls: type[T], aggregate_id: str | UUID) -> T | None:
         """The aggregate of type ``cls`` with that id, or None (also for an id that is not

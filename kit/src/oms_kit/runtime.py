@@ -1,5 +1,5 @@
 """Run a service's processes: the HTTP API, and the worker (outbox relay, exactly-once
-consumer, projection runners). ``oms up`` starts both for each of the six services."""
+consumer, projection runners). ``oms up`` starts both for each service of the manifest."""
 
 from __future__ import annotations
 

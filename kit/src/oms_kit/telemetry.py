@@ -8,7 +8,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 
 _configured = False
 
@@ -18,7 +18,9 @@ def setup_telemetry(service: str, otlp_endpoint: str | None) -> None:
     global _configured
     if _configured:
         return
-    resource = Resource.create({"service.name": f"oms-{service}"})
+    # Resource(...) rather than Resource.create(): the latter merges OTEL_* variables in,
+    # and Settings are the one door for configuration.
+    resource = Resource({"service.name": f"oms-{service}"})
     if not otlp_endpoint:
         # Nothing would export the spans, so none is recorded: building their attributes
         # was a tenth of a consumer's CPU. Trace and span ids are still made and carried
@@ -28,7 +30,7 @@ def setup_telemetry(service: str, otlp_endpoint: str | None) -> None:
         return
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    provider = TracerProvider(resource=resource)
+    provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_ON))
     endpoint = otlp_endpoint.rstrip("/")
     if not endpoint.endswith("/v1/traces"):
         endpoint += "/v1/traces"
