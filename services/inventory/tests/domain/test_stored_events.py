@@ -111,7 +111,8 @@ def replay() -> dict[UUID, Any]:
     aggregates: dict[UUID, Any] = {}
     for stored in stored_events():
         event = mapper().to_domain_event(stored)
-        aggregates[stored.originator_id] = event.mutate(aggregates.get(stored.originator_id))
+        assert isinstance(event, Aggregate.Event)
+        aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
     return aggregates
 
 
