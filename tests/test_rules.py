@@ -17,6 +17,7 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from oms_dev.manifest import SERVICES, ServiceEntry
@@ -204,6 +205,11 @@ def test_the_workspace_holds_exactly_the_services() -> None:
     assert members == ["contracts", "kit", "dev", "services/*"]
     on_disk = {p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml")}
     assert on_disk == set(SERVICES)
+    # mypy resolves a service's own imports only with its src on the path (else they are
+    # typed Any and go unchecked).
+    mypy_path = project["tool"]["mypy"]["mypy_path"].split(":")
+    for service in SERVICES.values():
+        assert f"$MYPY_CONFIG_FILE_DIR/{service.folder}/src" in mypy_path
 
 
 def test_every_service_publishes_and_only_services_publish() -> None:
@@ -212,3 +218,23 @@ def test_every_service_publishes_and_only_services_publish() -> None:
     from oms_contracts import registry
 
     assert set(registry.sources()) == set(SERVICES)
+
+
+def test_every_advertised_event_is_published_by_its_service() -> None:
+    """Only events that something produces are advertised (DESIGN section 3): each contract
+    event is what some service's outbound mapping returns, and each mapping returns a
+    contract event of its own service."""
+    import importlib
+    import typing
+
+    from oms_contracts import registry
+
+    published: set[type[Any]] = set()
+    for entry in SERVICES.values():
+        outbound = importlib.import_module(f"{entry.package}.integration.outbound").outbound
+        for mapping in outbound.mappings.values():
+            returned = typing.get_type_hints(mapping)["return"]
+            assert returned.source == entry.name, f"{mapping.__qualname__} maps to {returned}"
+            published.add(returned)
+    advertised = set(registry.all())
+    assert sorted(m.__name__ for m in advertised - published) == []

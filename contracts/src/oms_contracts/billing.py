@@ -67,12 +67,6 @@ class InvoiceStampingFailed(_Billing):
     attempt: int
 
 
-class InvoiceCancelled(_Billing):
-    invoice_id: str
-    order_id: str
-    reason: str
-
-
 class ReceivableOpened(_Billing):
     receivable_id: str
     invoice_id: str

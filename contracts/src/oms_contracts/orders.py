@@ -95,11 +95,6 @@ class QuoteExpired(_Orders):
     quote_id: str
 
 
-class ContractSigned(_Orders):
-    quote_id: str
-    attachment_id: str
-
-
 class OrderPlaced(_Orders):
     order_id: str
     customer_id: str
@@ -133,12 +128,6 @@ class OrderConfirmed(_Orders):
 class OrderPutOnHold(_Orders):
     order_id: str
     reason: str
-
-
-class OrderChanged(_Orders):
-    order_id: str
-    lines: list[Line]
-    total: DecimalStr
 
 
 class OrderCancelled(_Orders):

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 from oms_contracts.billing import (
-    InvoiceCancelled,
     InvoiceIssued,
     InvoicePaid,
     InvoiceStamped,
@@ -268,13 +267,3 @@ def test_goods_issued_before_the_reservation_is_answered_still_counts(
     orders.deliver(StockReserved(order_id=order_id, allocations=everything))
     order = order_of(app, order_id)
     assert (order.status, len(order.reservations)) == ("shipped", 2)
-
-
-def test_an_invoice_cancellation_is_not_consumed(
-    orders: ServiceInMemory, placed: tuple[str, str], stored_events: Callable[[], int]
-) -> None:
-    _, order_id = placed
-    before = stored_events()
-    cancelled = InvoiceCancelled(invoice_id="inv-1", order_id=order_id, reason="typo")
-    assert orders.deliver(cancelled).status == "ignored"
-    assert stored_events() == before
