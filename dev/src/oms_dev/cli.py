@@ -233,9 +233,7 @@ def replay(service: str, projection: str) -> None:
     """Drop a projection's read model and rebuild it from the service's event store."""
     svc = _service(service, _stack())
     try:
-        runner = ProjectionRunner(
-            svc.app, svc.projection(projection), svc.settings.projection_batch_size
-        )
+        runner = ProjectionRunner(svc.app, svc.view(projection), svc.settings.projection_batch_size)
     except LookupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

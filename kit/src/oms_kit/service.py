@@ -158,6 +158,3 @@ class Service:
                 return view
         known = ", ".join(v.name for v in self.views) or "none"
         raise LookupError(f"{self.name} has no read model {name!r} (it has: {known})")
-
-    # The name the operators' command uses (``oms replay SERVICE PROJECTION``).
-    projection = view

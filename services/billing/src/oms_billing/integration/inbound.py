@@ -21,7 +21,7 @@ inbound = Inbound(BillingApplication)
 
 @inbound.on(OrderConfirmed)
 def on_order_confirmed(app: BillingApplication, confirmed: OrderConfirmed) -> Changed:
-    changed: Changed = app.confirm_order(
+    return app.confirm_order(
         order_id=confirmed.order_id,
         customer_id=confirmed.customer_id,
         currency=confirmed.currency,
@@ -38,7 +38,6 @@ def on_order_confirmed(app: BillingApplication, confirmed: OrderConfirmed) -> Ch
         total=confirmed.total,
         payment_terms_days=list(confirmed.payment_terms_days),
     )
-    return changed
 
 
 # One at a time: each issues an invoice, and every invoice takes the next number of the one
@@ -46,15 +45,13 @@ def on_order_confirmed(app: BillingApplication, confirmed: OrderConfirmed) -> Ch
 # issues only for goods issues that came before it, rarely.)
 @inbound.on(GoodsIssued, one_at_a_time=True)
 def on_goods_issued(app: BillingApplication, issued: GoodsIssued) -> Changed:
-    changed: Changed = app.invoice_goods_issue(
+    return app.invoice_goods_issue(
         goods_issue_id=issued.goods_issue_id,
         order_id=issued.order_id,
         lines=[IssuedQuantity(sku=line.sku, quantity=line.quantity) for line in issued.lines],
     )
-    return changed
 
 
 @inbound.on(OrderCancelled)
 def on_order_cancelled(app: BillingApplication, cancelled: OrderCancelled) -> Changed:
-    changed: Changed = app.cancel_order(order_id=cancelled.order_id, reason=cancelled.reason)
-    return changed
+    return app.cancel_order(order_id=cancelled.order_id, reason=cancelled.reason)

@@ -14,11 +14,9 @@ inbound = Inbound(InventoryApplication)
 @inbound.on(OrderConfirmed)
 def on_order_confirmed(app: InventoryApplication, event: OrderConfirmed) -> list[Aggregate]:
     lines = [(line.sku, line.quantity) for line in event.lines]
-    changed: list[Aggregate] = app.reserve_order(event.order_id, lines)
-    return changed
+    return app.reserve_order(event.order_id, lines)
 
 
 @inbound.on(OrderCancelled)
 def on_order_cancelled(app: InventoryApplication, event: OrderCancelled) -> list[Aggregate]:
-    changed: list[Aggregate] = app.release_order(event.order_id, event.reason)
-    return changed
+    return app.release_order(event.order_id, event.reason)

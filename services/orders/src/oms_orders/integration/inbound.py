@@ -48,23 +48,18 @@ def shipped_line(lot: LotQuantity) -> dict[str, Any]:
 @inbound.on(StockReserved)
 def on_stock_reserved(app: OrdersApplication, event: StockReserved) -> Order | None:
     allocations = [allocation(lot) for lot in event.allocations]
-    order: Order | None = app.record_reservation(event.order_id, allocations)
-    return order
+    return app.record_reservation(event.order_id, allocations)
 
 
 @inbound.on(StockShortage)
 def on_stock_shortage(app: OrdersApplication, event: StockShortage) -> Order | None:
-    order: Order | None = app.report_shortage(
-        event.order_id, event.sku, event.requested, event.available
-    )
-    return order
+    return app.report_shortage(event.order_id, event.sku, event.requested, event.available)
 
 
 @inbound.on(GoodsIssued)
 def on_goods_issued(app: OrdersApplication, event: GoodsIssued) -> Order | None:
     lines = [shipped_line(lot) for lot in event.lines]
-    order: Order | None = app.record_shipment(event.order_id, event.goods_issue_id, lines)
-    return order
+    return app.record_shipment(event.order_id, event.goods_issue_id, lines)
 
 
 # Billing -----------------------------------------------------------------------------------
@@ -72,41 +67,30 @@ def on_goods_issued(app: OrdersApplication, event: GoodsIssued) -> Order | None:
 
 @inbound.on(InvoiceIssued)
 def on_invoice_issued(app: OrdersApplication, event: InvoiceIssued) -> Order | None:
-    order: Order | None = app.record_invoice(
-        event.order_id, event.invoice_id, event.number, event.total
-    )
-    return order
+    return app.record_invoice(event.order_id, event.invoice_id, event.number, event.total)
 
 
 @inbound.on(InvoiceStamped)
 def on_invoice_stamped(app: OrdersApplication, event: InvoiceStamped) -> Order | None:
-    order: Order | None = app.record_stamp(
-        event.order_id, event.invoice_id, event.stamp_uuid, event.stamped_at
-    )
-    return order
+    return app.record_stamp(event.order_id, event.invoice_id, event.stamp_uuid, event.stamped_at)
 
 
 @inbound.on(ReceivableOpened)
 def on_receivable_opened(app: OrdersApplication, event: ReceivableOpened) -> Customer | None:
-    customer: Customer | None = app.record_receivable(
-        event.customer_id, event.receivable_id, event.amount
-    )
-    return customer
+    return app.record_receivable(event.customer_id, event.receivable_id, event.amount)
 
 
 @inbound.on(PaymentReceived)
 def on_payment_received(app: OrdersApplication, event: PaymentReceived) -> list[Aggregate]:
-    changed: list[Aggregate] = app.record_payment(
+    return app.record_payment(
         customer_id=event.customer_id,
         order_id=event.order_id,
         payment_id=event.payment_id,
         invoice_id=event.invoice_id,
         amount=event.amount,
     )
-    return changed
 
 
 @inbound.on(InvoicePaid)
 def on_invoice_paid(app: OrdersApplication, event: InvoicePaid) -> Order | None:
-    order: Order | None = app.mark_invoice_paid(event.order_id, event.invoice_id)
-    return order
+    return app.mark_invoice_paid(event.order_id, event.invoice_id)
