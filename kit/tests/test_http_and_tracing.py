@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from uuid import UUID
 
 import httpx
 from fastapi import APIRouter
+from oms_dev.auth import TestIssuer
 from oms_dev.testing import Stack
 from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.domain import NotFound
@@ -36,6 +39,10 @@ class CustomerCreate(BaseModel):
     credit_limit: int = Field(ge=0)
 
 
+ISSUER = TestIssuer(Path(tempfile.mkdtemp(prefix="oms-kit-auth-")))
+ADMIN = ISSUER.headers("admin")
+
+
 def client_for(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
@@ -57,6 +64,7 @@ def test_bad_input_is_a_422_problem_naming_the_field_and_domain_errors_their_sta
     app = create_app(
         service="orders",
         title="t",
+        verifier=ISSUER.verifier,
         routers=[router],
         ready_checks={"database": broken},
     )
@@ -64,10 +72,14 @@ def test_bad_input_is_a_422_problem_naming_the_field_and_domain_errors_their_sta
     async def calls() -> list[httpx.Response]:
         async with client_for(app) as client:
             return [
-                await client.post("/customers", json={"name": "", "credit_limit": -1}),
-                await client.get("/customers/c-9"),
                 await client.post(
-                    "/customers", content=b"{oops", headers={"content-type": "application/json"}
+                    "/customers", json={"name": "", "credit_limit": -1}, headers=ADMIN
+                ),
+                await client.get("/customers/c-9", headers=ADMIN),
+                await client.post(
+                    "/customers",
+                    content=b"{oops",
+                    headers={"content-type": "application/json", **ADMIN},
                 ),
                 await client.get("/health"),
                 await client.get("/ready"),
@@ -97,14 +109,14 @@ def test_one_trace_from_http_request_through_kafka_to_the_consumer(stack: Stack)
     def register(body: CustomerCreate) -> dict[str, str]:
         return {"customer_id": str(orders.register(body.name))}
 
-    app = create_app(service="orders", title="t", routers=[router])
+    app = create_app(service="orders", title="t", verifier=ISSUER.verifier, routers=[router])
 
     async def call() -> httpx.Response:
         async with client_for(app) as client:
             return await client.post(
                 "/customers",
                 json={"name": "Ana", "credit_limit": 5},
-                headers={"traceparent": TRACEPARENT, "x-actor": "rep-1"},
+                headers={"traceparent": TRACEPARENT, **ISSUER.headers("back_office", "rep-1")},
             )
 
     response = asyncio.run(call())
@@ -147,11 +159,11 @@ def test_a_concurrent_change_of_one_aggregate_is_a_409_and_loses_nothing(stack: 
         orders.save(second)  # same version: optimistic concurrency refuses it
         return {}
 
-    app = create_app(service="orders", title="t", routers=[router])
+    app = create_app(service="orders", title="t", verifier=ISSUER.verifier, routers=[router])
 
     async def call() -> httpx.Response:
         async with client_for(app) as client:
-            return await client.post(f"/customers/{customer_id}/rename-twice")
+            return await client.post(f"/customers/{customer_id}/rename-twice", headers=ADMIN)
 
     response = asyncio.run(call())
     assert response.status_code == 409

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from oms_dev.auth import TestIssuer
 from oms_dev.devstack import (
     Broker,
     drop_service_databases,
@@ -54,12 +55,20 @@ def wait_until(
 class Stack:
     pg_dsn: str
     kafka_bootstrap: str
+    #: Signs tokens for any role; the services of a test accept them (its JWKS file is
+    #: their OMS_AUTH_JWKS_URL), unless a test runs the orders service to sign in with.
+    issuer: TestIssuer
 
     def settings_overrides(self) -> dict[str, str]:
         return {"pg_dsn": self.pg_dsn, "kafka_bootstrap": self.kafka_bootstrap}
 
     def env(self) -> dict[str, str]:
-        return {"OMS_PG_DSN": self.pg_dsn, "OMS_KAFKA_BOOTSTRAP": self.kafka_bootstrap}
+        return {
+            "OMS_PG_DSN": self.pg_dsn,
+            "OMS_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "OMS_DEV_STACK": "true",
+            **self.issuer.env(),
+        }
 
 
 @pytest.fixture(scope="session")
@@ -92,11 +101,18 @@ def broker(stack_home: Path) -> Iterator[Broker]:
         started.stop()
 
 
+@pytest.fixture(scope="session")
+def issuer(stack_home: Path) -> TestIssuer:
+    """Tokens for any role, accepted by the services the tests start (not by orders,
+    which signs with keys of its own: sign in there)."""
+    return TestIssuer(stack_home / "auth")
+
+
 @pytest.fixture
-def stack(postgres_dsn: str, broker: Broker) -> Iterator[Stack]:
+def stack(postgres_dsn: str, broker: Broker, issuer: TestIssuer) -> Iterator[Stack]:
     """Empty service databases on the session's PostgreSQL and a fresh broker."""
     drop_service_databases(postgres_dsn, list(SERVICES))
-    yield Stack(pg_dsn=postgres_dsn, kafka_bootstrap=broker.bootstrap)
+    yield Stack(pg_dsn=postgres_dsn, kafka_bootstrap=broker.bootstrap, issuer=issuer)
 
 
 @dataclass

@@ -46,3 +46,14 @@ def current_metadata() -> dict[str, str]:
     if "traceparent" in carrier:
         meta["traceparent"] = carrier["traceparent"]
     return meta
+
+
+def set_actor(actor: str) -> None:
+    """Name the actor of the open scope (a request, once its token is verified): every
+    event stored within it carries this actor. The scope's values are shared by the
+    request's threads, so the routes' worker threads see it too."""
+    values = _scope.get()
+    if values is None:
+        _scope.set({"actor": actor})
+    else:
+        values["actor"] = actor

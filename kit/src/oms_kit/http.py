@@ -19,6 +19,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from oms_kit.auth import TokenVerifier, Unauthorized, current_caller
 from oms_kit.context import metadata_scope
 from oms_kit.domain import DomainError
 from oms_kit.paging import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
@@ -96,9 +97,8 @@ class RequestScope:
                     "oms.service": self.service,
                 },
             ) as span,
-            metadata_scope(
-                correlation_id=correlation_id, actor=headers.get("x-actor") or "anonymous"
-            ),
+            # The actor is the token's subject, named once the token is verified.
+            metadata_scope(correlation_id=correlation_id),
         ):
 
             async def send_with_id(message: Message) -> None:
@@ -114,7 +114,9 @@ def create_app(
     *,
     service: str,
     title: str,
+    verifier: TokenVerifier,
     routers: Sequence[APIRouter] = (),
+    public_routers: Sequence[APIRouter] = (),
     ready_checks: ReadyChecks | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     version: str = "0.1.0",
@@ -130,6 +132,13 @@ def create_app(
     checks = dict(ready_checks or {})
 
     app.add_middleware(RequestScope, service=service)
+    app.state.verifier = verifier
+
+    @app.exception_handler(Unauthorized)
+    async def on_unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
+        response = problem(401, "Unauthorized", exc.message)
+        response.headers["www-authenticate"] = "Bearer"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -191,6 +200,10 @@ def create_app(
             return JSONResponse(body)
         return problem(503, "Not ready", "a dependency is unavailable", checks=results)
 
+    # Every route of a service checks who calls; only the routes a service names public
+    # (signing in, its public keys) and the operations routes above do not.
     for router in routers:
+        app.include_router(router, dependencies=[Depends(current_caller)])
+    for router in public_routers:
         app.include_router(router)
     return app

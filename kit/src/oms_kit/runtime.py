@@ -39,7 +39,9 @@ def http_app(service: Service) -> FastAPI:
     return create_app(
         service=service.name,
         title=service.title,
+        verifier=service.token_verifier(),
         routers=service.routers,
+        public_routers=service.public_routers,
         ready_checks={"database": database},
     )
 

@@ -25,6 +25,7 @@ from eventsourcing.domain import DomainEventProtocol
 from fastapi import APIRouter
 from oms_contracts import ContractEvent
 
+from oms_kit.auth import JwksVerifier, TokenVerifier
 from oms_kit.eventstore import Changed, ServiceApplication
 from oms_kit.projection import View
 from oms_kit.settings import ServiceSettings
@@ -138,8 +139,12 @@ class Service:
     title: str
     inbound: Inbound[Any]
     outbound: Outbound
+    #: Routes that need a valid token (all but a few), and those that do not.
     routers: Sequence[APIRouter] = ()
+    public_routers: Sequence[APIRouter] = ()
     views: Sequence[View] = ()
+    #: How tokens are verified: by default with the keys at ``OMS_AUTH_JWKS_URL``.
+    verifier: TokenVerifier | None = None
     #: Service-specific loops the worker runs in threads until the event is set (e.g. a
     #: retry of failed stampings). Each must return soon after the event is set.
     background: Sequence[Callable[[threading.Event], None]] = ()
@@ -147,6 +152,11 @@ class Service:
     @property
     def name(self) -> str:
         return self.settings.service
+
+    def token_verifier(self) -> TokenVerifier:
+        if self.verifier is not None:
+            return self.verifier
+        return JwksVerifier(self.settings.auth_jwks_url, self.settings.auth_issuer)
 
     @property
     def sources(self) -> list[str]:

@@ -49,6 +49,14 @@ class ServiceSettings(BaseSettings):
     #: them), instead of being rebuilt from its whole history on every load.
     aggregate_cache_size: int = Field(default=5000, ge=0)
 
+    #: Who issues the tokens this service accepts, and where its public keys are: the
+    #: orders service by default, or a deployment's own OIDC provider.
+    auth_issuer: str = "oms"
+    auth_jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
+    #: Set by the dev stack (``oms up``, the tests): only there are throw-away defaults
+    #: (a generated admin password, key passwords, a test CSD) accepted.
+    dev_stack: bool = False
+
     @field_validator("pg_dsn")
     @classmethod
     def _dsn_parses(cls, value: str | None) -> str | None:

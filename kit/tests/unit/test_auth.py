@@ -1,0 +1,146 @@
+"""Token verification, the caller's role checks and scope, without I/O."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import APIRouter
+from oms_dev.auth import TestIssuer
+from oms_kit.auth import (
+    BACK_OFFICE,
+    CUSTOMER,
+    SALES_REP,
+    Caller,
+    CurrentUser,
+    JwksVerifier,
+    Scope,
+    Unauthorized,
+    allow,
+)
+from oms_kit.context import current_metadata
+from oms_kit.http import create_app
+from oms_kit.paging import Where
+
+
+@pytest.fixture
+def issuer(tmp_path: Path) -> TestIssuer:
+    return TestIssuer(tmp_path)
+
+
+def test_a_valid_token_gives_its_caller(issuer: TestIssuer) -> None:
+    token = issuer.token(SALES_REP, "maria", sales_rep_id="rep-1")
+    caller = issuer.verifier.verify(token)
+    assert caller == Caller(subject="maria", role=SALES_REP, sales_rep_id="rep-1")
+
+
+def test_the_published_keys_verify_the_same_tokens(issuer: TestIssuer) -> None:
+    verifier = JwksVerifier(issuer.jwks_url, issuer.issuer)
+    caller = verifier.verify(issuer.token(CUSTOMER, "c-user", customer_id="c-1"))
+    assert (caller.role, caller.customer_id) == (CUSTOMER, "c-1")
+
+
+@pytest.mark.parametrize("kind", ["expired", "forged", "none", "garbage", "other issuer"])
+def test_bad_tokens_are_refused(issuer: TestIssuer, tmp_path: Path, kind: str) -> None:
+    token = {
+        "expired": lambda: issuer.expired_token(),
+        "forged": lambda: issuer.forged_token(),
+        "none": lambda: issuer.none_token(),
+        "garbage": lambda: "not.a.token",
+        "other issuer": lambda: issuer.sign({**issuer.claims("admin"), "iss": "someone-else"}),
+    }[kind]()
+    with pytest.raises(Unauthorized):
+        issuer.verifier.verify(token)
+    with pytest.raises(Unauthorized):
+        JwksVerifier(issuer.jwks_url, issuer.issuer).verify(token)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"role": "superuser"},
+        {"role": SALES_REP},  # a rep token must say which rep
+        {"role": CUSTOMER, "sales_rep_id": "rep-1"},
+        {"sub": ""},
+    ],
+)
+def test_tokens_without_a_proper_role_are_refused(issuer: TestIssuer, claims: dict) -> None:
+    with pytest.raises(Unauthorized):
+        issuer.verifier.verify(issuer.sign({**issuer.claims("admin"), **claims}))
+
+
+def test_scope_of_each_role() -> None:
+    assert Scope.of(Caller("a", "admin")).everything
+    assert Scope.of(Caller("b", BACK_OFFICE)).everything
+    assert Scope.of(Caller("c", CUSTOMER, customer_id="c-1")) == Scope(customer_id="c-1")
+    assert Scope.of(Caller("r", SALES_REP, sales_rep_id="r-1")) == Scope(sales_rep_id="r-1")
+    assert Scope.of(Caller("w", "warehouse")) == Scope()
+
+
+def test_scope_restricts_queries_and_single_records() -> None:
+    reps = {"c-1": "r-1", "c-2": "r-2"}
+    rep_scope = Scope(sales_rep_id="r-1")
+    assert rep_scope.allows("c-1", reps.get) and not rep_scope.allows("c-2", reps.get)
+    assert Scope(customer_id="c-2").allows("c-2", reps.get)
+    assert not Scope().allows("c-1", reps.get)
+    where = rep_scope.restrict(Where(), column="customer_id", portfolio="x_portfolio")
+    assert "SELECT customer_id FROM x_portfolio WHERE sales_rep_id = %s" in where.sql().as_string()
+    assert where.params == ["r-1"]
+    assert Scope().restrict(Where(), column="c", portfolio="p").sql().as_string() == " WHERE false"
+    assert Scope(everything=True).restrict(Where(), column="c", portfolio="p").clauses == []
+
+
+@pytest.fixture
+def app_client(issuer: TestIssuer) -> Iterator[httpx.AsyncClient]:
+    router = APIRouter()
+    public = APIRouter()
+
+    @router.get("/whoami")
+    def whoami(caller: CurrentUser) -> dict[str, str | None]:
+        return {"sub": caller.subject, "actor": current_metadata().get("actor")}
+
+    @router.post("/approve", dependencies=[allow(BACK_OFFICE)])
+    def approve() -> dict[str, str]:
+        return {"status": "approved"}
+
+    @public.get("/open")
+    def open_route() -> dict[str, str]:
+        return {"status": "open"}
+
+    app = create_app(
+        service="t", title="t", verifier=issuer.verifier, routers=[router], public_routers=[public]
+    )
+    yield httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+def test_routes_need_a_token_and_roles_are_checked(
+    issuer: TestIssuer, app_client: httpx.AsyncClient
+) -> None:
+    async def calls() -> list[httpx.Response]:
+        async with app_client as client:
+            return [
+                await client.get("/whoami"),
+                await client.get("/whoami", headers={"Authorization": "Bearer x.y.z"}),
+                await client.get(
+                    "/whoami", headers={"Authorization": f"Bearer {issuer.none_token()}"}
+                ),
+                await client.get("/whoami", headers=issuer.headers("warehouse", "wh-1")),
+                await client.post("/approve", headers=issuer.headers("warehouse")),
+                await client.post("/approve", headers=issuer.headers(BACK_OFFICE)),
+                await client.post("/approve", headers=issuer.headers("admin")),
+                await client.get("/open"),
+                await client.get("/health"),
+            ]
+
+    none, bad, alg_none, whoami, forbidden, approved, admin, open_, health = asyncio.run(calls())
+    for refused in (none, bad, alg_none):
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["www-authenticate"] == "Bearer"
+    assert whoami.json() == {"sub": "wh-1", "actor": "wh-1"}  # the actor is the token's subject
+    assert forbidden.status_code == 403 and forbidden.json()["title"] == "Forbidden"
+    assert approved.status_code == admin.status_code == 200
+    assert open_.status_code == health.status_code == 200
