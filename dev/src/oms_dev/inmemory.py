@@ -48,14 +48,13 @@ def envelope_bytes(
     return envelope.model_dump_json().encode()
 
 
-class ServiceInMemory:
-    """``bootstrap(event_store="memory", **overrides)`` and a way to feed it events."""
+class Fed:
+    """A service in this process, and a way to feed it contract events through the kit's
+    exactly-once consumer, as if they came from their source's topic."""
 
-    def __init__(self, bootstrap: Callable[..., Service], **overrides: Any) -> None:
-        self.service = bootstrap(event_store="memory", **overrides)
-        self.consumer = ExactlyOnceConsumer(
-            self.service.app, self.service.name, self.service.inbound
-        )
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.consumer = ExactlyOnceConsumer(service.app, service.name, service.inbound)
         self._positions = itertools.count(1)
 
     @property
@@ -79,6 +78,9 @@ class ServiceInMemory:
         )
         return self.consumer.process(raw)
 
+    def close(self) -> None:
+        self.service.app.close()
+
     def published(self, event_type: type[E] | None = None) -> list[Any]:
         """The contract events the service's relay would publish, in log order (of
         ``event_type`` only, when given)."""
@@ -89,3 +91,10 @@ class ServiceInMemory:
             if contract is not None and (event_type is None or isinstance(contract, event_type)):
                 events.append(contract)
         return events
+
+
+class ServiceInMemory(Fed):
+    """``bootstrap(event_store="memory", **overrides)``, fed events in memory."""
+
+    def __init__(self, bootstrap: Callable[..., Service], **overrides: Any) -> None:
+        super().__init__(bootstrap(event_store="memory", **overrides))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from oms_dev.auth import TestIssuer
 from oms_dev.devstack import (
     Broker,
@@ -28,9 +29,13 @@ from oms_dev.devstack import (
     start_broker,
     start_postgres,
 )
+from oms_dev.inmemory import Fed
 from oms_dev.manifest import SERVICES
 from oms_dev.supervisor import Supervisor
 from oms_kit.kafka import all_topics, ensure_topics
+from oms_kit.projection import ProjectionRunner, create_views
+from oms_kit.runtime import http_app
+from oms_kit.service import Service
 
 
 def wait_until(
@@ -113,6 +118,41 @@ def stack(postgres_dsn: str, broker: Broker, issuer: TestIssuer) -> Iterator[Sta
     """Empty service databases on the session's PostgreSQL and a fresh broker."""
     drop_service_databases(postgres_dsn, list(SERVICES))
     yield Stack(pg_dsn=postgres_dsn, kafka_bootstrap=broker.bootstrap, issuer=issuer)
+
+
+class ServiceOnStack(Fed):
+    """A service on the test stack's PostgreSQL, in this process: its routes through a test
+    client, contract events fed through the kit's consumer, its views caught up on demand.
+    It accepts the stack's test tokens (``issuer``) unless ``own_tokens`` keeps the
+    verifier its bootstrap made (the orders service, which signs its own)."""
+
+    def __init__(
+        self,
+        bootstrap: Callable[..., Service],
+        stack: Stack,
+        *,
+        own_tokens: bool = False,
+        **overrides: Any,
+    ) -> None:
+        super().__init__(bootstrap(**stack.settings_overrides(), **overrides))
+        if not own_tokens:
+            self.service.verifier = stack.issuer.verifier
+        self.issuer = stack.issuer
+        create_views(self.service.app, self.service.views)  # as the API process does
+        self.client = TestClient(http_app(self.service))
+
+    def headers(self, role: str, sub: str | None = None, **ids: str | None) -> dict[str, str]:
+        """An Authorization header with a test token for ``role``."""
+        return self.issuer.headers(role, sub, **ids)
+
+    def catch_up(self) -> None:
+        """Bring every read model up to date, as the worker's runners do."""
+        for view in self.service.views:
+            ProjectionRunner(self.service.app, view).catch_up()
+
+    def close(self) -> None:
+        self.client.close()
+        super().close()
 
 
 @dataclass
