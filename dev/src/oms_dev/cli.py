@@ -1,10 +1,12 @@
 """``oms``: run the whole system on one machine and operate it.
 
-oms up                      PostgreSQL, the broker, every service; Ctrl-C stops all
+oms up                      PostgreSQL, the broker, every service, the admin's password;
+                            Ctrl-C stops all
 oms status                  health, readiness, relay and projection lag per service
 oms replay SERVICE PROJ     drop a read model and rebuild it from the event store
 oms republish SERVICE       publish stored events again (after a broker lost its data)
 oms dlq list|redrive        dead letters: show them, send them back to be consumed
+oms demo                    order to cash through the routes, signed in as the admin
 """
 
 from __future__ import annotations
@@ -21,11 +23,21 @@ import psycopg
 import typer
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from oms_contracts import dlq_topic
+from oms_dev.client import TOKEN_PATH, SignIn, SignInFailed
 from oms_dev.demo import DemoFailed, run_demo
 from oms_dev.devstack import create_service_databases, dev_stack, env_defaults
 from oms_dev.manifest import SERVICES, entry
-from oms_dev.stack import load_service, read_stack, stack_file, state_dir, write_stack
-from oms_dev.supervisor import Supervisor
+from oms_dev.stack import (
+    admin_password,
+    admin_password_file,
+    ensure_admin_password,
+    load_service,
+    read_stack,
+    stack_file,
+    state_dir,
+    write_stack,
+)
+from oms_dev.supervisor import ISSUER, Supervisor
 from oms_kit.eventstore import app_name, events_table
 from oms_kit.kafka import all_topics, ensure_topics, producer
 from oms_kit.projection import ProjectionRunner
@@ -50,11 +62,14 @@ def up(
     fresh: Annotated[bool, typer.Option(help="Start from empty event stores.")] = False,
     broker_port: Annotated[int, typer.Option(help="Port of the embedded broker.")] = 9092,
 ) -> None:
-    """Start PostgreSQL, the broker and every service of the manifest; Ctrl-C stops all."""
+    """Start PostgreSQL, the broker and every service of the manifest, and print where they
+    are and the admin's password (OMS_ADMIN_PASSWORD, else the one stored in the state
+    folder, else a new one stored there); Ctrl-C stops all."""
     home = state_dir()
     if fresh and (home / "pgdata").exists():
         shutil.rmtree(home / "pgdata")
     pg_dsn, kafka = env_defaults()
+    reused_data = not pg_dsn and (home / "pgdata" / "PG_VERSION").exists()
     started = time.monotonic()
     with dev_stack(home, pg_dsn=pg_dsn, kafka_bootstrap=kafka, broker_port=broker_port) as (
         postgres,
@@ -66,10 +81,15 @@ def up(
             # A new in-memory broker has none of the events already stored: publish them
             # again; consumers drop what they had already applied (DESIGN section 2).
             _reset_relays(postgres.dsn)
-        env = {"OMS_PG_DSN": postgres.dsn, "OMS_KAFKA_BOOTSTRAP": broker.bootstrap}
+        env = {
+            "OMS_PG_DSN": postgres.dsn,
+            "OMS_KAFKA_BOOTSTRAP": broker.bootstrap,
+            # Only here are throw-away defaults accepted (orders' key password, ...).
+            "OMS_DEV_STACK": "true",
+        }
+        password, kept = ensure_admin_password()
         supervisor = Supervisor(env, home / "logs")
-        for name in SERVICES:
-            supervisor.start(name)
+        supervisor.start_all(SERVICES, admin_password=password)
         write_stack(
             {
                 "pg_dsn": postgres.dsn,
@@ -107,6 +127,18 @@ def up(
                 table.add_row(f"{name} ({state})", f"{supervisor.url(name)}/docs")
             table.add_row("logs", str(supervisor.log_dir))
             console.print(table)
+            console.print(f"admin password: {password} ({kept})", markup=False, soft_wrap=True)
+            if kept.startswith("new") and reused_data:
+                console.print(
+                    f"[yellow]The data in {home / 'pgdata'} is older than this password: an "
+                    "admin made before keeps his own ('oms up --fresh' starts over).[/yellow]"
+                )
+            console.print(
+                f"Sign in: curl -s -d grant_type=password -d username=admin "
+                f"-d password=... {supervisor.url(ISSUER)}{TOKEN_PATH}",
+                markup=False,
+                soft_wrap=True,
+            )
             console.print("Ctrl-C stops everything.")
             supervisor.watch(lambda: stopping, restarting)
         finally:
@@ -268,16 +300,24 @@ def demo(
     urls = {e.name: f"http://127.0.0.1:{e.port}" for e in SERVICES.values()}
     for name, svc in info.get("services", {}).items():
         urls[name] = f"http://127.0.0.1:{svc['port']}"
-    console.print("[bold]OMS demo: order to cash[/bold]")
+    password = admin_password()
+    if password is None:
+        console.print(
+            "[red]No admin password: 'oms up' stores it in "
+            f"{admin_password_file()}; or set OMS_ADMIN_PASSWORD.[/red]"
+        )
+        raise typer.Exit(2)
+    console.print("[bold]OMS demo: order to cash[/bold] (signed in as admin)")
     try:
         timeline = run_demo(
             urls["orders"],
             urls["inventory"],
             urls["billing"],
+            SignIn(urls["orders"], "admin", password),
             timeout=timeout,
             on_step=lambda t, what: console.print(f"{t:7.2f} s  {what}"),
         )
-    except (DemoFailed, httpx.HTTPError) as exc:
+    except (DemoFailed, SignInFailed, httpx.HTTPError) as exc:
         console.print(f"[red]demo failed: {exc}[/red]")
         raise typer.Exit(1) from exc
     console.print(

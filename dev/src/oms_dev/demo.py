@@ -1,7 +1,8 @@
-"""``oms demo``: the order-to-cash flow driven through the public HTTP routes only, as a
-back office and a warehouse would, with a timeline of what happened when.
+"""``oms demo``: the order-to-cash flow driven through the public HTTP routes only, signed
+in like any client (the admin, who may do what a back office and a warehouse do), with a
+timeline of what happened when.
 
-It is a client of the services (DESIGN section 5), not part of any of them.
+It is a client of the services (DESIGN sections 5 and 9), not part of any of them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from oms_dev.client import SignIn
 
 POLL_S = 0.05
 
@@ -63,12 +65,14 @@ def run_demo(
     orders: str,
     inventory: str,
     billing: str,
+    signed_in: SignIn,
     *,
     timeout: float = 30.0,
     on_step: Callable[[float, str], None] | None = None,
 ) -> Timeline:
     """Customer and product, stock in two lots, an order, two partial pickings giving two
-    stamped invoices, and the payments that close the order."""
+    stamped invoices, and the payments that close the order; every request carries the
+    token of ``signed_in``."""
     line = Timeline()
     tag = uuid.uuid4().hex[:8].upper()
     sku = f"DEMO-{tag}"
@@ -78,7 +82,7 @@ def run_demo(
         if on_step:
             on_step(*line.steps[-1])
 
-    with httpx.Client(timeout=10.0) as http:
+    with httpx.Client(timeout=10.0, auth=signed_in.auth) as http:
         _ok(
             http.post(
                 f"{orders}/products",

@@ -2,6 +2,8 @@
 the bench and the reliability suite alike: start a service's processes (api and worker,
 from the manifest) with the stack's environment and a port, wait until they answer,
 stop them, SIGKILL one, restart it on the same port, and restart what dies, with back-off.
+``start_all`` starts a set of services signed-in style: the orders service, which issues
+the tokens, with the admin's password, and every service verifying with its keys.
 
 Each process runs in a session of its own (a SIGKILL reaches its children too) and
 appends its output to ``<log_dir>/<service>-<role>.log``.
@@ -23,6 +25,11 @@ from oms_dev.manifest import entry
 
 Key = tuple[str, str]
 
+#: The service that signs users in and issues tokens; every service verifies them with the
+#: public keys it publishes at JWKS_PATH (DESIGN section 9).
+ISSUER = "orders"
+JWKS_PATH = "/.well-known/jwks.json"
+
 #: Restart back-off after a process dies: doubled each time, from 1 s up to 30 s.
 FIRST_DELAY_S = 1.0
 MAX_DELAY_S = 30.0
@@ -37,17 +44,46 @@ class Supervisor:
         #: Added to this process's environment for every service process.
         self.env = dict(env)
         self.log_dir = log_dir
+        #: Added to that for one service's processes only (orders: the admin's password).
+        self.service_env: dict[str, dict[str, str]] = {}
         self.ports: dict[str, int] = {}
         self.processes: dict[Key, subprocess.Popen[bytes]] = {}
 
     # --- start, stop, kill ---------------------------------------------------------------
 
-    def start(self, name: str, port: int | None = None) -> None:
-        """Start every role of a service, its API on ``port`` (default: the manifest's)."""
+    def start(
+        self, name: str, port: int | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
+        """Start every role of a service, its API on ``port`` (default: the manifest's),
+        with ``env`` added for its processes only."""
         service = entry(name)
         self.ports[name] = port if port is not None else service.port
+        self.service_env[name] = dict(env or {})
         for role in service.roles:
             self.spawn(name, role)
+
+    def start_all(
+        self,
+        names: Iterable[str],
+        *,
+        admin_password: str | None = None,
+        port: Callable[[str], int | None] = lambda _: None,
+    ) -> None:
+        """Start the services ``names`` (each API on ``port(name)``, default the
+        manifest's). With the token issuer among them: every service verifies tokens with
+        its keys (``OMS_AUTH_JWKS_URL``), and it starts first, creating the user ``admin``
+        with ``admin_password`` if there is none yet. Without it, tokens are verified as
+        the environment says (the tests' throw-away issuer)."""
+        names = list(names)
+        if ISSUER in names:
+            issuer_port = port(ISSUER)
+            issuer_port = issuer_port if issuer_port is not None else entry(ISSUER).port
+            self.env["OMS_AUTH_JWKS_URL"] = f"http://127.0.0.1:{issuer_port}{JWKS_PATH}"
+            admin = {"OMS_ADMIN_PASSWORD": admin_password} if admin_password else {}
+            self.start(ISSUER, issuer_port, env=admin)
+        for name in names:
+            if name != ISSUER:
+                self.start(name, port(name))
 
     def spawn(self, name: str, role: str) -> subprocess.Popen[bytes]:
         """Start one process of a started service (again), on the service's port."""
@@ -55,7 +91,12 @@ class Supervisor:
         with self.log_path(name, role).open("ab") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", entry(name).module(role)],
-                env={**os.environ, **self.env, "OMS_HTTP_PORT": str(self.ports[name])},
+                env={
+                    **os.environ,
+                    **self.env,
+                    **self.service_env.get(name, {}),
+                    "OMS_HTTP_PORT": str(self.ports[name]),
+                },
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -15,12 +15,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from oms_dev.auth import TestIssuer
+from oms_dev.client import SignIn, create_user, new_password
 from oms_dev.devstack import (
     Broker,
     drop_service_databases,
@@ -31,7 +33,7 @@ from oms_dev.devstack import (
 )
 from oms_dev.inmemory import Fed
 from oms_dev.manifest import SERVICES
-from oms_dev.supervisor import Supervisor
+from oms_dev.supervisor import ISSUER, Supervisor
 from oms_kit.kafka import all_topics, ensure_topics
 from oms_kit.projection import ProjectionRunner, create_views
 from oms_kit.runtime import http_app
@@ -157,9 +159,28 @@ class ServiceOnStack(Fed):
 
 @dataclass
 class RunningServices:
-    """Services running as separate processes (api + worker each) on the test stack."""
+    """Services running as separate processes (api + worker each) on the test stack. With
+    orders among them, clients sign in there (``admin``, ``sign_in``, ``create_user``) and
+    every service verifies its tokens; without it, the stack's test issuer's tokens."""
 
     supervisor: Supervisor
+    #: The password of the user ``admin`` orders creates at start (None without orders).
+    admin_password: str | None = None
+
+    @cached_property
+    def admin(self) -> SignIn:
+        """The admin, signed in at orders (a token kept and renewed)."""
+        if self.admin_password is None:
+            raise LookupError("no orders service here to sign in at: use the stack's issuer")
+        return SignIn(self.url(ISSUER), "admin", self.admin_password)
+
+    def sign_in(self, username: str, password: str) -> SignIn:
+        return SignIn(self.url(ISSUER), username, password)
+
+    def create_user(self, role: str, username: str | None = None, **ids: str | None) -> SignIn:
+        """A new user of ``role`` made by the admin through ``POST /users``, signed in;
+        ``ids``: the sales_rep_id, customer_id or partner_id the role stands for."""
+        return create_user(self.admin, role, username, **ids)
 
     @property
     def urls(self) -> dict[str, str]:
@@ -185,9 +206,11 @@ def running_services(
     stack: Stack, names: list[str], log_dir: Path, ready_timeout: float = 90.0
 ) -> Iterator[RunningServices]:
     """Start each named service's api and worker as processes, on free ports, and wait
-    until every api answers ``/ready``. Stops them (SIGTERM, then SIGKILL) on exit."""
+    until every api answers ``/ready``. With orders among them, orders starts first, with
+    an admin of a new password, and every service verifies orders' tokens. Stops them
+    (SIGTERM, then SIGKILL) on exit."""
+    password = new_password() if ISSUER in names else None
     with Supervisor(stack.env(), log_dir) as supervisor:
-        for name in names:
-            supervisor.start(name, port=free_port())
+        supervisor.start_all(names, admin_password=password, port=lambda _: free_port())
         supervisor.wait_ready(timeout=ready_timeout)
-        yield RunningServices(supervisor)
+        yield RunningServices(supervisor, password)
