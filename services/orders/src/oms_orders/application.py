@@ -22,7 +22,7 @@ from oms_kit.commands import retry_on_conflict
 from oms_kit.domain import AlreadyExists, Conflict, InvalidInput, NotFound
 from oms_kit.eventstore import ServiceApplication
 
-from oms_orders.domain.customer import Customer
+from oms_orders.domain.customer import LANGUAGES, Customer
 from oms_orders.domain.order import Order
 from oms_orders.domain.pricing import LineRequest, cents, price_line
 from oms_orders.domain.product import Product
@@ -34,6 +34,10 @@ IDEMPOTENT_ORDERS = UUID("0b5e8f8e-7a39-4c55-9d0c-5f3f6f1d2a71")
 
 class OrdersApplication(ServiceApplication):
     name = "orders"
+    #: A new customer's currency and language when none is given: the company's (bootstrap
+    #: sets them from settings).
+    company_currency: str = "BRL"
+    company_language: str = "pt"
 
     # Customers and products ---------------------------------------------------------------
 
@@ -45,10 +49,11 @@ class OrdersApplication(ServiceApplication):
         email: str,
         credit_limit: Decimal,
         payment_terms_days: Sequence[int],
-        currency: str = "EUR",
+        currency: str | None = None,
         sales_rep_id: str | None = None,
         language: str | None = None,
     ) -> Customer:
+        """Register a customer; without a currency or language, the company's."""
         if not name.strip():
             raise InvalidInput("name must not be empty", field="name")
         if not tax_id.strip():
@@ -57,15 +62,16 @@ class OrdersApplication(ServiceApplication):
             raise InvalidInput("credit_limit must not be negative", field="credit_limit")
         if any(days <= 0 for days in payment_terms_days):
             raise InvalidInput("payment terms must be positive", field="payment_terms_days")
+        _check_language(language)
         customer = Customer(
             name=name.strip(),
             tax_id=tax_id.strip(),
             email=email,
             credit_limit=cents(credit_limit),
-            currency=currency,
+            currency=currency or self.company_currency,
             payment_terms_days=list(payment_terms_days),
             sales_rep_id=sales_rep_id,
-            language=language,
+            language=language or self.company_language,
         )
         self.save(customer)
         return customer
@@ -90,6 +96,7 @@ class OrdersApplication(ServiceApplication):
             raise InvalidInput("credit_limit must not be negative", field="credit_limit")
         if payment_terms_days is not None and any(days <= 0 for days in payment_terms_days):
             raise InvalidInput("payment terms must be positive", field="payment_terms_days")
+        _check_language(language)
         changes: dict[str, Any] = {
             "name": name.strip() if name is not None else None,
             "email": email,
@@ -402,6 +409,11 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+def _check_language(language: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}", field="language")
 
 
 def _today() -> date:

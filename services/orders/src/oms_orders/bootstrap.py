@@ -12,6 +12,7 @@ from oms_orders.application import OrdersApplication
 from oms_orders.integration.inbound import inbound
 from oms_orders.integration.outbound import outbound
 from oms_orders.projections.order_list import OrderListView
+from oms_orders.projections.portfolio import PortfolioView
 from oms_orders.projections.quote_list import QuoteListView
 from oms_orders.settings import Settings
 
@@ -19,6 +20,8 @@ from oms_orders.settings import Settings
 def bootstrap(**overrides: Any) -> Service:
     settings = Settings(**overrides)
     app = build_application(OrdersApplication, settings)
+    app.company_currency = settings.company_currency
+    app.company_language = settings.company_language
     order_list = OrderListView(app)
     quote_list = QuoteListView(app)
     return Service(
@@ -28,5 +31,5 @@ def bootstrap(**overrides: Any) -> Service:
         inbound=inbound,
         outbound=outbound,
         routers=[build_router(app, order_list, quote_list)],
-        views=[order_list, quote_list],
+        views=[order_list, quote_list, PortfolioView(app)],
     )

@@ -14,7 +14,8 @@ from oms_orders.bootstrap import bootstrap
 
 @pytest.fixture
 def orders() -> ServiceInMemory:
-    return ServiceInMemory(bootstrap)
+    """A company that sells in euros (its new customers buy in EUR unless told)."""
+    return ServiceInMemory(bootstrap, company_currency="EUR", company_language="es")
 
 
 @pytest.fixture

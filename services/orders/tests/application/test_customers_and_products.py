@@ -11,6 +11,7 @@ from oms_contracts.orders import CustomerRegistered, CustomerUpdated, ProductDef
 from oms_dev.inmemory import ServiceInMemory
 from oms_kit.domain import AlreadyExists, DomainError, InvalidInput, NotFound
 from oms_orders.application import OrdersApplication
+from oms_orders.bootstrap import bootstrap
 from oms_orders.domain.customer import Customer
 
 D = Decimal
@@ -41,6 +42,25 @@ def test_a_customer_is_registered_with_its_terms_and_published(
     assert (registered.sales_rep_id, registered.language) == ("rep-7", "es")
 
 
+def test_a_new_customer_buys_in_the_company_currency_and_speaks_its_language() -> None:
+    """Without a currency or language given: the company's (OMS_COMPANY_CURRENCY, default
+    BRL; OMS_COMPANY_LANGUAGE, default pt), not euros."""
+    given = {
+        "name": "Ana",
+        "tax_id": "T",
+        "email": "a@example.com",
+        "credit_limit": D("10"),
+        "payment_terms_days": [30],
+    }
+    by_default = ServiceInMemory(bootstrap).app.register_customer(**given)
+    assert (by_default.currency, by_default.language) == ("BRL", "pt")
+    in_euros = ServiceInMemory(bootstrap, company_currency="EUR", company_language="de")
+    customer = in_euros.app.register_customer(**given)
+    assert (customer.currency, customer.language) == ("EUR", "de")
+    chosen = in_euros.app.register_customer(**given, currency="USD", language="en")
+    assert (chosen.currency, chosen.language) == ("USD", "en")
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -48,6 +68,7 @@ def test_a_customer_is_registered_with_its_terms_and_published(
         ({"tax_id": ""}, "tax_id"),
         ({"credit_limit": D("-1")}, "credit_limit"),
         ({"payment_terms_days": [30, 0]}, "payment_terms_days"),
+        ({"language": "fr"}, "language"),
     ],
 )
 def test_bad_customer_input_is_refused_naming_the_field(
@@ -94,6 +115,9 @@ def test_an_update_changes_only_the_given_fields_and_publishes_them(
     with pytest.raises(InvalidInput) as refused:
         app.update_customer(customer_id, credit_limit=D("-5"))
     assert refused.value.field == "credit_limit"
+    with pytest.raises(InvalidInput) as refused:
+        app.update_customer(customer_id, language="xx")
+    assert refused.value.field == "language"
     with pytest.raises(NotFound) as missing:
         app.update_customer("nobody", name="X")
     assert missing.value.field == "customer_id"

@@ -18,6 +18,8 @@ Email = Annotated[
 ]
 PaymentTerms = Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)]
 Origin = Literal["backoffice", "rep", "portal", "marketplace", "partner", "quote"]
+Language = Literal["pt", "es", "pl", "en", "de"]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class CustomerCreate(BaseModel):
@@ -26,9 +28,10 @@ class CustomerCreate(BaseModel):
     email: Email
     credit_limit: MoneyIn
     payment_terms_days: PaymentTerms = [30]
-    sales_rep_id: str | None = None
-    language: str | None = None
-    currency: Currency = "EUR"
+    sales_rep_id: Id | None = None
+    #: The company's (settings) when not given.
+    language: Language | None = None
+    currency: Currency | None = None
 
 
 class CustomerUpdate(BaseModel):
@@ -36,8 +39,8 @@ class CustomerUpdate(BaseModel):
     email: Email | None = None
     credit_limit: MoneyIn | None = None
     payment_terms_days: PaymentTerms | None = None
-    sales_rep_id: str | None = None
-    language: str | None = None
+    sales_rep_id: Id | None = None
+    language: Language | None = None
 
 
 class CustomerPublic(BaseModel):
@@ -81,7 +84,9 @@ class LineCreate(BaseModel):
 class OrderCreate(BaseModel):
     customer_id: Annotated[str, StringConstraints(min_length=1)]
     lines: Annotated[list[LineCreate], Field(min_length=1)]
-    origin: Origin = "backoffice"
+    #: Follows the caller (a rep's "rep", a customer's "portal"); only the back office
+    #: sets another, and its orders default to "backoffice".
+    origin: Origin | None = None
 
 
 class OrderCancel(BaseModel):

@@ -1,11 +1,16 @@
 """Routes of the orders service: each reads a view or an aggregate, or calls one
-Application command. Errors are the kit's domain errors (its one error map answers)."""
+Application command. Errors are the kit's domain errors (its one error map answers).
+
+Every route allows the roles ``api/scope.py`` lists (403 for the others) and reaches
+records through the caller's ``Reach`` (404 outside it); every list query takes the
+caller's scope."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
+from oms_kit.auth import CurrentUser, Scope, allow
 from oms_kit.http import Paging
 
 from oms_orders.api.models import (
@@ -36,6 +41,13 @@ from oms_orders.api.models import (
     StatusTotalPublic,
 )
 from oms_orders.api.params import parse_when
+from oms_orders.api.scope import (
+    BACK_OFFICE_ONLY,
+    CATALOGUE_READERS,
+    QUOTE_WRITERS,
+    SELLERS_AND_BUYERS,
+    Reach,
+)
 from oms_orders.application import OrdersApplication
 from oms_orders.domain.customer import Customer
 from oms_orders.domain.order import Order
@@ -44,8 +56,6 @@ from oms_orders.domain.product import Product
 from oms_orders.domain.quote import Quote
 from oms_orders.projections.order_list import OrderFilter, OrderListView
 from oms_orders.projections.quote_list import QuoteFilter, QuoteListView
-
-Actor = Annotated[str | None, Header(alias="x-actor")]
 
 
 def customer_public(customer: Customer) -> CustomerPublic:
@@ -129,50 +139,67 @@ def build_router(
     """The routes, bound to the service's Application and read models."""
     router = APIRouter(tags=["orders"])
 
-    @router.post("/customers", status_code=201)
+    back_office_only = [allow(*BACK_OFFICE_ONLY)]
+    sellers_and_buyers = [allow(*SELLERS_AND_BUYERS)]
+    quote_writers = [allow(*QUOTE_WRITERS)]
+
+    # Customers and products ---------------------------------------------------------------
+
+    @router.post("/customers", status_code=201, dependencies=back_office_only)
     def register_customer(body: CustomerCreate) -> CustomerPublic:
         customer = app.register_customer(**body.model_dump())
         return customer_public(customer)
 
-    @router.get("/customers/{customer_id}")
-    def get_customer(customer_id: str) -> CustomerPublic:
-        return customer_public(app.get(Customer, customer_id, field="customer_id"))
+    @router.get("/customers/{customer_id}", dependencies=sellers_and_buyers)
+    def get_customer(customer_id: str, caller: CurrentUser) -> CustomerPublic:
+        return customer_public(Reach(app, caller).customer(customer_id))
 
-    @router.patch("/customers/{customer_id}")
+    @router.patch("/customers/{customer_id}", dependencies=back_office_only)
     def update_customer(customer_id: str, body: CustomerUpdate) -> CustomerPublic:
         customer = app.update_customer(customer_id, **body.model_dump(exclude_unset=True))
         return customer_public(customer)
 
-    @router.post("/products", status_code=201)
+    @router.post("/products", status_code=201, dependencies=back_office_only)
     def define_product(body: ProductCreate) -> ProductPublic:
         return product_public(app.define_product(**body.model_dump()))
 
-    @router.get("/products/{sku}")
+    @router.get("/products/{sku}", dependencies=[allow(*CATALOGUE_READERS)])
     def get_product(sku: str) -> ProductPublic:
         return product_public(app.get_product(sku))
 
-    @router.post("/orders", status_code=201)
+    # Orders -------------------------------------------------------------------------------
+
+    @router.post("/orders", status_code=201, dependencies=sellers_and_buyers)
     def place_order(
         body: OrderCreate,
         response: Response,
+        caller: CurrentUser,
         idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
     ) -> OrderPublic:
-        """Place an order. The same ``Idempotency-Key`` again returns the order placed the
-        first time (header ``idempotent-replay: true``) and places nothing."""
-        earlier = app.idempotent_order(idempotency_key) if idempotency_key else None
+        """Place an order for a customer within reach; its origin follows the caller (a
+        rep's "rep", a customer's "portal", both waiting for approval). The same
+        ``Idempotency-Key`` from the same caller again returns the order placed the first
+        time (header ``idempotent-replay: true``) and places nothing."""
+        reach = Reach(app, caller)
+        origin = reach.origin(body.origin)
+        reach.named_customer(body.customer_id)
+        # A key is the caller's own: another caller's same key is another request.
+        key = f"{caller.subject}\n{idempotency_key}" if idempotency_key else None
+        earlier = app.idempotent_order(key) if key else None
         if earlier is not None:
             response.headers["idempotent-replay"] = "true"
-            return order_public(earlier)
+            return order_public(reach.order(earlier.order_id))
         order = app.place_order(
             customer_id=body.customer_id,
             lines=line_requests(body.lines),
-            origin=body.origin,
-            idempotency_key=idempotency_key,
+            origin=origin,
+            idempotency_key=key,
         )
         return order_public(order)
 
-    @router.get("/orders")
+    @router.get("/orders", dependencies=sellers_and_buyers)
     def list_orders(
+        caller: CurrentUser,
         paging: Paging,
         status: str | None = None,
         customer_id: str | None = None,
@@ -182,7 +209,8 @@ def build_router(
         issued_to: str | None = None,
         invoice_number: str | None = None,
     ) -> OrderListPublic:
-        """Newest first, with totals per status over the whole filtered list."""
+        """Newest first, with totals per status over the whole filtered list (both
+        within reach)."""
         order_filter = OrderFilter(
             status=status,
             customer_id=customer_id,
@@ -192,7 +220,7 @@ def build_router(
             issued_before=parse_when(issued_to, "issued_to", end=True),
             invoice_number=invoice_number,
         )
-        page = order_list.list_orders(order_filter, paging)
+        page = order_list.list_orders(order_filter, paging, Scope.of(caller))
         return OrderListPublic(
             items=[OrderSummaryPublic.model_validate(item) for item in page.items],
             totals_by_status={
@@ -202,12 +230,15 @@ def build_router(
             next_cursor=page.next_cursor,
         )
 
-    @router.get("/orders/{order_id}")
-    def get_order(order_id: str) -> OrderPublic:
-        return order_public(app.get(Order, order_id, field="order_id"))
+    @router.get("/orders/{order_id}", dependencies=sellers_and_buyers)
+    def get_order(order_id: str, caller: CurrentUser) -> OrderPublic:
+        return order_public(Reach(app, caller).order(order_id))
 
-    @router.get("/orders/{order_id}/history")
-    def get_order_history(order_id: str) -> HistoryPublic:
+    @router.get("/orders/{order_id}/history", dependencies=sellers_and_buyers)
+    def get_order_history(order_id: str, caller: CurrentUser) -> HistoryPublic:
+        """Every change, oldest first; ``actor`` is the subject of the token that made it,
+        or ``service:<name>`` for what another service's event changed."""
+        Reach(app, caller).order(order_id)
         return HistoryPublic(
             items=[
                 HistoryItemPublic(
@@ -217,17 +248,20 @@ def build_router(
             ]
         )
 
-    @router.post("/orders/{order_id}/approve")
-    def approve_order(order_id: str, x_actor: Actor = None) -> OrderStatusPublic:
-        return order_status(app.approve_order(order_id, approved_by=x_actor))
+    @router.post("/orders/{order_id}/approve", dependencies=back_office_only)
+    def approve_order(order_id: str, caller: CurrentUser) -> OrderStatusPublic:
+        return order_status(app.approve_order(order_id, approved_by=caller.subject))
 
-    @router.post("/orders/{order_id}/cancel")
+    @router.post("/orders/{order_id}/cancel", dependencies=back_office_only)
     def cancel_order(order_id: str, body: OrderCancel | None = None) -> OrderStatusPublic:
         reason = (body or OrderCancel()).reason
         return order_status(app.cancel_order(order_id, reason))
 
-    @router.post("/quotes", status_code=201)
-    def create_quote(body: QuoteCreate) -> QuotePublic:
+    # Quotes -------------------------------------------------------------------------------
+
+    @router.post("/quotes", status_code=201, dependencies=quote_writers)
+    def create_quote(body: QuoteCreate, caller: CurrentUser) -> QuotePublic:
+        Reach(app, caller).named_customer(body.customer_id)
         quote = app.create_quote(
             customer_id=body.customer_id,
             lines=line_requests(body.lines),
@@ -235,34 +269,41 @@ def build_router(
         )
         return quote_public(quote)
 
-    @router.get("/quotes")
+    @router.get("/quotes", dependencies=sellers_and_buyers)
     def list_quotes(
-        paging: Paging, status: str | None = None, customer_id: str | None = None
+        caller: CurrentUser,
+        paging: Paging,
+        status: str | None = None,
+        customer_id: str | None = None,
     ) -> QuoteListPublic:
-        """Newest first."""
-        page = quote_list.list_quotes(QuoteFilter(status=status, customer_id=customer_id), paging)
+        """Newest first, within reach."""
+        quote_filter = QuoteFilter(status=status, customer_id=customer_id)
+        page = quote_list.list_quotes(quote_filter, paging, Scope.of(caller))
         return QuoteListPublic(
             items=[QuoteSummaryPublic.model_validate(item) for item in page.items],
             next_cursor=page.next_cursor,
         )
 
-    @router.get("/quotes/{quote_id}")
-    def get_quote(quote_id: str) -> QuotePublic:
-        return quote_public(app.get(Quote, quote_id, field="quote_id"))
+    @router.get("/quotes/{quote_id}", dependencies=sellers_and_buyers)
+    def get_quote(quote_id: str, caller: CurrentUser) -> QuotePublic:
+        return quote_public(Reach(app, caller).quote(quote_id))
 
-    @router.post("/quotes/{quote_id}/revise")
-    def revise_quote(quote_id: str, body: QuoteRevise) -> QuotePublic:
+    @router.post("/quotes/{quote_id}/revise", dependencies=quote_writers)
+    def revise_quote(quote_id: str, body: QuoteRevise, caller: CurrentUser) -> QuotePublic:
+        Reach(app, caller).quote(quote_id)
         return quote_public(app.revise_quote(quote_id, line_requests(body.lines)))
 
-    @router.post("/quotes/{quote_id}/duplicate", status_code=201)
-    def duplicate_quote(quote_id: str) -> QuotePublic:
+    @router.post("/quotes/{quote_id}/duplicate", status_code=201, dependencies=quote_writers)
+    def duplicate_quote(quote_id: str, caller: CurrentUser) -> QuotePublic:
+        Reach(app, caller).quote(quote_id)
         return quote_public(app.duplicate_quote(quote_id))
 
-    @router.post("/quotes/{quote_id}/send")
-    def send_quote(quote_id: str) -> QuotePublic:
+    @router.post("/quotes/{quote_id}/send", dependencies=quote_writers)
+    def send_quote(quote_id: str, caller: CurrentUser) -> QuotePublic:
+        Reach(app, caller).quote(quote_id)
         return quote_public(app.send_quote(quote_id))
 
-    @router.post("/quotes/{quote_id}/accept")
+    @router.post("/quotes/{quote_id}/accept", dependencies=back_office_only)
     def accept_quote(quote_id: str) -> QuoteAcceptedPublic:
         quote, order = app.accept_quote(quote_id)
         return QuoteAcceptedPublic(
@@ -272,11 +313,11 @@ def build_router(
             order_status=order.status,
         )
 
-    @router.post("/quotes/{quote_id}/reject")
+    @router.post("/quotes/{quote_id}/reject", dependencies=back_office_only)
     def reject_quote(quote_id: str, body: QuoteReject | None = None) -> QuotePublic:
         return quote_public(app.reject_quote(quote_id, (body or QuoteReject()).reason))
 
-    @router.post("/quotes/{quote_id}/expire")
+    @router.post("/quotes/{quote_id}/expire", dependencies=back_office_only)
     def expire_quote(quote_id: str) -> QuotePublic:
         return quote_public(app.expire_quote(quote_id))
 

@@ -8,6 +8,9 @@ from eventsourcing.domain import Aggregate, event
 
 from oms_orders.domain.pricing import ZERO, cents
 
+#: The languages a customer is served in (documents, messages).
+LANGUAGES = ("pt", "es", "pl", "en", "de")
+
 
 class Customer(Aggregate):
     # Events (their names are part of the stored events' topics: never rename one) ------

@@ -9,11 +9,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from oms_kit.auth import Scope
 from oms_kit.paging import Page, PageRequest, Where, keyset_query, page_of
 from oms_kit.projection import DictCursor, Stored, View
 from psycopg import sql
 
 from oms_orders.domain.order import Order
+from oms_orders.projections.portfolio import TABLE as PORTFOLIO
 
 TABLE = "orders_order_list"
 
@@ -119,11 +121,13 @@ class OrderListView(View):
 
     # Queries -----------------------------------------------------------------------------
 
-    def list_orders(self, filter: OrderFilter, page: PageRequest) -> Page[OrderSummary]:
-        """Newest first; ``totals`` holds a ``StatusTotal`` per status over the whole
-        filtered list, not just the page."""
+    def list_orders(
+        self, filter: OrderFilter, page: PageRequest, scope: Scope
+    ) -> Page[OrderSummary]:
+        """Newest first, within ``scope``; ``totals`` holds a ``StatusTotal`` per status over
+        the whole filtered list (within the scope too), not just the page."""
         where = (
-            Where()
+            scope.restrict(Where(), column="customer_id", portfolio=PORTFOLIO)
             .equals("status", filter.status)
             .equals("customer_id", filter.customer_id)
             .equals("origin", filter.origin)

@@ -8,11 +8,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from oms_kit.auth import Scope
 from oms_kit.paging import Page, PageRequest, Where, keyset_query, page_of
 from oms_kit.projection import DictCursor, Stored, View
 from psycopg import sql
 
 from oms_orders.domain.quote import ACCEPTED, DRAFT, EXPIRED, REJECTED, SENT, Quote
+from oms_orders.projections.portfolio import TABLE as PORTFOLIO
 
 TABLE = "orders_quote_list"
 
@@ -107,9 +109,15 @@ class QuoteListView(View):
 
     # Queries -----------------------------------------------------------------------------
 
-    def list_quotes(self, filter: QuoteFilter, page: PageRequest) -> Page[QuoteSummary]:
-        """Newest first."""
-        where = Where().equals("status", filter.status).equals("customer_id", filter.customer_id)
+    def list_quotes(
+        self, filter: QuoteFilter, page: PageRequest, scope: Scope
+    ) -> Page[QuoteSummary]:
+        """Newest first, within ``scope``."""
+        where = (
+            scope.restrict(Where(), column="customer_id", portfolio=PORTFOLIO)
+            .equals("status", filter.status)
+            .equals("customer_id", filter.customer_id)
+        )
         query, params = keyset_query(
             f"SELECT quote_id, customer_id, status, status_reason, revision, currency, total, "
             f"valid_until, order_id, created_at FROM {TABLE}",
