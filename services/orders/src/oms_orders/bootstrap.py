@@ -4,6 +4,7 @@ Application, handlers, mappings, read models and routes. Tests call it with over
 
 from typing import Any
 
+from oms_kit.auth import TokenVerifier
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
@@ -17,7 +18,9 @@ from oms_orders.projections.quote_list import QuoteListView
 from oms_orders.settings import Settings
 
 
-def bootstrap(**overrides: Any) -> Service:
+def bootstrap(verifier: TokenVerifier | None = None, **overrides: Any) -> Service:
+    """The orders service; ``verifier`` replaces how tokens are verified (tests sign
+    their own)."""
     settings = Settings(**overrides)
     app = build_application(OrdersApplication, settings)
     app.company_currency = settings.company_currency

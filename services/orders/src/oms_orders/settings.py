@@ -1,14 +1,63 @@
 """Configuration of the orders service: the one door, read from OMS_* variables."""
 
+from __future__ import annotations
+
 from typing import ClassVar, Literal
 
 from oms_kit.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
+
+#: The languages documents and users may have (DESIGN section 5).
+Language = Literal["pt", "es", "pl", "en", "de"]
+
+#: The signing keys' password on the dev stack only: its keys are throw-away.
+DEV_KEY_PASSWORD = "oms-dev-stack-signing-keys"  # noqa: S105 - refused outside the dev stack
+
+#: Shortest password of a new user (the first admin's too).
+MIN_PASSWORD_LENGTH = 12
+
+
+class MissingKeyPassword(ValueError):
+    """The signing keys would be stored under no password outside the dev stack."""
 
 
 class Settings(ServiceSettings):
     service: ClassVar[str] = "orders"
     http_port: int = 8001
-    #: A new customer's currency and language when none is given (DESIGN section 5).
+
+    #: The company's currency and language: the defaults of a new customer (and user).
     company_currency: str = Field(default="BRL", pattern=r"^[A-Z]{3}$")
-    company_language: Literal["pt", "es", "pl", "en", "de"] = "pt"
+    company_language: Language = "pt"
+
+    #: Lifetime of the access tokens this service issues (``expires_in``).
+    auth_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    #: Encrypts the private signing keys kept in the database (``OMS_AUTH_KEY_PASSWORD``);
+    #: required unless ``dev_stack`` (there a fixed throw-away password is used).
+    auth_key_password: SecretStr | None = None
+    #: The first admin's password (``OMS_ADMIN_PASSWORD``): user ``admin`` is created with
+    #: it at start when there is no such user. Without it, nobody is created.
+    admin_password: SecretStr | None = None
+    #: Repeated failed sign-ins are slowed: after this many failures within the window,
+    #: for one username (or client id), or from one address, 429 until the window passes.
+    auth_failures_per_user: int = Field(default=5, ge=1)
+    auth_failures_per_address: int = Field(default=20, ge=1)
+    auth_failure_window_minutes: int = Field(default=15, ge=1)
+
+    @field_validator("auth_key_password", "admin_password")
+    @classmethod
+    def _strong_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_PASSWORD_LENGTH:
+            raise ValueError(f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        return value
+
+    def signing_key_password(self) -> bytes:
+        """The password of the private signing keys; outside the dev stack it must be
+        given (``MissingKeyPassword`` otherwise, and the API refuses to start)."""
+        if self.auth_key_password is not None:
+            return self.auth_key_password.get_secret_value().encode()
+        if self.dev_stack:
+            return DEV_KEY_PASSWORD.encode()
+        raise MissingKeyPassword(
+            "OMS_AUTH_KEY_PASSWORD is required: it encrypts the token signing keys kept in "
+            "the orders database (only a dev stack, OMS_DEV_STACK=true, may go without)"
+        )
