@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from oms_dev.auth import TestIssuer
 from oms_dev.devstack import dev_stack, drop_service_databases, env_defaults
 from oms_dev.testing import Stack
 from oms_kit.kafka import all_topics, ensure_topics
@@ -217,7 +218,8 @@ async def run_e2e_step(
     drop_service_databases(pg_dsn, SERVICES)
     await ensure_topics(bootstrap, 3, all_topics())
     outcome = await run_e2e(
-        Stack(pg_dsn=pg_dsn, kafka_bootstrap=bootstrap),
+        # Orders signs the tokens here; the test issuer is only what a Stack carries.
+        Stack(pg_dsn=pg_dsn, kafka_bootstrap=bootstrap, issuer=TestIssuer(home / "auth")),
         home / "logs",
         args.e2e_rates,
         args.e2e_seconds,

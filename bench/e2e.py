@@ -1,8 +1,9 @@
 """End to end: orders, inventory and billing as processes (api + worker each), driven
-open-loop at fixed rates through the public routes only. Each order is placed at its
-scheduled time whatever the earlier ones are doing (asyncio tasks, one aiohttp session), then
-approved if pending, its pick list confirmed, and ``GET /orders/{id}`` polled until a stamped
-invoice shows; its latency runs from the scheduled placement to that poll."""
+open-loop at fixed rates through the public routes only, signed in as the admin like any
+client (the token renewed during long runs). Each order is placed at its scheduled time
+whatever the earlier ones are doing (asyncio tasks, one aiohttp session), then approved if
+pending, its pick list confirmed, and ``GET /orders/{id}`` polled until a stamped invoice
+shows; its latency runs from the scheduled placement to that poll."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Any
 
 import aiohttp
 import psutil
+from oms_dev.client import SignIn
 from oms_dev.manifest import names
 from oms_dev.testing import RunningServices, Stack, running_services
 
@@ -103,13 +105,15 @@ class Reply:
 
 
 class LoadClient:
-    """The load generator's HTTP client: one aiohttp session. httpx's AsyncClient costs
-    several times more CPU per request at hundreds of concurrent requests (encode/httpx
-    #3215), and the load generator shares the two cores with the system under test."""
+    """The load generator's HTTP client: one aiohttp session, every request with the
+    signed-in user's token. httpx's AsyncClient costs several times more CPU per request at
+    hundreds of concurrent requests (encode/httpx #3215), and the load generator shares the
+    two cores with the system under test."""
 
-    def __init__(self, timeout_s: float) -> None:
+    def __init__(self, timeout_s: float, signed_in: SignIn) -> None:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
+        self._signed_in = signed_in
 
     async def __aenter__(self) -> LoadClient:
         self._session = aiohttp.ClientSession(
@@ -129,8 +133,11 @@ class LoadClient:
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> Reply:
         assert self._session is not None, "use the client as an async context manager"
+        token = await self._signed_in.token_async()
         t0 = time.perf_counter()
-        async with self._session.request(method, url, **kwargs) as response:
+        async with self._session.request(
+            method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs
+        ) as response:
             body = await response.read()
         kind = f"{method} {_ID.sub('/{id}', response.url.path)}"
         ELAPSED.setdefault(kind, []).append(time.perf_counter() - t0)
@@ -411,7 +418,7 @@ async def run_e2e(
     running = await asyncio.to_thread(cm.__enter__)
     try:
         urls = dict(running.urls)
-        async with LoadClient(ORDER_TIMEOUT_S) as http:
+        async with LoadClient(ORDER_TIMEOUT_S, running.admin) as http:
             catalogue = await set_up(http, urls)
             # One order through first, so every consumer group has joined.
             await one_order(http, urls, catalogue, time.monotonic())

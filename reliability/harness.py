@@ -1,7 +1,8 @@
 """The system under test and the faults: one embedded PostgreSQL for the whole run, and per
 scenario empty service databases, a fresh in-memory broker and orders + inventory +
 billing as separate processes (api + worker each), which a scenario can kill, restart,
-cut off from PostgreSQL or from its broker."""
+cut off from PostgreSQL or from its broker. Clients sign in at orders like any other
+(``admin``: the user orders creates at start, with the run's password)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from oms_dev.client import SignIn, new_password
 from oms_dev.devstack import (
     Broker,
     Postgres,
@@ -22,7 +24,7 @@ from oms_dev.devstack import (
     start_postgres,
 )
 from oms_dev.manifest import names
-from oms_dev.supervisor import Supervisor
+from oms_dev.supervisor import ISSUER, Supervisor
 from oms_kit.kafka import all_topics, ensure_topics
 
 #: Every service of the manifest (the order-to-cash flow crosses them all).
@@ -40,6 +42,9 @@ class Harness:
     broker: Broker | None = None
     broker_port: int = 0
     supervisor: Supervisor | None = None
+    #: The password orders gives the user ``admin`` when it starts on empty databases.
+    admin_password: str = field(default_factory=new_password, repr=False)
+    _admin: SignIn | None = field(default=None, repr=False)
 
     # --- PostgreSQL -----------------------------------------------------------------------
 
@@ -99,18 +104,31 @@ class Harness:
     # --- services -------------------------------------------------------------------------
 
     def env(self) -> dict[str, str]:
-        return {"OMS_PG_DSN": self.pg_dsn, "OMS_KAFKA_BOOTSTRAP": self.bootstrap}
+        return {
+            "OMS_PG_DSN": self.pg_dsn,
+            "OMS_KAFKA_BOOTSTRAP": self.bootstrap,
+            "OMS_DEV_STACK": "true",
+        }
 
     def url(self, service: str) -> str:
         assert self.supervisor is not None
         return self.supervisor.url(service)
 
+    @property
+    def admin(self) -> SignIn:
+        """The admin signed in at the running orders service (its token kept, renewed)."""
+        assert self._admin is not None, "start the services first"
+        return self._admin
+
     def start_services(self, log_dir: Path) -> None:
-        """Empty databases, then the processes; waits until every api is ready."""
+        """Empty databases, then the processes (orders first, making the admin); waits
+        until every api is ready."""
         drop_service_databases(self.pg_dsn, SERVICES)
         self.supervisor = Supervisor(self.env(), log_dir)
-        for name in SERVICES:
-            self.supervisor.start(name, port=free_port())
+        self.supervisor.start_all(
+            SERVICES, admin_password=self.admin_password, port=lambda _: free_port()
+        )
+        self._admin = SignIn(self.url(ISSUER), "admin", self.admin_password)
         self.supervisor.wait_ready(timeout=READY_TIMEOUT_S)
 
     def restart(self, name: str, role: str) -> None:
@@ -122,6 +140,7 @@ class Harness:
         if self.supervisor is not None:
             self.supervisor.stop()
             self.supervisor = None
+        self._admin = None
 
     def cli(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
         """``oms ARGS`` against this stack (the operator's procedure)."""

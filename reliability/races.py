@@ -40,7 +40,7 @@ def run(harness: Harness, settings: Settings) -> Outcome:
 
 
 def _post(harness: Harness, service: str, path: str, body: dict[str, Any]) -> httpx.Response:
-    with httpx.Client(timeout=30) as http:
+    with httpx.Client(timeout=30, auth=harness.admin.auth) as http:
         return http.post(harness.url(service) + path, json=body)
 
 

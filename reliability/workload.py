@@ -1,5 +1,6 @@
 """The order-to-cash workload, driven through the public routes like a back office and a
-warehouse would, and the check of the final state against what a clean run gives.
+warehouse would (signed in as the admin, who may do both), and the check of the final state
+against what a clean run gives.
 
 Every order: placed (with an ``Idempotency-Key``), its stock reserved (an open pick list),
 then either cancelled (every ``CANCEL_EVERY``-th order: its stock goes back) or picked
@@ -21,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from oms_dev.client import SignInFailed
 
 from reliability.harness import Harness
 
@@ -38,13 +40,14 @@ class FlowFailed(RuntimeError):
 
 
 class Client:
-    """httpx with the retries of a patient client: connection errors, 5xx and 409 (a
-    concurrent change) are retried with the same request until ``timeout``."""
+    """httpx with the retries of a patient client, signed in as the harness's admin:
+    connection errors, 5xx and 409 (a concurrent change) are retried with the same request
+    until ``timeout``, and so is a sign-in that found orders down or its database gone."""
 
     def __init__(self, harness: Harness, timeout: float = STEP_TIMEOUT_S) -> None:
         self.harness = harness
         self.timeout = timeout
-        self.http = httpx.Client(timeout=10.0)
+        self.http = httpx.Client(timeout=10.0, auth=harness.admin.auth)
         self.server_errors: Counter[int] = Counter()
 
     def url(self, service: str, path: str) -> str:
@@ -70,6 +73,10 @@ class Client:
                 response = self.http.request(method, self.url(service, path), **kwargs)
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}: {exc}"
+            except SignInFailed as exc:
+                if not exc.retryable:
+                    raise FlowFailed(str(exc)) from exc
+                last = str(exc)
             else:
                 if response.status_code in wanted:
                     return response
@@ -92,7 +99,7 @@ class Client:
         while True:
             try:
                 value = probe()
-            except (httpx.TransportError, FlowFailed):
+            except (httpx.TransportError, FlowFailed, SignInFailed):
                 value = None
             if value:
                 return value

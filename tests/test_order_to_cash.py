@@ -1,5 +1,7 @@
 """Order to cash across orders, inventory and billing, each running as separate processes
-(api + worker) on the real PostgreSQL and broker; they share nothing but Kafka events."""
+(api + worker) on the real PostgreSQL and broker; they share nothing but Kafka events, and
+the tokens orders issues: every client signs in there (the admin orders creates at start),
+and inventory and billing verify with orders' published keys."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from oms_dev.client import SignIn
 from oms_dev.demo import run_demo
 from oms_dev.manifest import names
 from oms_dev.testing import RunningServices, Stack, running_services, wait_until
@@ -26,8 +29,8 @@ def system(stack: Stack, tmp_path: Path) -> Iterator[RunningServices]:
 
 
 class Client:
-    def __init__(self, system: RunningServices) -> None:
-        self.http = httpx.Client(timeout=10.0)
+    def __init__(self, system: RunningServices, signed_in: SignIn | None = None) -> None:
+        self.http = httpx.Client(timeout=10.0, auth=(signed_in or system.admin).auth)
         self.orders = system.url("orders")
         self.inventory = system.url("inventory")
         self.billing = system.url("billing")
@@ -95,7 +98,11 @@ def test_full_flow_two_partial_pickings_two_stamped_invoices_payments_close_it(
     system: RunningServices,
 ) -> None:
     timeline = run_demo(
-        system.url("orders"), system.url("inventory"), system.url("billing"), timeout=60
+        system.url("orders"),
+        system.url("inventory"),
+        system.url("billing"),
+        system.admin,
+        timeout=60,
     )
     client = Client(system)
     view = client.order_view(timeline.order_id)
@@ -174,3 +181,32 @@ def test_twenty_concurrent_one_unit_orders_on_five_units_confirm_exactly_five(
     assert statuses.count("on_hold") == 15
     stock = client.stock(sku)
     assert (stock["reserved"], stock["available"]) == (5, 0)
+
+
+def test_every_service_takes_the_tokens_orders_issues_and_nothing_else(
+    system: RunningServices,
+) -> None:
+    """Inventory and billing verify orders' tokens with its published keys: the role a
+    token carries decides there too; no token, or a made-up one, is 401 everywhere."""
+    admin = Client(system)
+    sku = admin.product()
+    warehouse = Client(system, system.create_user("warehouse"))
+    warehouse.receive(sku, 3)
+    assert warehouse.stock(sku)["on_hand"] == 3
+    refused = warehouse.http.post(
+        f"{warehouse.orders}/products",
+        json={"sku": "X-1", "name": "No", "unit_price": "1.00", "currency": "EUR", "tax_rate": "0"},
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    admin.get(f"{admin.billing}/invoices")
+    with httpx.Client(timeout=10.0) as anonymous:
+        for url in (
+            f"{admin.orders}/orders",
+            f"{admin.inventory}/stock/{sku}",
+            f"{admin.billing}/invoices",
+        ):
+            for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+                answer = anonymous.get(url, headers=headers)
+                assert answer.status_code == 401, (url, headers, answer.text)
+                assert answer.headers["www-authenticate"] == "Bearer"

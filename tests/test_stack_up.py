@@ -1,9 +1,14 @@
 """`oms up` from nothing: embedded PostgreSQL, the tansu broker, every service of the
-manifest healthy and ready; `oms status` sees them; Ctrl-C stops everything."""
+manifest healthy and ready; the admin's password made, stored for this user only and
+printed; the README's example gets a token with it and lists the orders, and inventory and
+billing take the same token (and nothing without one); `oms status` sees them; Ctrl-C
+stops everything."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +21,9 @@ from oms_dev.devstack import free_port
 from oms_dev.manifest import SERVICES
 
 OMS = [sys.executable, "-m", "oms_dev.cli"]
+ROOT = Path(__file__).resolve().parents[1]
+#: A list each service answers to a signed-in admin (and to nobody else).
+LISTS = {"orders": "/orders", "inventory": "/stock", "billing": "/invoices"}
 
 
 def _all(path: str) -> bool:
@@ -28,13 +36,38 @@ def _all(path: str) -> bool:
         return False
 
 
+def readme_example() -> str:
+    """The README's first shell example after the two commands: sign in, list orders."""
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+    assert len(blocks) >= 2 and "/auth/token" in blocks[1], blocks[:2]
+    return str(blocks[1])
+
+
+def last_json(output: str) -> dict[str, object]:
+    """The last of the JSON documents curl printed one after the other."""
+    output = output.strip()
+    decoder = json.JSONDecoder()
+    documents: list[dict[str, object]] = []
+    at = 0
+    while at < len(output):
+        document, at = decoder.raw_decode(output, at)
+        documents.append(document)
+        while at < len(output) and output[at].isspace():
+            at += 1
+    return documents[-1]
+
+
 def test_oms_up_brings_every_service_up_and_ctrl_c_stops_them() -> None:
-    with tempfile.TemporaryDirectory(prefix="oms-up-") as home:
-        os.chmod(home, 0o755)
+    with tempfile.TemporaryDirectory(prefix="oms-up-") as folder:
+        os.chmod(folder, 0o755)
+        home = Path(folder) / ".oms"  # the README's example reads .oms/admin-password
         env = {
-            k: v for k, v in os.environ.items() if k not in ("OMS_PG_DSN", "OMS_KAFKA_BOOTSTRAP")
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("OMS_PG_DSN", "OMS_KAFKA_BOOTSTRAP", "OMS_ADMIN_PASSWORD")
         }
-        env["OMS_HOME"] = home
+        env["OMS_HOME"] = str(home)
         up = subprocess.Popen(
             [*OMS, "up", "--broker-port", str(free_port())],
             env=env,
@@ -49,17 +82,48 @@ def test_oms_up_brings_every_service_up_and_ctrl_c_stops_them() -> None:
                 assert time.monotonic() < deadline, "services did not become ready"
                 time.sleep(0.5)
             assert _all("/health")
+            stored = home / "admin-password"
+            assert stored.stat().st_mode & 0o777 == 0o600
+            password = stored.read_text().strip()
+            assert len(password) >= 16
+
+            example = subprocess.run(
+                ["bash", "-e", "-o", "pipefail", "-c", readme_example()],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert example.returncode == 0, example.stdout + example.stderr
+            listed = last_json(example.stdout)
+            assert listed["items"] == [] and "totals_by_status" in listed, listed
+
+            signed_in = httpx.post(
+                f"http://127.0.0.1:{SERVICES['orders'].port}/auth/token",
+                data={"grant_type": "password", "username": "admin", "password": password},
+                timeout=10,
+            )
+            assert signed_in.status_code == 200, signed_in.text
+            assert signed_in.json()["token_type"] == "bearer"
+            token = signed_in.json()["access_token"]
+            for name, path in LISTS.items():
+                url = f"http://127.0.0.1:{SERVICES[name].port}{path}"
+                answer = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+                assert answer.status_code == 200, (url, answer.text)
+                assert httpx.get(url, timeout=10).status_code == 401, url
+
             status = subprocess.run(
                 [*OMS, "status"], env=env, capture_output=True, text=True, timeout=60
             )
             assert status.returncode == 0, status.stderr
             for name in SERVICES:
                 assert name in status.stdout
-            assert (Path(home) / "stack.json").exists()
+            assert (home / "stack.json").exists()
         finally:
             up.send_signal(signal.SIGINT)
             output, _ = up.communicate(timeout=60)
         assert up.returncode == 0, output
         assert "OMS is up" in output
+        assert f"admin password: {password} (new, stored in {stored.resolve()})" in output
         assert not _all("/health")
-        assert not (Path(home) / "stack.json").exists()
+        assert not (home / "stack.json").exists()
