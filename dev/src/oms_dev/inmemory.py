@@ -68,13 +68,16 @@ class Fed:
         *,
         position: int | None = None,
         aggregate_id: str | None = None,
+        aggregate_version: int = 1,
     ) -> Outcome:
         """Consume ``event`` as if it came from its source's topic at ``position`` (the next
-        one by default): "applied", "duplicate", "ignored" or "dead-letter"."""
+        one by default), stored as ``aggregate_version`` of its source aggregate: "applied",
+        "duplicate", "ignored" or "dead-letter"."""
         raw = envelope_bytes(
             event,
             source_position=position if position is not None else next(self._positions),
             aggregate_id=aggregate_id,
+            aggregate_version=aggregate_version,
         )
         return self.consumer.process(raw)
 
