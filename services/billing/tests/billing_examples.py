@@ -1,4 +1,5 @@
-"""Example contract events billing consumes, and a stamping provider that fails at first."""
+"""Example contract events billing consumes, an invoice issued on the real stack, and a
+stamping provider that fails at first."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from decimal import Decimal
 
 from oms_billing.application.stamping import Stamp, StampingFailed, StampingProvider
 from oms_contracts.inventory import GoodsIssued, LotQuantity
-from oms_contracts.orders import Line, OrderConfirmed
+from oms_contracts.orders import CustomerRegistered, CustomerUpdated, Line, OrderConfirmed
+from oms_dev.testing import ServiceOnStack
+from oms_kit.auth import BACK_OFFICE
 
 D = Decimal
 
@@ -43,6 +46,26 @@ def order_confirmed(
     )
 
 
+def customer_registered(customer_id: str, sales_rep_id: str | None = None) -> CustomerRegistered:
+    return CustomerRegistered(
+        customer_id=customer_id,
+        name=f"Customer {customer_id}",
+        tax_id=f"TAX-{customer_id}",
+        email=f"{customer_id}@example.com",
+        credit_limit=D("10000.00"),
+        currency="MXN",
+        payment_terms_days=[30],
+        sales_rep_id=sales_rep_id,
+    )
+
+
+def customer_updated(customer_id: str, sales_rep_id: str | None = None) -> CustomerUpdated:
+    """Only the fields that changed are set: the rep, or (without one) the email."""
+    if sales_rep_id is None:
+        return CustomerUpdated(customer_id=customer_id, email=f"new-{customer_id}@example.com")
+    return CustomerUpdated(customer_id=customer_id, sales_rep_id=sales_rep_id)
+
+
 def goods_issued(goods_issue_id: str, order_id: str, *lines: tuple[str, int]) -> GoodsIssued:
     return GoodsIssued(
         goods_issue_id=goods_issue_id,
@@ -52,6 +75,19 @@ def goods_issued(goods_issue_id: str, order_id: str, *lines: tuple[str, int]) ->
             for sku, qty in lines
         ],
     )
+
+
+def issue_invoice(billing: ServiceOnStack, order_id: str, customer_id: str = "cust-1") -> str:
+    """One invoice of 58.00 (1 x SKU-B at 50.00 + 16%) on the real stack; its id."""
+    billing.deliver(order_confirmed(order_id, customer_id))
+    billing.deliver(goods_issued(f"gi-{order_id}", order_id, ("SKU-B", 1)))
+    billing.catch_up()
+    listed = billing.client.get(
+        "/invoices", params={"order_id": order_id}, headers=billing.headers(BACK_OFFICE)
+    )
+    [item] = listed.json()["items"]
+    assert item["total"] == "58.00"
+    return str(item["invoice_id"])
 
 
 class FlakyProvider:

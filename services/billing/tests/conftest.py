@@ -1,5 +1,4 @@
-"""Fixtures shared by billing's tests (example events in billing_examples.py; the service
-on the real stack in billing_on_stack.py)."""
+"""Fixtures shared by billing's tests (example events in billing_examples.py)."""
 
 from __future__ import annotations
 
@@ -9,15 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from oms_dev.testing import Stack
-from oms_kit.consumer import ExactlyOnceConsumer
-from oms_kit.projection import create_views
-from oms_kit.runtime import http_app
+from oms_dev.testing import ServiceOnStack, Stack
+from oms_kit.auth import BACK_OFFICE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from billing_on_stack import BillingOnStack
 from oms_billing.adapters.stamping import LocalStampingProvider
 from oms_billing.bootstrap import bootstrap
 
@@ -31,23 +26,18 @@ def provider() -> LocalStampingProvider:
 @pytest.fixture
 def make_billing(
     stack: Stack, provider: LocalStampingProvider
-) -> Iterator[Callable[..., BillingOnStack]]:
-    """Billing on the real PostgreSQL (several of them share one event store)."""
-    made: list[BillingOnStack] = []
+) -> Iterator[Callable[..., ServiceOnStack]]:
+    """Billing on the real PostgreSQL (several of them share one event store). Its client
+    calls as the back office unless a request sends a token of its own."""
+    made: list[ServiceOnStack] = []
 
-    def make(**overrides: Any) -> BillingOnStack:
+    def make(**overrides: Any) -> ServiceOnStack:
         overrides.setdefault("stamping_provider", provider)
-        service = bootstrap(**stack.settings_overrides(), **overrides)
-        create_views(service.app, service.views)
-        billing = BillingOnStack(
-            service=service,
-            client=TestClient(http_app(service)),
-            consumer=ExactlyOnceConsumer(service.app, service.name, service.inbound),
-        )
+        billing = ServiceOnStack(bootstrap, stack, **overrides)
+        billing.client.headers.update(billing.headers(BACK_OFFICE))
         made.append(billing)
         return billing
 
     yield make
     for billing in made:
-        billing.client.close()
-        billing.service.app.close()
+        billing.close()

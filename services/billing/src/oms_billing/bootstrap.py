@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from oms_kit.auth import TokenVerifier
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
@@ -14,6 +15,7 @@ from oms_billing.application.stamping import StampingProvider, StampingRetrier
 from oms_billing.integration.inbound import inbound
 from oms_billing.integration.outbound import outbound
 from oms_billing.projections.invoices import InvoicesView
+from oms_billing.projections.portfolio import PortfolioView
 from oms_billing.projections.statement import StatementView
 from oms_billing.settings import Settings
 
@@ -25,8 +27,13 @@ def default_stamping_provider(settings: Settings) -> StampingProvider:
     return LocalStampingProvider.generate()
 
 
-def bootstrap(stamping_provider: StampingProvider | None = None, **overrides: Any) -> Service:
-    """The billing service; ``stamping_provider`` replaces the configured provider."""
+def bootstrap(
+    stamping_provider: StampingProvider | None = None,
+    verifier: TokenVerifier | None = None,
+    **overrides: Any,
+) -> Service:
+    """The billing service; ``stamping_provider`` replaces the configured provider,
+    ``verifier`` the check of tokens with the keys at the configured JWKS URL."""
     settings = Settings(**overrides)
     app = build_application(BillingApplication, settings)
     app.configure(
@@ -38,6 +45,7 @@ def bootstrap(stamping_provider: StampingProvider | None = None, **overrides: An
     )
     invoices = InvoicesView(app)
     statements = StatementView(app)
+    portfolio = PortfolioView(app)
     retrier = StampingRetrier(app, invoices.list_stamping_failed, settings.stamping_poll_s)
     return Service(
         settings=settings,
@@ -45,7 +53,8 @@ def bootstrap(stamping_provider: StampingProvider | None = None, **overrides: An
         title="OMS billing",
         inbound=inbound,
         outbound=outbound,
-        routers=[make_router(app, invoices, statements)],
-        views=[invoices, statements],
+        routers=[make_router(app, invoices, statements, portfolio)],
+        views=[invoices, statements, portfolio],
+        verifier=verifier,
         background=[retrier.run],
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from billing_on_stack import BillingOnStack
+from oms_dev.testing import ServiceOnStack
 
 
 @pytest.fixture
-def billing(make_billing: Callable[..., BillingOnStack]) -> BillingOnStack:
+def billing(make_billing: Callable[..., ServiceOnStack]) -> ServiceOnStack:
     return make_billing()

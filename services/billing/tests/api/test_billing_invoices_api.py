@@ -4,12 +4,12 @@ first by cursor and filtered, one invoice with its stamp, and 404 problems."""
 from __future__ import annotations
 
 from billing_examples import goods_issued, order_confirmed
-from billing_on_stack import BillingOnStack
 from oms_billing.adapters.stamping import LocalStampingProvider
+from oms_dev.testing import ServiceOnStack
 
 
 def test_invoices_are_listed_and_shown_with_their_stamp(
-    billing: BillingOnStack, provider: LocalStampingProvider
+    billing: ServiceOnStack, provider: LocalStampingProvider
 ) -> None:
     billing.deliver(order_confirmed("ord-1"))
     billing.deliver(goods_issued("gi-1", "ord-1", ("SKU-A", 2)))
@@ -51,7 +51,7 @@ def test_invoices_are_listed_and_shown_with_their_stamp(
 
 
 def test_the_invoice_list_pages_newest_first_by_cursor_and_filters(
-    billing: BillingOnStack,
+    billing: ServiceOnStack,
 ) -> None:
     billing.deliver(order_confirmed("ord-a", customer_id="cust-1"))
     billing.deliver(order_confirmed("ord-b", customer_id="cust-1"))
@@ -86,7 +86,7 @@ def test_the_invoice_list_pages_newest_first_by_cursor_and_filters(
         assert [e["field"] for e in response.json()["errors"]] == [field]
 
 
-def test_unknown_invoices_are_404_problems(billing: BillingOnStack) -> None:
+def test_unknown_invoices_are_404_problems(billing: ServiceOnStack) -> None:
     for invoice_id in ("00000000-0000-0000-0000-000000000000", "not-a-uuid"):
         for response in (
             billing.client.get(f"/invoices/{invoice_id}"),

@@ -7,25 +7,15 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
-from billing_examples import goods_issued, order_confirmed
-from billing_on_stack import BillingOnStack
+from billing_examples import issue_invoice
+from oms_dev.testing import ServiceOnStack
 from oms_kit.projection import ProjectionRunner
 
 D = Decimal
 
 
-def issue_invoice(billing: BillingOnStack, order_id: str, customer_id: str = "cust-1") -> str:
-    """One invoice of 58.00 (1 x SKU-B at 50.00 + 16%); its id."""
-    billing.deliver(order_confirmed(order_id, customer_id))
-    billing.deliver(goods_issued(f"gi-{order_id}", order_id, ("SKU-B", 1)))
-    billing.catch_up()
-    [item] = billing.client.get("/invoices", params={"order_id": order_id}).json()["items"]
-    assert item["total"] == "58.00"
-    return str(item["invoice_id"])
-
-
 def test_a_partial_payment_then_the_closing_one_pays_the_invoice(
-    billing: BillingOnStack,
+    billing: ServiceOnStack,
 ) -> None:
     invoice_id = issue_invoice(billing, "ord-p")
     url = f"/invoices/{invoice_id}/payments"
@@ -47,7 +37,7 @@ def test_a_partial_payment_then_the_closing_one_pays_the_invoice(
     assert (item["status"], item["open_amount"]) == ("paid", "0.00")
 
 
-def test_an_amount_that_cannot_be_paid_is_a_422_naming_amount(billing: BillingOnStack) -> None:
+def test_an_amount_that_cannot_be_paid_is_a_422_naming_amount(billing: ServiceOnStack) -> None:
     invoice_id = issue_invoice(billing, "ord-o")
     url = f"/invoices/{invoice_id}/payments"
     for body in (
@@ -65,7 +55,7 @@ def test_an_amount_that_cannot_be_paid_is_a_422_naming_amount(billing: BillingOn
     assert billing.client.get(f"/invoices/{invoice_id}").json()["payments"] == []
 
 
-def test_the_same_idempotency_key_returns_the_first_payment(billing: BillingOnStack) -> None:
+def test_the_same_idempotency_key_returns_the_first_payment(billing: ServiceOnStack) -> None:
     invoice_id = issue_invoice(billing, "ord-i")
     url = f"/invoices/{invoice_id}/payments"
     headers = {"Idempotency-Key": "pay-123"}
@@ -80,7 +70,7 @@ def test_the_same_idempotency_key_returns_the_first_payment(billing: BillingOnSt
     assert len(billing.client.get(f"/invoices/{invoice_id}").json()["payments"]) == 2
 
 
-def test_concurrent_payments_never_exceed_what_is_open(billing: BillingOnStack) -> None:
+def test_concurrent_payments_never_exceed_what_is_open(billing: ServiceOnStack) -> None:
     invoice_id = issue_invoice(billing, "ord-c")
     url = f"/invoices/{invoice_id}/payments"
     statuses: list[int] = []
@@ -107,7 +97,7 @@ def test_concurrent_payments_never_exceed_what_is_open(billing: BillingOnStack) 
 
 
 def test_the_statement_shows_invoices_and_payments_with_a_running_balance(
-    billing: BillingOnStack,
+    billing: ServiceOnStack,
 ) -> None:
     first = issue_invoice(billing, "ord-s1", customer_id="cust-s")
     second = issue_invoice(billing, "ord-s2", customer_id="cust-s")

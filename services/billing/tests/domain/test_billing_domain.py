@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 from eventsourcing.utils import get_topic
+from oms_billing.domain.customer import CustomerAccount
 from oms_billing.domain.errors import (
     GoodsIssueNotInvoiceable,
     InvalidPaymentAmount,
@@ -225,6 +226,8 @@ def test_stored_event_names_stay_as_they_were() -> None:
             BillingOrder.Cancelled,
             Receivable.Opened,
             JournalEntry.Posted,
+            CustomerAccount.Opened,
+            CustomerAccount.RepAssigned,
         )
     }
     assert topics == {
@@ -243,4 +246,21 @@ def test_stored_event_names_stay_as_they_were() -> None:
         "oms_billing.domain.order:BillingOrder.Cancelled",
         "oms_billing.domain.receivable:Receivable.Opened",
         "oms_billing.domain.receivable:JournalEntry.Posted",
+        "oms_billing.domain.customer:CustomerAccount.Opened",
+        "oms_billing.domain.customer:CustomerAccount.RepAssigned",
     }
+
+
+def test_a_customer_keeps_the_rep_of_his_latest_version() -> None:
+    account = CustomerAccount(customer_id="c-1")
+    assert (account.sales_rep_id, account.rep_version) == (None, 0)
+    assert account.assign_rep("rep-2", customer_version=3)
+    assert not account.assign_rep("rep-1", customer_version=1)  # older: stale
+    assert not account.assign_rep("rep-9", customer_version=3)  # the same version again
+    assert (account.sales_rep_id, account.rep_version) == ("rep-2", 3)
+    assert account.assign_rep("rep-2", customer_version=4)  # the same rep, said later
+    assert [type(e).__name__ for e in account.collect_events()] == [
+        "Opened",
+        "RepAssigned",
+        "RepAssigned",
+    ]

@@ -7,11 +7,11 @@ import threading
 from collections.abc import Callable
 
 from billing_examples import goods_issued, order_confirmed
-from billing_on_stack import BillingOnStack
+from oms_dev.testing import ServiceOnStack
 
 
 def test_concurrent_issuing_numbers_every_invoice_once_without_gaps(
-    make_billing: Callable[..., BillingOnStack],
+    make_billing: Callable[..., ServiceOnStack],
 ) -> None:
     one = make_billing()
     two = make_billing()
@@ -21,7 +21,7 @@ def test_concurrent_issuing_numbers_every_invoice_once_without_gaps(
     start = threading.Barrier(2)
     outcomes: list[str] = []
 
-    def issue(billing: BillingOnStack, order_ids: list[str], first_position: int) -> None:
+    def issue(billing: ServiceOnStack, order_ids: list[str], first_position: int) -> None:
         start.wait()
         for n, order_id in enumerate(order_ids):
             event = goods_issued(f"gi-{order_id}", order_id, ("SKU-B", 1))

@@ -1,6 +1,7 @@
 """The billing api and worker as separate processes on the real stack: an OrderConfirmed
 and a GoodsIssued published to Kafka are consumed, invoiced, stamped, listed, paid over
-HTTP, and published again on billing's topic."""
+HTTP, and published again on billing's topic; the customer's registration puts the invoice
+in his rep's reach. The api accepts the tokens whose keys its JWKS URL gives."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer
-from billing_examples import goods_issued, order_confirmed
+from billing_examples import customer_registered, goods_issued, order_confirmed
 from oms_contracts import ContractEvent, events_topic
 from oms_dev.inmemory import envelope_bytes
 from oms_dev.testing import Stack, running_services, wait_until
+from oms_kit.auth import BACK_OFFICE, SALES_REP
 from oms_kit.kafka import producer
 
 
@@ -54,12 +56,17 @@ def test_goods_issued_on_kafka_is_invoiced_listed_paid_and_published(
 ) -> None:
     with (
         running_services(stack, ["billing"], tmp_path / "logs") as running,
-        httpx.Client(base_url=running.url("billing"), timeout=10.0) as http,
+        httpx.Client(
+            base_url=running.url("billing"),
+            headers=stack.issuer.headers(BACK_OFFICE),
+            timeout=10.0,
+        ) as http,
     ):
         asyncio.run(
             publish(
                 stack.kafka_bootstrap,
-                (order_confirmed("ord-k"), "ord-k"),
+                (customer_registered("cust-1", "rep-1"), "cust-1"),
+                (order_confirmed("ord-k", "cust-1"), "ord-k"),
                 (goods_issued("gi-k", "ord-k", ("SKU-B", 1)), "gi-k"),
             )
         )
@@ -72,6 +79,15 @@ def test_goods_issued_on_kafka_is_invoiced_listed_paid_and_published(
             what="the stamped invoice in the list",
         )
         assert (invoice["number"], invoice["total"]) == ("A-000001", "58.00")
+        rep_1, rep_2 = (
+            stack.issuer.headers(SALES_REP, sales_rep_id=rep) for rep in ("rep-1", "rep-2")
+        )
+        wait_until(
+            lambda: http.get("/invoices", headers=rep_1).json()["items"],
+            what="the invoice in the list of the customer's rep",
+        )
+        assert http.get("/invoices", headers=rep_2).json()["items"] == []
+        assert http.get("/invoices", headers={"Authorization": "Bearer x"}).status_code == 401
         paid = http.post(f"/invoices/{invoice['invoice_id']}/payments", json={"amount": "58.00"})
         assert paid.status_code == 201
 

@@ -7,14 +7,13 @@ import threading
 from collections.abc import Callable
 
 from billing_examples import FlakyProvider, goods_issued, order_confirmed
-from billing_on_stack import BillingOnStack
 from oms_billing.adapters.stamping import LocalStampingProvider
-from oms_dev.testing import wait_until
+from oms_dev.testing import ServiceOnStack, wait_until
 from oms_kit.projection import ProjectionRunner
 
 
 def test_stamping_failing_twice_is_retried_by_the_background_loop(
-    make_billing: Callable[..., BillingOnStack], provider: LocalStampingProvider
+    make_billing: Callable[..., ServiceOnStack], provider: LocalStampingProvider
 ) -> None:
     flaky = FlakyProvider(provider, failures=2)
     billing = make_billing(

@@ -1,11 +1,17 @@
-"""Routes of the billing service: each reads a view or calls the Application."""
+"""Routes of the billing service: each reads a view or calls the Application.
+
+Who may call (DESIGN section 9): back office and admin everything; a sales rep the invoices
+and statements of his portfolio's customers, a customer his own; warehouse and partners
+nothing (403). Only back office and admin record payments. What a caller may see is the
+scope of his token, applied by every query (``projections/portfolio.py``)."""
 
 from __future__ import annotations
 
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
+from oms_kit.auth import BACK_OFFICE, CUSTOMER, SALES_REP, CurrentUser, Scope, allow
 from oms_kit.http import Paging
 
 from oms_billing.api.models import (
@@ -23,24 +29,44 @@ from oms_billing.api.models import (
     StatementPublic,
 )
 from oms_billing.application import BillingApplication
+from oms_billing.domain.errors import InvoiceNotFound
 from oms_billing.domain.invoice import Invoice
 from oms_billing.domain.receivable import Receivable
 from oms_billing.projections.invoices import InvoiceSummary, InvoicesView
+from oms_billing.projections.portfolio import PortfolioView
 from oms_billing.projections.statement import Statement, StatementView
 
 
+def caller_scope(caller: CurrentUser) -> Scope:
+    return Scope.of(caller)
+
+
+#: The customers whose records the caller may see.
+CallerScope = Annotated[Scope, Depends(caller_scope)]
+
+
 def make_router(
-    app: BillingApplication, invoices: InvoicesView, statements: StatementView
+    app: BillingApplication,
+    invoices: InvoicesView,
+    statements: StatementView,
+    portfolio: PortfolioView,
 ) -> APIRouter:
-    router = APIRouter(tags=["billing"])
+    router = APIRouter(
+        tags=["billing"],
+        dependencies=[allow(BACK_OFFICE, SALES_REP, CUSTOMER)],
+        responses={403: {"description": "the caller's role may not do this"}},
+    )
 
     @router.get("/invoices", response_model=InvoiceListPublic)
     def list_invoices(
-        page: Paging, order_id: str | None = None, customer_id: str | None = None
+        scope: CallerScope,
+        page: Paging,
+        order_id: str | None = None,
+        customer_id: str | None = None,
     ) -> InvoiceListPublic:
-        """Invoices, newest first, optionally of one order or customer; pass the answer's
-        ``next_cursor`` as ``cursor`` for the next page."""
-        found = invoices.list_invoices(page, order_id=order_id, customer_id=customer_id)
+        """The invoices the caller may see, newest first, optionally of one order or
+        customer; pass the answer's ``next_cursor`` as ``cursor`` for the next page."""
+        found = invoices.list_invoices(scope, page, order_id=order_id, customer_id=customer_id)
         return InvoiceListPublic(
             items=[invoice_summary(invoice) for invoice in found.items],
             next_cursor=found.next_cursor,
@@ -51,15 +77,18 @@ def make_router(
         response_model=InvoicePublic,
         responses={404: {"description": "unknown invoice"}},
     )
-    def get_invoice(invoice_id: str) -> InvoicePublic:
+    def get_invoice(invoice_id: str, scope: CallerScope) -> InvoicePublic:
         """One invoice, read from its aggregate: lines, installments, stamp, payments."""
-        invoice = app.get_invoice(invoice_id)
+        invoice = app.find_invoice(invoice_id)
+        if invoice is None or not portfolio.reaches(scope, invoice.customer_id):
+            raise InvoiceNotFound(invoice_id)
         return invoice_detail(invoice, app.find_receivable(invoice.id))
 
     @router.post(
         "/invoices/{invoice_id}/payments",
         status_code=status.HTTP_201_CREATED,
         response_model=PaymentPublic,
+        dependencies=[allow(BACK_OFFICE)],
         responses={
             404: {"description": "unknown invoice"},
             409: {"description": "changed concurrently; retry"},
@@ -89,9 +118,9 @@ def make_router(
         response_model=StatementPublic,
         responses={404: {"description": "no entries for this customer"}},
     )
-    def get_statement(customer_id: str) -> StatementPublic:
+    def get_statement(customer_id: str, scope: CallerScope) -> StatementPublic:
         """The customer's account statement: invoices debit, payments credit."""
-        return statement_public(statements.get_statement(customer_id))
+        return statement_public(statements.get_statement(scope, customer_id))
 
     return router
 

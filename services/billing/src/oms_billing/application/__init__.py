@@ -18,7 +18,8 @@ from oms_kit.eventstore import ServiceApplication
 
 from oms_billing.application.cfdi import invoice_xml
 from oms_billing.application.stamping import Stamp, StampingFailed, StampingProvider
-from oms_billing.domain.errors import GoodsIssueNotInvoiceable
+from oms_billing.domain.customer import CustomerAccount
+from oms_billing.domain.errors import GoodsIssueNotInvoiceable, InvoiceNotFound
 from oms_billing.domain.invoice import Invoice, InvoiceSeries, PaymentRecord
 from oms_billing.domain.order import BillingOrder, IssuedQuantity
 from oms_billing.domain.receivable import JournalEntry, Receivable
@@ -192,6 +193,20 @@ class BillingApplication(ServiceApplication):
     def _find_order(self, order_id: str) -> BillingOrder | None:
         return self.find(BillingOrder, BillingOrder.create_id(order_id))
 
+    # --- a reaction: which rep a customer has (whose portfolio his invoices are in) ----
+
+    def assign_customer_rep(
+        self, *, customer_id: str, sales_rep_id: str | None, customer_version: int
+    ) -> CustomerAccount | None:
+        """Keep which sales rep a customer has, as ``customer_version`` of the customer in
+        the orders service names him: the portfolio that a rep's reach in billing follows.
+        A version not newer than the one known (a repeat, or a registration overtaken by an
+        update) changes nothing."""
+        account = self.find(CustomerAccount, CustomerAccount.create_id(customer_id))
+        if account is None:
+            account = CustomerAccount(customer_id=customer_id)
+        return account if account.assign_rep(sales_rep_id, customer_version) else None
+
     # --- stamping -------------------------------------------------------------------------
 
     def _stamp(self, invoice: Invoice) -> bool:
@@ -265,7 +280,13 @@ class BillingApplication(ServiceApplication):
     # --- queries --------------------------------------------------------------------------
 
     def get_invoice(self, invoice_id: UUID | str) -> Invoice:
-        return self.get(Invoice, invoice_id, field="invoice_id")
+        invoice = self.find_invoice(invoice_id)
+        if invoice is None:
+            raise InvoiceNotFound(invoice_id)
+        return invoice
+
+    def find_invoice(self, invoice_id: UUID | str) -> Invoice | None:
+        return self.find(Invoice, invoice_id)
 
     def find_receivable(self, invoice_id: UUID) -> Receivable | None:
         return self.find(Receivable, Receivable.create_id(invoice_id))

@@ -6,7 +6,16 @@ from __future__ import annotations
 from oms_kit.domain import Conflict, InvalidInput, NotFound
 
 
+class InvoiceNotFound(NotFound):
+    """No such invoice, or one the caller may not see (the same answer: DESIGN section 9)."""
+
+    def __init__(self, invoice_id: object) -> None:
+        super().__init__(f"no invoice {invoice_id}", field="invoice_id")
+
+
 class StatementNotFound(NotFound):
+    """No entries for the customer, or a customer the caller may not see."""
+
     def __init__(self, customer_id: str) -> None:
         super().__init__(f"customer {customer_id} has no billing entries", field="customer_id")
 

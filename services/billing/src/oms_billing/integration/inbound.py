@@ -4,14 +4,24 @@ A GoodsIssued for an order billing has not seen confirmed yet is not lost: it is
 billing's copy of the order and invoiced as soon as the OrderConfirmed arrives. A
 GoodsIssued that does not fit its (confirmed) order, e.g. more than is left to invoice, is
 raised as an error: the consumer dead-letters it and it can be redriven.
+
+Customer events tell billing which sales rep each customer has: the portfolio that limits
+what a rep sees of invoices and statements. They are ordered by the version of the customer
+they come from (the envelope's aggregate version), so a repeat, or a registration that
+arrives after an update that changed the rep, changes nothing.
 """
 
 from __future__ import annotations
 
 from oms_contracts.inventory import GoodsIssued
-from oms_contracts.orders import OrderCancelled, OrderConfirmed
+from oms_contracts.orders import (
+    CustomerRegistered,
+    CustomerUpdated,
+    OrderCancelled,
+    OrderConfirmed,
+)
 from oms_kit.eventstore import Changed
-from oms_kit.service import Inbound
+from oms_kit.service import Inbound, Received
 
 from oms_billing.application import BillingApplication
 from oms_billing.domain.order import IssuedQuantity
@@ -55,3 +65,27 @@ def on_goods_issued(app: BillingApplication, issued: GoodsIssued) -> Changed:
 @inbound.on(OrderCancelled)
 def on_order_cancelled(app: BillingApplication, cancelled: OrderCancelled) -> Changed:
     return app.cancel_order(order_id=cancelled.order_id, reason=cancelled.reason)
+
+
+@inbound.on(CustomerRegistered)
+def on_customer_registered(
+    app: BillingApplication, registered: CustomerRegistered, received: Received
+) -> Changed:
+    return app.assign_customer_rep(
+        customer_id=registered.customer_id,
+        sales_rep_id=registered.sales_rep_id,
+        customer_version=received.aggregate_version,
+    )
+
+
+@inbound.on(CustomerUpdated)
+def on_customer_updated(
+    app: BillingApplication, updated: CustomerUpdated, received: Received
+) -> Changed:
+    if updated.sales_rep_id is None:
+        return None  # only the fields that changed are set: the rep did not
+    return app.assign_customer_rep(
+        customer_id=updated.customer_id,
+        sales_rep_id=updated.sales_rep_id,
+        customer_version=received.aggregate_version,
+    )

@@ -1,4 +1,5 @@
-"""InvoicesView: one row per invoice, for the invoice list and the stamping retry loop."""
+"""InvoicesView: one row per invoice, for the invoice list (of the customers a caller may
+see) and the stamping retry loop."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from oms_kit.auth import Scope
 from oms_kit.paging import Page, PageRequest, Where, keyset_query, page_of
 from oms_kit.projection import DictCursor, Stored, View
 
 from oms_billing.domain.invoice import Invoice
+from oms_billing.projections.portfolio import within_scope
 
 
 @dataclass(frozen=True)
@@ -131,10 +134,18 @@ class InvoicesView(View):
     # --- queries --------------------------------------------------------------------------
 
     def list_invoices(
-        self, page: PageRequest, *, order_id: str | None = None, customer_id: str | None = None
+        self,
+        scope: Scope,
+        page: PageRequest,
+        *,
+        order_id: str | None = None,
+        customer_id: str | None = None,
     ) -> Page[InvoiceSummary]:
-        """Invoices, newest first, of one order and/or customer when given."""
-        where = Where().equals("order_id", order_id).equals("customer_id", customer_id)
+        """The invoices within ``scope``, newest first, of one order and/or customer when
+        given."""
+        where = within_scope(
+            scope, Where().equals("order_id", order_id).equals("customer_id", customer_id)
+        )
         query, params = keyset_query(
             "SELECT invoice_id, order_id, customer_id, number, status, currency, net_total, "
             "tax_total, total, open_amount, stamp, issued_at, position FROM billing_invoices",

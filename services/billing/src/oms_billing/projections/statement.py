@@ -8,11 +8,15 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+from oms_kit.auth import Scope
+from oms_kit.paging import Where
 from oms_kit.projection import DictCursor, Stored, View
+from psycopg import sql
 
 from oms_billing.domain.errors import StatementNotFound
 from oms_billing.domain.invoice import Invoice
 from oms_billing.domain.money import ZERO
+from oms_billing.projections.portfolio import within_scope
 
 
 @dataclass(frozen=True)
@@ -125,15 +129,21 @@ class StatementView(View):
 
     # --- queries --------------------------------------------------------------------------
 
-    def get_statement(self, customer_id: str) -> Statement:
-        """The customer's entries, oldest first, with the balance after each."""
-        with self.reading() as cur:
-            cur.execute(
+    def get_statement(self, scope: Scope, customer_id: str) -> Statement:
+        """The customer's entries, oldest first, with the balance after each; not found
+        as well for a customer outside ``scope``."""
+        where = within_scope(scope, Where().equals("customer_id", customer_id))
+        query = (
+            sql.SQL(
                 "SELECT entry_date, type, reference, currency, debit, credit, "
                 "sum(debit - credit) OVER (ORDER BY position) AS balance "
-                "FROM billing_statement_entries WHERE customer_id = %s ORDER BY position",
-                (customer_id,),
+                "FROM billing_statement_entries"
             )
+            + where.sql()
+            + sql.SQL(" ORDER BY position")
+        )
+        with self.reading() as cur:
+            cur.execute(query, where.params)
             rows = cur.fetchall()
         if not rows:
             raise StatementNotFound(customer_id)
