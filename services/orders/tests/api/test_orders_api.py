@@ -1,7 +1,8 @@
 """The orders API on the real PostgreSQL: what the HTTP layer decides (problem+json naming
-the field, 404, 409, the Idempotency-Key, x-actor in the history) and the order list
-with its filters, cursor and totals per status. The rules themselves are checked in
-memory (tests/application)."""
+the field, 404, 409, the Idempotency-Key, the token's subject as the actor in the history)
+and the order list with its filters, cursor and totals per status. The rules themselves
+are checked in memory (tests/application); who may see and do what in test_access_api.py.
+Requests are the back office's (maria) unless they send other headers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
-from oms_kit.service import Service
+from oms_contracts.billing import InvoiceIssued
+from oms_dev.testing import ServiceOnStack
+from oms_kit.auth import BACK_OFFICE, SALES_REP
 from oms_orders.domain.pricing import LineRequest
 
 
@@ -38,7 +41,7 @@ def new_product(client: TestClient, sku: str = "SKU-1", price: str = "10.00", **
             "sku": sku,
             "name": f"Product {sku}",
             "unit_price": price,
-            "currency": "EUR",
+            "currency": "BRL",
             "tax_rate": "0.21",
             **extra,
         },
@@ -74,7 +77,7 @@ def test_customers_and_products_are_registered_and_validated(client: TestClient)
     customer_id = new_customer(client, sales_rep_id="rep-7", language="es")
     got = client.get(f"/customers/{customer_id}").json()
     assert got["credit_limit"] == "1000.00"
-    assert got["currency"] == "EUR"
+    assert (got["currency"], got["language"]) == ("BRL", "es")  # the company's currency
     assert got["open_balance"] == "0.00"
     assert got["payment_terms_days"] == [30, 60]
     bad = client.post(
@@ -85,15 +88,19 @@ def test_customers_and_products_are_registered_and_validated(client: TestClient)
             "email": "not-an-email",
             "credit_limit": "-1",
             "payment_terms_days": [0],
+            "language": "fr",
+            "currency": "euro",
         },
     )
     assert bad.status_code == 422
-    assert {"name", "email", "credit_limit", "payment_terms_days.0"} <= set(problem_fields(bad))
+    assert {"name", "email", "credit_limit", "payment_terms_days.0", "language", "currency"} <= set(
+        problem_fields(bad)
+    )
     new_product(client)
     assert client.get("/products/SKU-1").json()["unit_price"] == "10.00"
     again = client.post(
         "/products",
-        json={"sku": "SKU-1", "name": "x", "unit_price": "1", "currency": "EUR", "tax_rate": "0"},
+        json={"sku": "SKU-1", "name": "x", "unit_price": "1", "currency": "BRL", "tax_rate": "0"},
     )
     assert again.status_code == 409
     assert client.get("/products/NOPE").status_code == 404
@@ -150,7 +157,7 @@ def test_amounts_too_large_to_round_are_422_naming_the_field_not_500(
             "sku": "BIG",
             "name": "Big",
             "unit_price": huge,
-            "currency": "EUR",
+            "currency": "BRL",
             "tax_rate": "0.21",
         },
     )
@@ -214,7 +221,7 @@ def test_approve_and_cancel_with_their_conflicts(client: TestClient) -> None:
     new_product(client)
     customer_id = new_customer(client)
     pending = place(client, customer_id, origin="rep")["order_id"]
-    approved = client.post(f"/orders/{pending}/approve", headers={"x-actor": "maria"})
+    approved = client.post(f"/orders/{pending}/approve")
     assert approved.status_code == 200
     assert approved.json()["status"] == "confirmed"
     assert client.post(f"/orders/{pending}/approve").status_code == 409
@@ -225,30 +232,64 @@ def test_approve_and_cancel_with_their_conflicts(client: TestClient) -> None:
     assert client.post("/orders/nope/approve").status_code == 404
 
 
-def test_history_lists_every_change_with_its_actor(client: TestClient) -> None:
+def test_history_lists_every_change_with_the_subject_of_its_token(
+    client: TestClient, orders: ServiceOnStack
+) -> None:
+    """The actor is the token's subject; what another service's event changed shows
+    ``service:<name>``."""
     new_product(client)
-    customer_id = new_customer(client)
-    order_id = place(client, customer_id, origin="rep", headers={"x-actor": "rep:joao"})["order_id"]
-    client.post(f"/orders/{order_id}/approve", headers={"x-actor": "backoffice:maria"})
-    client.post(
-        f"/orders/{order_id}/cancel", json={"reason": "duplicate"}, headers={"x-actor": "bo:li"}
+    customer_id = new_customer(client, sales_rep_id="rep-7")
+    joao = orders.headers(SALES_REP, "joao", sales_rep_id="rep-7")
+    order_id = place(client, customer_id, headers=joao)["order_id"]
+    assert client.post(f"/orders/{order_id}/approve").status_code == 200
+    invoice = InvoiceIssued(
+        invoice_id="inv-1",
+        number="F-1",
+        order_id=order_id,
+        customer_id=customer_id,
+        currency="BRL",
+        lines=[],
+        net_total=Decimal("5.00"),
+        tax_total=Decimal("0"),
+        total=Decimal("5.00"),
     )
+    assert orders.deliver(invoice).status == "applied"
     items = client.get(f"/orders/{order_id}/history").json()["items"]
     assert [(i["event_type"], i["actor"]) for i in items] == [
-        ("OrderPlaced", "rep:joao"),
-        ("OrderApproved", "backoffice:maria"),
-        ("OrderConfirmed", "backoffice:maria"),
-        ("OrderCancelled", "bo:li"),
+        ("OrderPlaced", "joao"),
+        ("OrderApproved", "maria"),
+        ("OrderConfirmed", "maria"),
+        ("InvoiceRecorded", "service:billing"),
     ]
     assert items[0]["data"]["total"] == "12.10"
     assert items[0]["data"]["status"] == "pending_approval"
-    assert items[3]["data"]["reason"] == "duplicate"
+    assert items[0]["data"]["origin"] == "rep"
+    assert items[1]["data"]["approved_by"] == "maria"
     assert items[0]["occurred_at"] <= items[3]["occurred_at"]
     assert client.get("/orders/nope/history").status_code == 404
 
 
+def test_a_cancellation_is_recorded_with_its_reason_and_actor(
+    client: TestClient, orders: ServiceOnStack
+) -> None:
+    new_product(client)
+    order_id = place(client, new_customer(client))["order_id"]
+    cancelled = client.post(
+        f"/orders/{order_id}/cancel",
+        json={"reason": "duplicate"},
+        headers=orders.headers(BACK_OFFICE, "li"),
+    )
+    assert cancelled.status_code == 200
+    last = client.get(f"/orders/{order_id}/history").json()["items"][-1]
+    assert (last["event_type"], last["actor"], last["data"]["reason"]) == (
+        "OrderCancelled",
+        "li",
+        "duplicate",
+    )
+
+
 def test_the_order_list_filters_pages_and_totals_by_status(
-    client: TestClient, service: Service, catch_up: Callable[[], None]
+    client: TestClient, orders: ServiceOnStack, catch_up: Callable[[], None]
 ) -> None:
     new_product(client)
     ana = new_customer(client)
@@ -274,7 +315,7 @@ def test_the_order_list_filters_pages_and_totals_by_status(
         "portal",
     )
     assert (newest["currency"], newest["invoice_numbers"], newest["external_order_id"]) == (
-        "EUR",
+        "BRL",
         [],
         None,
     )
@@ -300,7 +341,7 @@ def test_the_order_list_filters_pages_and_totals_by_status(
     assert len(client.get("/orders", params={"issued_to": today}).json()["items"]) == 4
 
     # Orders from elsewhere (a marketplace) are found by their id there.
-    imported = service.app.place_order(  # type: ignore[attr-defined]
+    imported = orders.app.place_order(
         customer_id=ana,
         lines=[LineRequest(sku="SKU-1", quantity=Decimal(1))],
         origin="marketplace",

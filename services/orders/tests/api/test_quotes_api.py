@@ -19,7 +19,7 @@ def customer_id(client: TestClient) -> str:
             "sku": "SKU-1",
             "name": "W",
             "unit_price": "10.00",
-            "currency": "EUR",
+            "currency": "BRL",
             "tax_rate": "0.21",
         },
     )

@@ -1,7 +1,8 @@
-"""End to end: the orders api and worker as separate processes on the dev stack. An order
-placed over HTTP reaches the order list (the worker's projection) and the orders topic
-(the worker's relay); a billing event on the billing topic reaches the order (the
-worker's consumer)."""
+"""End to end: the orders api and worker as separate processes on the dev stack, signed in
+as the admin (orders issues the tokens and verifies its own). An order placed over HTTP
+reaches the order list (the worker's projection) and the orders topic (the worker's
+relay); a billing event on the billing topic reaches the order (the worker's consumer);
+the history names the admin, and nothing answers without a token."""
 
 from __future__ import annotations
 
@@ -54,15 +55,16 @@ def topic_event_types(bootstrap: str, topic: str) -> list[str]:
 def test_orders_api_and_worker_processes(stack: Stack, tmp_path: Path) -> None:
     with (
         running_services(stack, ["orders"], tmp_path) as running,
-        httpx.Client(base_url=running.url("orders"), timeout=10) as http,
+        httpx.Client(base_url=running.url("orders"), timeout=10, auth=running.admin.auth) as http,
     ):
+        assert httpx.get(running.url("orders") + "/orders", timeout=10).status_code == 401
         http.post(
             "/products",
             json={
                 "sku": "P-1",
                 "name": "P",
                 "unit_price": "5.00",
-                "currency": "EUR",
+                "currency": "BRL",
                 "tax_rate": "0",
             },
         ).raise_for_status()
@@ -102,7 +104,7 @@ def test_orders_api_and_worker_processes(stack: Stack, tmp_path: Path) -> None:
             number="F-1",
             order_id=order_id,
             customer_id=customer,
-            currency="EUR",
+            currency="BRL",
             lines=[],
             net_total=Decimal("4.00"),
             tax_total=Decimal("0"),
@@ -122,3 +124,11 @@ def test_orders_api_and_worker_processes(stack: Stack, tmp_path: Path) -> None:
             lambda: http.get("/orders", params={"invoice_number": "F-1"}).json()["items"],
             what="the invoice number in the list",
         )
+        history = http.get(f"/orders/{order_id}/history").json()["items"]
+        assert [(i["event_type"], i["actor"]) for i in history][:2] == [
+            ("OrderPlaced", "admin"),
+            ("OrderConfirmed", "admin"),
+        ]
+        assert ("InvoiceRecorded", "service:billing") in [
+            (i["event_type"], i["actor"]) for i in history
+        ]
