@@ -87,7 +87,15 @@ def run(names: list[str], home: Path, orders: int, quick: bool) -> list[Outcome]
 
 def report(outcomes: list[Outcome]) -> int:
     table = Table(title="OMS reliability")
-    for col in ("scenario", "orders", "lost", "duplicated", "seconds to recover", "result"):
+    for col in (
+        "scenario",
+        "orders",
+        "lost",
+        "duplicated",
+        "leaks",
+        "seconds to recover",
+        "result",
+    ):
         table.add_column(col, justify="left" if col in ("scenario", "result") else "right")
     for o in outcomes:
         table.add_row(
@@ -95,13 +103,18 @@ def report(outcomes: list[Outcome]) -> int:
             str(o.orders),
             str(o.lost),
             str(o.duplicated),
+            str(o.leaks),
             f"{o.recover_s:.1f}" if o.recover_s is not None else "-",
             "passed" if o.passed else "FAILED",
         )
     console.print(table)
     lost = sum(o.lost for o in outcomes)
     duplicated = sum(o.duplicated for o in outcomes)
-    print(f"reliability: {len(outcomes)} scenarios, {lost} lost, {duplicated} duplicated")
+    leaks = sum(o.leaks for o in outcomes)
+    print(
+        f"reliability: {len(outcomes)} scenarios, {lost} lost, {duplicated} duplicated, "
+        f"{leaks} leaks"
+    )
     return 0 if all(o.passed for o in outcomes) else 1
 
 

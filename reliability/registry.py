@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reliability import bad_input, broker_lost, kill, pg_down, poison, races
+from reliability import access, bad_input, broker_lost, kill, pg_down, poison, races
 from reliability.harness import Harness
 from reliability.scenario import Outcome, Settings
 
@@ -17,4 +17,5 @@ SCENARIOS: dict[str, Scenario] = {
     "sigkill": kill.run,
     "postgres-down": pg_down.run,
     "broker-lost": broker_lost.run,
+    "access": access.run,
 }

@@ -22,6 +22,8 @@ class Outcome:
     orders: int = 0
     lost: int = 0
     duplicated: int = 0
+    #: Answers that reached past the caller's role or scope (the access scenario).
+    leaks: int = 0
     recover_s: float | None = None
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -29,7 +31,7 @@ class Outcome:
 
     @property
     def passed(self) -> bool:
-        return not self.failures and self.lost == 0 and self.duplicated == 0
+        return not self.failures and self.lost == 0 and self.duplicated == 0 and self.leaks == 0
 
     def take(self, verdict: Verdict) -> None:
         self.lost += verdict.lost

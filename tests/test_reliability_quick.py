@@ -1,6 +1,7 @@
 """The CI subset of the reliability suite (``make reliability`` is the full run): every
 scenario with a few dozen orders, on its own embedded PostgreSQL and brokers, as the
-operator runs it. Nothing may be lost or doubled, and every scenario must pass."""
+operator runs it. Nothing may be lost, doubled or leaked (an answer past a caller's role
+or scope), and every scenario must pass."""
 
 from __future__ import annotations
 
@@ -30,10 +31,12 @@ def test_every_scenario_loses_and_doubles_nothing() -> None:
     )
     output = result.stdout + result.stderr
     summary = re.search(
-        r"^reliability: (\d+) scenarios, (\d+) lost, (\d+) duplicated$", result.stdout, re.MULTILINE
+        r"^reliability: (\d+) scenarios, (\d+) lost, (\d+) duplicated, (\d+) leaks$",
+        result.stdout,
+        re.MULTILINE,
     )
     assert summary, output[-6000:]
-    scenarios, lost, duplicated = (int(g) for g in summary.groups())
-    assert (scenarios, lost, duplicated) == (6, 0, 0), output[-6000:]
+    scenarios, lost, duplicated, leaks = (int(g) for g in summary.groups())
+    assert (scenarios, lost, duplicated, leaks) == (7, 0, 0, 0), output[-6000:]
     assert "FAILED" not in result.stdout, output[-6000:]
     assert result.returncode == 0, output[-6000:]

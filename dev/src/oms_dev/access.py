@@ -1,0 +1,1451 @@
+"""The access check of DESIGN section 9 (issue 10): every route of every service, called
+as every role, over records of two sales reps and four customers, counting the answers
+that reach past the caller's role or scope.
+
+Used by ``tests/test_access.py`` and by the reliability suite's ``access`` scenario, on
+services running as processes that verify the tokens of the orders service:
+
+1. Sign in as admin and build the records through the routes: two sales reps, two
+   customers of each, a user of every role (back office, warehouse, each rep, one per
+   customer) and a partner with its client credentials, products, stock, orders (some
+   invoiced and part paid, some with an open pick list, some placed by the rep and by the
+   customer), quotes (draft and sent). Wait until everything has settled, then read back
+   what exists as the admin sees it: the expected world.
+2. Read every service's ``/openapi.json``. For every route, every caller:
+   - reads (GET) on the caller's own records and on records of others (a customer of the
+     same rep, a customer of the other rep), list filters (``customer_id``, ``order_id``)
+     naming his own and foreign ids, every page of a list, and a cursor the admin got;
+   - without a token, with an expired one, a forged one (another key) and ``alg: none``:
+     401;
+   - writes the role may not take (403) and writes on records outside his scope (404);
+     then the admin's view of everything must be what it was before (a refused write
+     changed nothing);
+   - the writes the role may take, on his own records.
+3. Every 2xx answer is scanned for ids of customers, orders, quotes, invoices (and their
+   numbers), pick lists, users, sales reps and partners outside the caller's reach; every
+   list is compared with the caller's own records, and ``totals_by_status`` (and counts)
+   with what his own records give.
+
+A leak is an answer (or a change) that reaches past the caller's scope or role: a record,
+total or count of someone else, a 2xx for a record outside his scope, a write refused but
+done. Any other answer not in DESIGN section 9's table (a 403 where the role may act, a
+404 for his own record, a 5xx, a 401 without ``WWW-Authenticate``) is an unexpected
+status. The expected result is no leak and no unexpected status.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import re
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+from typing import Any, Protocol
+from urllib.parse import quote as url_quote
+
+import httpx
+import jwt
+import psycopg
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from oms_dev.client import TOKEN_PATH, SignIn, new_password
+from oms_kit.auth import ADMIN, BACK_OFFICE, CUSTOMER, PARTNER, SALES_REP, WAREHOUSE
+
+ISSUER = "orders"
+JWKS_PATH = "/.well-known/jwks.json"
+#: Routes every caller may call without a token (DESIGN section 5).
+PUBLIC = frozenset(
+    {
+        ("orders", "POST", TOKEN_PATH),
+        ("orders", "GET", JWKS_PATH),
+    }
+)
+PUBLIC_PATHS = frozenset({"/health", "/ready", "/openapi.json", "/docs", JWKS_PATH})
+METHODS = ("get", "post", "put", "patch", "delete")
+SETTLE_TIMEOUT_S = 180.0
+POLL_S = 0.3
+#: A list is read a few items at a time, so that every page boundary is crossed.
+PAGE = 3
+MAX_PAGES = 100
+CURRENCY = "EUR"
+
+Json = Any
+
+
+class SetupFailed(RuntimeError):
+    """The records the check needs could not be built (a route missing or refusing)."""
+
+
+# --- who calls ---------------------------------------------------------------------------
+
+
+class Token(Protocol):
+    def token(self) -> str: ...
+
+
+class ClientSignIn:
+    """A partner's client signed in with the client-credentials grant (RFC 6749 4.4)."""
+
+    def __init__(self, orders_url: str, client_id: str, client_secret: str) -> None:
+        self.orders_url = orders_url.rstrip("/")
+        self.client_id = client_id
+        self._secret = client_secret
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    def token(self) -> str:
+        if self._token is None or time.monotonic() >= self._renew_at:
+            started = time.monotonic()
+            response = httpx.post(
+                self.orders_url + TOKEN_PATH,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.client_id,
+                    "client_secret": self._secret,
+                },
+                timeout=30.0,
+            )
+            if response.status_code != 200:
+                raise SetupFailed(
+                    f"partner client {self.client_id} signing in: "
+                    f"{response.status_code} {response.text[:300]}"
+                )
+            body = response.json()
+            lifetime = float(body.get("expires_in") or 0)
+            self._token = str(body["access_token"])
+            self._renew_at = started + lifetime - min(60.0, lifetime / 4)
+        return self._token
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A signed-in user (or partner client) and what his token stands for."""
+
+    name: str
+    role: str
+    signed_in: Token
+    sales_rep_id: str | None = None
+    customer_id: str | None = None
+    partner_id: str | None = None
+
+    @property
+    def scoped(self) -> bool:
+        """Sees only part of the customers' records (his own, his portfolio's, none)."""
+        return self.role not in (ADMIN, BACK_OFFICE)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})"
+
+
+# --- the records -------------------------------------------------------------------------
+
+
+@dataclass
+class Rec:
+    """A record the check knows: its kind, and whose it is (a customer's, a rep's, a
+    partner's; none of these: everybody's, like a product)."""
+
+    kind: str
+    id: str
+    customer_id: str | None = None
+    rep_id: str | None = None
+    partner_id: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        owner = self.customer_id or self.rep_id or self.partner_id
+        return f"{self.kind} {self.id}" + (f" (of {owner})" if owner else "")
+
+
+#: Kinds of records a customer owns (what a scope is about).
+OWNED = frozenset({"customer", "order", "quote", "invoice", "pick_list", "user", "partner"})
+#: Kinds the world knows completely (every record that exists): lists are compared with it.
+COMPLETE = frozenset({"customer", "order", "quote", "invoice", "pick_list"})
+#: What a path or query parameter names.
+PARAM_KINDS = {
+    "customer_id": "customer",
+    "order_id": "order",
+    "quote_id": "quote",
+    "invoice_id": "invoice",
+    "pick_list_id": "pick_list",
+    "sku": "product",
+    "user_id": "user",
+    "partner_id": "partner",
+    "sales_rep_id": "sales_rep",
+}
+ID_KEYS = {kind: f"{kind}_id" for kind in OWNED | {"sales_rep"}}
+UUID_IN_TEXT = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+@dataclass
+class World:
+    """Every record of the run, as the admin reads it once everything has settled."""
+
+    tag: str
+    rep_of_customer: dict[str, str] = field(default_factory=dict)
+    customer_of_partner: dict[str, str] = field(default_factory=dict)
+    skus: list[str] = field(default_factory=list)
+    records: dict[str, list[Rec]] = field(default_factory=lambda: defaultdict(list))
+    texts: dict[str, Rec] = field(default_factory=dict)
+
+    def add(self, rec: Rec, *also: str) -> Rec:
+        self.records[rec.kind].append(rec)
+        for text in (rec.id, *also):
+            if text:
+                self.texts[text] = rec
+        return rec
+
+    def of(self, kind: str) -> list[Rec]:
+        return self.records.get(kind, [])
+
+    def rep_of(self, rec: Rec) -> str | None:
+        if rec.rep_id is not None:
+            return rec.rep_id
+        return self.rep_of_customer.get(rec.customer_id or "")
+
+    def sees(self, caller: Caller, rec: Rec) -> bool:
+        """Whether ``rec`` is within ``caller``'s reach (DESIGN section 9)."""
+        if caller.role in (ADMIN, BACK_OFFICE) or rec.kind == "product":
+            return True
+        if caller.role == WAREHOUSE:
+            return rec.kind in ("order", "pick_list")
+        if caller.role == SALES_REP:
+            return rec.kind != "partner" and self.rep_of(rec) == caller.sales_rep_id
+        if caller.role == CUSTOMER:
+            if rec.kind == "partner":
+                return False
+            if rec.customer_id is not None:
+                return rec.customer_id == caller.customer_id
+            return rec.rep_id is not None and rec.rep_id == self.rep_of_customer.get(
+                caller.customer_id or ""
+            )
+        if caller.role == PARTNER:
+            if rec.partner_id is not None:
+                return rec.partner_id == caller.partner_id
+            booked = self.customer_of_partner.get(caller.partner_id or "")
+            return rec.kind == "customer" and rec.id == booked
+        return False
+
+    def foreign_in(self, caller: Caller, body: Json) -> list[Rec]:
+        """The records outside ``caller``'s reach that ``body`` names."""
+        found: dict[str, Rec] = {}
+        for text in texts_in(body):
+            rec = self.texts.get(text)
+            if rec is not None and not self.sees(caller, rec):
+                found[rec.id] = rec
+        return list(found.values())
+
+
+def texts_in(body: Json) -> Iterator[str]:
+    """Every string of a JSON document (keys too), and the UUIDs inside longer ones."""
+    if isinstance(body, str):
+        yield body
+        if len(body) > 36:
+            yield from UUID_IN_TEXT.findall(body)
+    elif isinstance(body, dict):
+        for key, value in body.items():
+            yield from texts_in(key)
+            yield from texts_in(value)
+    elif isinstance(body, list):
+        for value in body:
+            yield from texts_in(value)
+
+
+# --- the rules: DESIGN section 9's table, route by route ----------------------------------
+
+ALLOW, EITHER, DENY = "allow", "either", "deny"
+
+Body = Callable[["World", "Rec | None"], Json]
+Prefer = Callable[["Rec"], bool]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call a route: ``allow`` roles must be let through (admin always is), roles
+    in ``either`` may be let through or refused (403) as the service decided where DESIGN
+    leaves it open, every other role gets 403. ``scope`` names the kind of record the
+    body names (``customer_id`` in ``POST /orders``); ``prefer`` picks records a write
+    fits (an order waiting for approval, an open pick list); ``items`` is the kind a
+    list's items are; ``last``: run after every other call (a signing key's rotation)."""
+
+    allow: frozenset[str] = frozenset()
+    either: frozenset[str] = frozenset()
+    body: Body | None = None
+    scope: str | None = None
+    prefer: Prefer | None = None
+    items: str | None = None
+    last: bool = False
+
+    def access(self, role: str) -> str:
+        if role == ADMIN or role in self.allow:
+            return ALLOW
+        return EITHER if role in self.either else DENY
+
+
+def rule(allow: str = "", either: str = "", **kwargs: Any) -> Rule:
+    """``allow``/``either``: role names separated by spaces."""
+    return Rule(frozenset(allow.split()), frozenset(either.split()), **kwargs)
+
+
+def _status(*statuses: str) -> Prefer:
+    return lambda rec: rec.attrs.get("status") in statuses
+
+
+def _lines(world: World, quantity: int = 1) -> list[dict[str, Any]]:
+    return [{"sku": world.skus[0], "quantity": quantity}]
+
+
+def _hex() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+def _customer_body(world: World, rec: Rec | None) -> Json:
+    return {
+        "name": f"Access {world.tag} extra customer",
+        "tax_id": f"ACC-{world.tag}-{_hex()}",
+        "email": f"extra-{_hex()}@example.com",
+        "credit_limit": "1000.00",
+        "payment_terms_days": [30],
+        "currency": CURRENCY,
+    }
+
+
+def _product_body(world: World, rec: Rec | None) -> Json:
+    return {
+        "sku": f"ACC-{world.tag}-{_hex()}",
+        "name": "Access check extra product",
+        "unit_price": "5.00",
+        "currency": CURRENCY,
+        "tax_rate": "0.21",
+    }
+
+
+def _placed_body(world: World, rec: Rec | None) -> Json:
+    return {"customer_id": rec.id if rec else "", "lines": _lines(world)}
+
+
+def _pick_body(world: World, rec: Rec | None) -> Json:
+    lines = rec.attrs.get("lines", []) if rec else []
+    return {"lines": [{k: ln[k] for k in ("sku", "quantity", "warehouse", "lot")} for ln in lines]}
+
+
+def _user_body(world: World, rec: Rec | None) -> Json:
+    return {
+        "username": f"acc-{world.tag}-{_hex()}",
+        "password": new_password(),
+        "role": WAREHOUSE,
+    }
+
+
+def _rep_body(world: World, rec: Rec | None) -> Json:
+    return {"name": f"Access {world.tag} extra rep", "email": f"rep-{_hex()}@example.com"}
+
+
+def _partner_body(world: World, rec: Rec | None) -> Json:
+    return {"name": f"Access {world.tag} extra partner", "customer_id": world.of("customer")[0].id}
+
+
+STAFF = "back_office"
+EVERY_USER = "back_office warehouse sales_rep customer"
+_spare: Prefer = lambda rec: bool(rec.attrs.get("spare"))  # noqa: E731
+
+#: (service, method, path) -> who may call it. A route of an /openapi.json that is not
+#: here is reported (the check must cover every route) and called with every role as
+#: ``either``.
+RULES: dict[tuple[str, str, str], Rule] = {
+    # orders: identity (DESIGN section 9)
+    ("orders", "POST", "/users"): rule("", body=_user_body),
+    ("orders", "GET", "/users"): rule("", items="user"),
+    ("orders", "GET", "/users/me"): rule(EVERY_USER, either="partner"),
+    ("orders", "POST", "/users/{user_id}/disable"): rule("", prefer=_spare),
+    ("orders", "POST", "/sales-reps"): rule(STAFF, body=_rep_body),
+    ("orders", "GET", "/sales-reps"): rule(STAFF, items="sales_rep"),
+    ("orders", "POST", "/partners"): rule("", body=_partner_body),
+    ("orders", "POST", "/partners/{partner_id}/rotate-secret"): rule("", prefer=_spare),
+    ("orders", "POST", "/auth/keys/rotate"): rule("", last=True),
+    # orders: customers and products
+    ("orders", "POST", "/customers"): rule(STAFF, body=_customer_body),
+    ("orders", "GET", "/customers"): rule("back_office sales_rep", "customer", items="customer"),
+    ("orders", "GET", "/customers/{customer_id}"): rule("back_office sales_rep customer"),
+    ("orders", "PATCH", "/customers/{customer_id}"): rule(
+        STAFF, body=lambda w, r: {"email": f"changed-{_hex()}@example.com"}
+    ),
+    ("orders", "POST", "/products"): rule(STAFF, body=_product_body),
+    ("orders", "GET", "/products"): rule(EVERY_USER),
+    ("orders", "GET", "/products/{sku}"): rule(EVERY_USER),
+    # orders: orders
+    ("orders", "POST", "/orders"): rule(
+        "back_office sales_rep customer", body=_placed_body, scope="customer"
+    ),
+    ("orders", "GET", "/orders"): rule("back_office sales_rep customer", items="order"),
+    ("orders", "GET", "/orders/{order_id}"): rule("back_office sales_rep customer"),
+    ("orders", "GET", "/orders/{order_id}/history"): rule("back_office sales_rep customer"),
+    ("orders", "POST", "/orders/{order_id}/approve"): rule(
+        STAFF, prefer=_status("pending_approval")
+    ),
+    ("orders", "POST", "/orders/{order_id}/cancel"): rule(
+        STAFF, body=lambda w, r: {"reason": "access check"}, prefer=_status("pending_approval")
+    ),
+    # orders: quotes (a rep prepares and sends his portfolio's; accepting, rejecting and
+    # expiring one is the back office's: the customer's approval is DESIGN section 10's)
+    ("orders", "POST", "/quotes"): rule(
+        "back_office sales_rep", body=_placed_body, scope="customer"
+    ),
+    ("orders", "GET", "/quotes"): rule("back_office sales_rep customer", items="quote"),
+    ("orders", "GET", "/quotes/{quote_id}"): rule("back_office sales_rep customer"),
+    ("orders", "POST", "/quotes/{quote_id}/revise"): rule(
+        "back_office sales_rep",
+        body=lambda w, r: {"lines": _lines(w, 2)},
+        prefer=_status("draft"),
+    ),
+    ("orders", "POST", "/quotes/{quote_id}/duplicate"): rule("back_office sales_rep"),
+    ("orders", "POST", "/quotes/{quote_id}/send"): rule(
+        "back_office sales_rep", prefer=_status("draft")
+    ),
+    ("orders", "POST", "/quotes/{quote_id}/accept"): rule(STAFF, prefer=_status("sent")),
+    ("orders", "POST", "/quotes/{quote_id}/reject"): rule(
+        STAFF, body=lambda w, r: {"reason": "access check"}, prefer=_status("sent")
+    ),
+    ("orders", "POST", "/quotes/{quote_id}/expire"): rule(STAFF, prefer=_status("draft", "sent")),
+    # inventory
+    ("inventory", "POST", "/stock/receipts"): rule(
+        "back_office warehouse",
+        body=lambda w, r: {"sku": w.skus[0], "warehouse": "ACC", "lot": "L-ACC", "quantity": 5},
+    ),
+    ("inventory", "GET", "/stock"): rule(EVERY_USER),
+    ("inventory", "GET", "/stock/{sku}"): rule(EVERY_USER),
+    ("inventory", "GET", "/pick-lists"): rule("back_office warehouse", items="pick_list"),
+    ("inventory", "GET", "/pick-lists/{pick_list_id}"): rule("back_office warehouse"),
+    ("inventory", "POST", "/pick-lists/{pick_list_id}/confirm"): rule(
+        "back_office warehouse", body=_pick_body, prefer=_status("open")
+    ),
+    # billing
+    ("billing", "GET", "/invoices"): rule("back_office sales_rep customer", items="invoice"),
+    ("billing", "GET", "/invoices/{invoice_id}"): rule("back_office sales_rep customer"),
+    ("billing", "POST", "/invoices/{invoice_id}/payments"): rule(
+        STAFF,
+        body=lambda w, r: {"amount": "0.01"},
+        prefer=lambda rec: Decimal(str(rec.attrs.get("open_amount", "0"))) > 0,
+    ),
+    ("billing", "GET", "/customers/{customer_id}/statement"): rule(
+        "back_office sales_rep customer"
+    ),
+}
+
+
+# --- what an answer should be ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expect:
+    """A 2xx may come (``ok``), or one of ``statuses``."""
+
+    ok: bool
+    statuses: frozenset[int] = frozenset()
+
+    def met(self, status: int) -> bool:
+        return (self.ok and 200 <= status < 300) or status in self.statuses
+
+    def __str__(self) -> str:
+        parts = (["2xx"] if self.ok else []) + [str(s) for s in sorted(self.statuses)]
+        return " or ".join(parts)
+
+
+WRITE_REFUSALS = frozenset({409, 422})  # the state or the input does not allow it now
+
+
+def expect(access: str, inside: bool, write: bool, listing: bool = False) -> Expect:
+    """What DESIGN section 9 promises: 403 for a role that may not, 404 for a record
+    outside the caller's scope (a list filtered by a foreign id: empty, or 404), and
+    otherwise an answer (a write may be refused by the record's state: 409, 422)."""
+    fine = WRITE_REFUSALS if write else frozenset()
+    if access == DENY:
+        return Expect(False, frozenset({403}))
+    if access == ALLOW:
+        if inside:
+            return Expect(True, fine)
+        return Expect(listing, frozenset({404}))
+    if inside:
+        return Expect(True, fine | {403})
+    return Expect(listing, frozenset({403, 404}))
+
+
+# --- the routes --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    service: str
+    method: str
+    path: str
+    path_params: tuple[str, ...]
+    query: tuple[tuple[str, bool], ...]  # (name, required)
+    has_body: bool
+
+    @property
+    def write(self) -> bool:
+        return self.method != "GET"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.service, self.method, self.path)
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.method} {self.path}"
+
+
+def operations(http: httpx.Client, urls: Mapping[str, str]) -> list[Operation]:
+    """Every route of every service, from its ``/openapi.json`` (the public ones aside)."""
+    found: list[Operation] = []
+    for service, url in urls.items():
+        document = http.get(f"{url}/openapi.json").raise_for_status().json()
+        for path, item in document.get("paths", {}).items():
+            for method in METHODS:
+                spec = item.get(method)
+                if spec is None or path in PUBLIC_PATHS:
+                    continue
+                if (service, method.upper(), path) in PUBLIC:
+                    continue
+                params = [*item.get("parameters", []), *spec.get("parameters", [])]
+                found.append(
+                    Operation(
+                        service=service,
+                        method=method.upper(),
+                        path=path,
+                        path_params=tuple(p["name"] for p in params if p.get("in") == "path"),
+                        query=tuple(
+                            (p["name"], bool(p.get("required")))
+                            for p in params
+                            if p.get("in") == "query"
+                        ),
+                        has_body="requestBody" in spec,
+                    )
+                )
+    return found
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+@dataclass
+class AccessReport:
+    routes: int = 0
+    callers: int = 0
+    calls: int = 0
+    orders: int = 0
+    leaks: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.leaks and not self.unexpected and not self.uncovered
+
+    def summary(self) -> str:
+        return (
+            f"access: {self.routes} routes, {self.callers} callers, {self.calls} calls, "
+            f"{len(self.leaks)} leaks, {len(self.unexpected)} unexpected statuses"
+            + (f", {len(self.uncovered)} routes without a rule" if self.uncovered else "")
+        )
+
+    def problems(self) -> list[str]:
+        return (
+            [f"leak: {line}" for line in self.leaks]
+            + [f"unexpected: {line}" for line in self.unexpected]
+            + [f"no rule: {line}" for line in self.uncovered]
+        )
+
+
+# --- calling -------------------------------------------------------------------------------
+
+
+class Http:
+    """The services' routes, with a given token (or none), counted."""
+
+    def __init__(self, urls: Mapping[str, str]) -> None:
+        self.urls = dict(urls)
+        self.client = httpx.Client(timeout=60.0)
+        self.calls = 0
+
+    def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        token: str | None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Json = None,
+        send_body: bool = False,
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        last: Exception | None = None
+        for _ in range(3):
+            try:
+                self.calls += 1
+                return self.client.request(
+                    method,
+                    self.urls[service] + path,
+                    params=params,
+                    json=json_body,
+                    headers=headers,
+                )
+            except httpx.TransportError as exc:
+                last = exc
+                time.sleep(1.0)
+        raise RuntimeError(f"{method} {service}{path}: no answer ({last!r})")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class Api:
+    """The calls that build the records: retried on 5xx, 409 and lost answers for a
+    while (the services are eventually consistent), anything else unexpected fails."""
+
+    def __init__(self, http: Http) -> None:
+        self.http = http
+
+    def call(
+        self,
+        who: Token,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        ok: Sequence[int] = (200, 201),
+        params: Mapping[str, Any] | None = None,
+        json_body: Json = None,
+        timeout: float = 60.0,
+    ) -> Json:
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self.http.request(
+                service, method, path, who.token(), params=params, json_body=json_body
+            )
+            if answer.status_code in ok:
+                return answer.json() if answer.content else None
+            if answer.status_code < 500 and answer.status_code != 409:
+                raise SetupFailed(
+                    f"{method} {service}{path} -> {answer.status_code}: {answer.text[:400]}"
+                )
+            if time.monotonic() > deadline:
+                raise SetupFailed(
+                    f"{method} {service}{path} kept failing: "
+                    f"{answer.status_code} {answer.text[:300]}"
+                )
+            time.sleep(POLL_S)
+
+    def all_items(
+        self, who: Token, service: str, path: str, params: Mapping[str, Any] | None = None
+    ) -> list[Json]:
+        items: list[Json] = []
+        query: dict[str, Any] = {**(params or {}), "limit": 200}
+        for _ in range(MAX_PAGES):
+            page = self.call(who, service, "GET", path, ok=(200,), params=query)
+            items += page["items"]
+            if not page.get("next_cursor"):
+                return items
+            query["cursor"] = page["next_cursor"]
+        raise SetupFailed(f"GET {service}{path}: more than {MAX_PAGES} pages")
+
+
+def eventually(what: str, probe: Callable[[], Any], timeout: float = SETTLE_TIMEOUT_S) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise SetupFailed(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(POLL_S)
+
+
+# --- 1. the records --------------------------------------------------------------------------
+
+
+@dataclass
+class Cast:
+    """The callers and the world they act in."""
+
+    world: World
+    callers: list[Caller]
+    admin: Caller
+
+
+def build(
+    api: Api,
+    admin: SignIn,
+    orders_per_customer: int,
+    log: Callable[[str], None],
+) -> Cast:
+    """Two reps, two customers each, a user of every role, a partner, orders and quotes;
+    once settled, the world as the admin reads it."""
+    tag = uuid.uuid4().hex[:6]
+    world = World(tag)
+    orders_url = api.http.urls[ISSUER]
+
+    def user(
+        role: str, name: str, spare: bool = False, **ids: str
+    ) -> tuple[SignIn, dict[str, Any]]:
+        username = f"acc-{tag}-{name}"
+        password = new_password()
+        made = api.call(
+            admin,
+            ISSUER,
+            "POST",
+            "/users",
+            ok=(201,),
+            json_body={"username": username, "password": password, "role": role, **ids},
+        )
+        return SignIn(orders_url, username, password), {
+            "user_id": made["user_id"],
+            "username": username,
+            "spare": spare,
+        }
+
+    log("building: sales reps, customers, users, partner")
+    reps = [
+        api.call(
+            admin,
+            ISSUER,
+            "POST",
+            "/sales-reps",
+            ok=(201,),
+            json_body={"name": f"Access {tag} rep {n}", "email": f"rep{n}-{tag}@example.com"},
+        )["sales_rep_id"]
+        for n in (1, 2)
+    ]
+    customers: dict[str, str] = {}  # name -> id
+    for n, rep in enumerate(reps, start=1):
+        for letter in "ab":
+            made = api.call(
+                admin,
+                ISSUER,
+                "POST",
+                "/customers",
+                ok=(201,),
+                json_body={
+                    "name": f"Access {tag} customer {n}{letter}",
+                    "tax_id": f"ACC-{tag}-{n}{letter}",
+                    "email": f"c{n}{letter}-{tag}@example.com",
+                    "credit_limit": "1000000.00",
+                    "payment_terms_days": [30],
+                    "sales_rep_id": rep,
+                    "currency": CURRENCY,
+                },
+            )
+            customers[f"c{n}{letter}"] = made["customer_id"]
+            world.rep_of_customer[made["customer_id"]] = rep
+            world.add(
+                Rec("customer", made["customer_id"], customer_id=made["customer_id"], attrs=made)
+            )
+    for rep in reps:
+        world.add(Rec("sales_rep", rep, rep_id=rep))
+
+    admin_caller = Caller("admin", ADMIN, admin)
+    callers = [admin_caller]
+    staff_users: dict[str, SignIn] = {}
+    for role in (BACK_OFFICE, WAREHOUSE):
+        signed_in, _ = user(role, role.replace("_", "-"))
+        staff_users[role] = signed_in
+        callers.append(Caller(role.replace("_", "-"), role, signed_in))
+    for n, rep in enumerate(reps, start=1):
+        signed_in, made = user(SALES_REP, f"rep{n}", sales_rep_id=rep)
+        world.add(Rec("user", made["user_id"], rep_id=rep, attrs=made), made["username"])
+        callers.append(Caller(f"rep{n}", SALES_REP, signed_in, sales_rep_id=rep))
+    for name, customer in customers.items():
+        signed_in, made = user(CUSTOMER, name, customer_id=customer)
+        world.add(Rec("user", made["user_id"], customer_id=customer, attrs=made), made["username"])
+        callers.append(Caller(name, CUSTOMER, signed_in, customer_id=customer))
+    _, spare = user(WAREHOUSE, "spare", spare=True)
+    world.add(Rec("user", spare["user_id"], attrs=spare), spare["username"])
+
+    partner_customer = customers["c2b"]
+    for name, spare_partner in (("partner", False), ("partner-spare", True)):
+        made = api.call(
+            admin,
+            ISSUER,
+            "POST",
+            "/partners",
+            ok=(201,),
+            json_body={"name": f"Access {tag} {name}", "customer_id": partner_customer},
+        )
+        world.customer_of_partner[made["partner_id"]] = partner_customer
+        world.add(
+            Rec(
+                "partner",
+                made["partner_id"],
+                customer_id=partner_customer,
+                partner_id=made["partner_id"],
+                attrs={"spare": spare_partner, "client_id": made["client_id"]},
+            ),
+            made["client_id"],
+        )
+        if not spare_partner:
+            client = ClientSignIn(orders_url, made["client_id"], made["client_secret"])
+            callers.append(Caller("partner", PARTNER, client, partner_id=made["partner_id"]))
+
+    log("building: products, stock, orders, quotes")
+    back_office = staff_users[BACK_OFFICE]
+    warehouse = staff_users[WAREHOUSE]
+    for n in range(2):
+        sku = f"ACC-{tag}-{n}"
+        api.call(
+            admin,
+            ISSUER,
+            "POST",
+            "/products",
+            ok=(201,),
+            json_body={
+                "sku": sku,
+                "name": f"Access check item {n}",
+                "unit_price": "10.00",
+                "currency": CURRENCY,
+                "tax_rate": "0.21",
+            },
+        )
+        api.call(
+            warehouse,
+            "inventory",
+            "POST",
+            "/stock/receipts",
+            ok=(201,),
+            json_body={"sku": sku, "warehouse": "ACC", "lot": f"L-{tag}", "quantity": 100000},
+        )
+        world.skus.append(sku)
+        world.add(Rec("product", sku))
+
+    by_name = {c.name: c for c in callers}
+    billed: list[str] = []
+    picking: list[str] = []
+    for name, customer in customers.items():
+        rep_name = "rep1" if name.startswith("c1") else "rep2"
+        for i in range(orders_per_customer):
+            placer = (
+                back_office,
+                back_office,
+                by_name[rep_name].signed_in,
+                by_name[name].signed_in,
+            )[i % 4]
+            placed = api.call(
+                placer,
+                ISSUER,
+                "POST",
+                "/orders",
+                ok=(201,),
+                json_body={
+                    "customer_id": customer,
+                    "lines": [{"sku": world.skus[i % 2], "quantity": 1 + i % 3}],
+                },
+            )
+            if i % 4 == 0:
+                billed.append(placed["order_id"])
+            elif i % 4 == 1:
+                picking.append(placed["order_id"])
+        for i, creator in enumerate((back_office, back_office, by_name[rep_name].signed_in)):
+            made = api.call(
+                creator,
+                ISSUER,
+                "POST",
+                "/quotes",
+                ok=(201,),
+                json_body={"customer_id": customer, "lines": _lines(world, 1 + i)},
+            )
+            if i == 1:
+                api.call(back_office, ISSUER, "POST", f"/quotes/{made['quote_id']}/send", ok=(200,))
+
+    def open_pick_list(order_id: str) -> Json:
+        found = api.call(
+            warehouse, "inventory", "GET", "/pick-lists", ok=(200,), params={"order_id": order_id}
+        )
+        return next((p for p in found["items"] if p["status"] == "open"), None)
+
+    def invoices_of(order_id: str) -> Json:
+        return api.call(
+            admin, "billing", "GET", "/invoices", ok=(200,), params={"order_id": order_id}
+        )["items"]
+
+    log(f"building: waiting for {len(billed)} invoices")
+    for order_id in billed:
+        pick = eventually(f"the pick list of order {order_id}", partial(open_pick_list, order_id))
+        api.call(
+            warehouse,
+            "inventory",
+            "POST",
+            f"/pick-lists/{pick['pick_list_id']}/confirm",
+            ok=(200,),
+            json_body=_pick_body(world, Rec("pick_list", pick["pick_list_id"], attrs=pick)),
+        )
+    for order_id in billed:
+        invoice = eventually(f"the invoice of order {order_id}", partial(invoices_of, order_id))[0]
+        api.call(
+            back_office,
+            "billing",
+            "POST",
+            f"/invoices/{invoice['invoice_id']}/payments",
+            ok=(201,),
+            json_body={"amount": "1.00"},
+        )
+    for order_id in picking:
+        eventually(f"the pick list of order {order_id}", partial(open_pick_list, order_id))
+
+    log("building: waiting until everything has settled")
+    eventually(
+        "the statements to show the payments",
+        lambda: all(
+            len(
+                api.call(admin, "billing", "GET", f"/customers/{c}/statement", ok=(200, 404)).get(
+                    "entries", []
+                )
+            )
+            >= 2
+            for c in customers.values()
+        ),
+    )
+    settled(api, admin, world)
+    read_world(api, admin, world)
+    return Cast(world, callers, admin_caller)
+
+
+def snapshot(api: Api, admin: Token, world: World) -> dict[str, Json]:
+    """Everything the admin can read about the run's records (for 'nothing changed')."""
+    shot: dict[str, Json] = {
+        "orders": sorted(
+            (o["order_id"], o["status"], o["total"], sorted(o.get("invoice_numbers", [])))
+            for o in api.all_items(admin, ISSUER, "/orders")
+        ),
+        "quotes": sorted(
+            (q["quote_id"], q["status"], q.get("revision"), q["total"])
+            for q in api.all_items(admin, ISSUER, "/quotes")
+        ),
+        "invoices": sorted(
+            (i["invoice_id"], i["status"], i["open_amount"])
+            for i in api.all_items(admin, "billing", "/invoices")
+        ),
+    }
+    for rec in world.of("customer"):
+        shot[f"customer {rec.id}"] = api.call(admin, ISSUER, "GET", f"/customers/{rec.id}")
+        statement = api.call(
+            admin, "billing", "GET", f"/customers/{rec.id}/statement", ok=(200, 404)
+        )
+        shot[f"statement {rec.id}"] = statement
+    for sku in world.skus:
+        stock = api.call(admin, "inventory", "GET", f"/stock/{sku}")
+        shot[f"stock {sku}"] = (stock["on_hand"], stock["reserved"], stock["available"])
+    for order_id, *_ in shot["orders"]:
+        lists = api.call(admin, "inventory", "GET", "/pick-lists", params={"order_id": order_id})[
+            "items"
+        ]
+        shot[f"pick lists {order_id}"] = sorted((p["pick_list_id"], p["status"]) for p in lists)
+    return shot
+
+
+def settled(api: Api, admin: Token, world: World) -> dict[str, Json]:
+    """Wait until two snapshots a moment apart are the same; the last one."""
+    last = snapshot(api, admin, world)
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while True:
+        time.sleep(1.0)
+        now = snapshot(api, admin, world)
+        if now == last:
+            return now
+        if time.monotonic() > deadline:
+            raise SetupFailed("the records never settled")
+        last = now
+
+
+def read_world(api: Api, admin: Token, world: World) -> None:
+    """Orders, quotes, invoices and pick lists as the admin lists them."""
+    for rec in world.of("customer"):
+        rec.attrs = api.call(admin, ISSUER, "GET", f"/customers/{rec.id}")
+    for order in api.all_items(admin, ISSUER, "/orders"):
+        world.add(Rec("order", order["order_id"], customer_id=order["customer_id"], attrs=order))
+        lists = api.call(
+            admin, "inventory", "GET", "/pick-lists", params={"order_id": order["order_id"]}
+        )["items"]
+        for pick in lists:
+            world.add(
+                Rec(
+                    "pick_list",
+                    pick["pick_list_id"],
+                    customer_id=order["customer_id"],
+                    attrs=pick,
+                )
+            )
+    for quote in api.all_items(admin, ISSUER, "/quotes"):
+        world.add(Rec("quote", quote["quote_id"], customer_id=quote["customer_id"], attrs=quote))
+    for invoice in api.all_items(admin, "billing", "/invoices"):
+        world.add(
+            Rec(
+                "invoice", invoice["invoice_id"], customer_id=invoice["customer_id"], attrs=invoice
+            ),
+            invoice["number"],
+        )
+
+
+# --- 2. the calls ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    rec: Rec | None
+    inside: bool
+
+
+@dataclass(frozen=True)
+class Call:
+    """One planned request and what it must answer."""
+
+    op: Operation
+    caller: Caller
+    path: str
+    params: Mapping[str, Any]
+    body: Json
+    expect: Expect
+    target: Target
+    filters: Mapping[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        query = "&".join(f"{k}={v}" for k, v in self.params.items())
+        where = f" [{self.target.label} {self.target.rec}]" if self.target.rec else ""
+        return (
+            f"{self.op.service} {self.op.method} {self.path}{'?' + query if query else ''} "
+            f"as {self.caller}{where}"
+        )
+
+
+class Checker:
+    def __init__(self, http: Http, api: Api, cast: Cast, report: AccessReport) -> None:
+        self.http = http
+        self.api = api
+        self.cast = cast
+        self.world = cast.world
+        self.report = report
+
+    # --- planning ----------------------------------------------------------------------
+
+    def rule_of(self, op: Operation) -> Rule:
+        found = RULES.get(op.key)
+        if found is None:
+            return Rule(either=frozenset({BACK_OFFICE, WAREHOUSE, SALES_REP, CUSTOMER, PARTNER}))
+        return found
+
+    def targets(
+        self, caller: Caller, kind: str, access: str, prefer: Prefer | None
+    ) -> list[Target]:
+        """The records to try: for a caller who sees only part of them, one of his own and
+        one of each kind of stranger (a customer of the same rep, of the other rep);
+        for the others (and a role that may not act at all), one."""
+        recs = (
+            sorted(self.world.of(kind), key=lambda r: not prefer(r))
+            if prefer
+            else list(self.world.of(kind))
+        )
+        if not recs:
+            return []
+        inside = [r for r in recs if self.world.sees(caller, r)]
+        outside = [r for r in recs if not self.world.sees(caller, r)]
+        if access == DENY or not caller.scoped or not outside:
+            rec = (inside or outside)[0]
+            return [Target("own" if inside else "any", rec, rec in inside)]
+        chosen = [Target("own", inside[0], True)] if inside else []
+        mine = self.world.rep_of_customer.get(caller.customer_id or "") or caller.sales_rep_id
+        same_rep = [r for r in outside if mine is not None and self.world.rep_of(r) == mine]
+        other_rep = [r for r in outside if r not in same_rep]
+        if same_rep:
+            chosen.append(Target("same rep's", same_rep[0], False))
+        if other_rep:
+            chosen.append(Target("other rep's" if mine else "another's", other_rep[0], False))
+        return chosen
+
+    def plan(self, op: Operation, caller: Caller) -> list[Call]:
+        rule = self.rule_of(op)
+        access = rule.access(caller.role)
+        kinds = [PARAM_KINDS.get(p) for p in op.path_params]
+        if None in kinds:
+            self.report.uncovered.append(f"{op}: no records for the path parameter(s)")
+            return []
+        scope_kind = next((k for k in kinds if k is not None), None) or rule.scope
+        targets = (
+            self.targets(caller, scope_kind, access, rule.prefer)
+            if scope_kind
+            else [Target("", None, True)]
+        )
+        calls: list[Call] = []
+        for target in targets:
+            path = op.path
+            for param, kind in zip(op.path_params, kinds, strict=True):
+                rec = target.rec if kind == scope_kind else self.any_of(str(kind))
+                if rec is None:
+                    self.report.uncovered.append(f"{op}: no {kind} record to name")
+                    return []
+                path = path.replace("{" + param + "}", url_quote(rec.id, safe=""))
+            body = (rule.body or (lambda w, r: {}))(self.world, target.rec) if op.has_body else None
+            for params, filters, listing_inside in self.query_variants(op, caller, access):
+                inside = target.inside and listing_inside
+                calls.append(
+                    Call(
+                        op,
+                        caller,
+                        path,
+                        params,
+                        body,
+                        expect(access, inside, op.write, listing=bool(filters) and not op.write),
+                        target,
+                        filters,
+                    )
+                )
+        return calls
+
+    def any_of(self, kind: str) -> Rec | None:
+        recs = self.world.of(kind)
+        return recs[0] if recs else None
+
+    def query_variants(
+        self, op: Operation, caller: Caller, access: str
+    ) -> list[tuple[dict[str, Any], dict[str, str], bool]]:
+        """(params, the id filters among them, whether they name records in reach): no
+        filter, then each id filter with an own and a foreign id; required ones always."""
+        filterable = [(name, req) for name, req in op.query if name in PARAM_KINDS]
+        required = [name for name, req in filterable if req]
+        base: dict[str, str] = {}
+        base_inside = True
+        for name in required:
+            found = self.targets(caller, PARAM_KINDS[name], access, None)
+            if not found:
+                return []
+            base[name] = found[0].rec.id if found[0].rec else ""
+            base_inside = base_inside and found[0].inside
+        variants = [(dict(base), dict(base), base_inside)]
+        if access == DENY:
+            return variants
+        for name, _ in filterable:
+            for target in self.targets(caller, PARAM_KINDS[name], access, None):
+                if target.rec is None or base.get(name) == target.rec.id:
+                    continue
+                filters = {**base, name: target.rec.id}
+                inside = base_inside and target.inside
+                variants.append((dict(filters), dict(filters), inside))
+        return variants
+
+    # --- running -------------------------------------------------------------------------
+
+    def run(self, call: Call) -> httpx.Response | None:
+        params: dict[str, Any] = dict(call.params)
+        listing = self.rule_of(call.op).items is not None
+        if listing and "limit" in dict(call.op.query):
+            params["limit"] = PAGE
+        answer = self.http.request(
+            call.op.service,
+            call.op.method,
+            call.path,
+            call.caller.signed_in.token(),
+            params=params,
+            json_body=call.body,
+            send_body=call.op.has_body,
+        )
+        if not call.expect.met(answer.status_code):
+            line = f"{call}: {answer.status_code}, expected {call.expect}: {answer.text[:240]}"
+            if 200 <= answer.status_code < 300:
+                self.report.leaks.append(line)
+            else:
+                self.report.unexpected.append(line)
+        if 200 <= answer.status_code < 300:
+            self.scan(call, answer)
+            if listing and not call.op.write:
+                self.check_list(call, params, answer)
+        return answer
+
+    def scan(self, call: Call, answer: httpx.Response, page: str = "") -> None:
+        try:
+            body = answer.json()
+        except ValueError:
+            return
+        foreign = self.world.foreign_in(call.caller, body)
+        if foreign:
+            shown = ", ".join(str(r) for r in foreign[:6])
+            more = f" and {len(foreign) - 6} more" if len(foreign) > 6 else ""
+            self.report.leaks.append(f"{call}{page}: the answer names {shown}{more}")
+
+    def check_list(self, call: Call, params: dict[str, Any], first: httpx.Response) -> None:
+        """Every page: only the caller's records, all of them, and totals of his own."""
+        rule = self.rule_of(call.op)
+        kind = str(rule.items)
+        got: list[str] = []
+        answer = first
+        for n in range(MAX_PAGES):
+            body = answer.json()
+            items = body.get("items", []) if isinstance(body, dict) else []
+            got += [str(item.get(ID_KEYS.get(kind, "id"))) for item in items]
+            if isinstance(body, dict) and "totals_by_status" in body:
+                self.check_totals(call, body["totals_by_status"], n)
+            cursor = body.get("next_cursor") if isinstance(body, dict) else None
+            if not cursor:
+                break
+            answer = self.http.request(
+                call.op.service,
+                "GET",
+                call.path,
+                call.caller.signed_in.token(),
+                params={**params, "cursor": cursor},
+            )
+            if answer.status_code != 200:
+                self.report.unexpected.append(
+                    f"{call} page {n + 2}: {answer.status_code}: {answer.text[:240]}"
+                )
+                return
+            self.scan(call, answer, f" page {n + 2}")
+        if kind not in COMPLETE:
+            return
+        want = {r.id for r in self.expected_items(call, kind)}
+        extra = [i for i in got if i not in want]
+        missing = sorted(want - set(got))
+        doubled = len(got) - len(set(got))
+        if extra:
+            unknown = [i for i in extra if i not in self.world.texts]
+            if len(unknown) < len(extra):
+                self.report.leaks.append(
+                    f"{call}: lists {len(extra) - len(unknown)} {kind}s outside the caller's reach"
+                )
+            if unknown:
+                self.report.unexpected.append(f"{call}: lists unknown {kind}s {unknown[:3]}")
+        if missing:
+            self.report.unexpected.append(
+                f"{call}: leaves out {len(missing)} of the caller's {kind}s ({missing[:3]})"
+            )
+        if doubled:
+            self.report.unexpected.append(f"{call}: lists {doubled} {kind}s twice across pages")
+
+    def expected_items(self, call: Call, kind: str) -> list[Rec]:
+        return [
+            r
+            for r in self.world.of(kind)
+            if self.world.sees(call.caller, r)
+            and all(
+                str(r.attrs.get(name, r.customer_id if name == "customer_id" else None)) == value
+                for name, value in call.filters.items()
+            )
+        ]
+
+    def check_totals(self, call: Call, totals: Json, page: int) -> None:
+        want: dict[str, tuple[int, Decimal]] = {}
+        for rec in self.expected_items(call, "order"):
+            status = str(rec.attrs["status"])
+            count, total = want.get(status, (0, Decimal(0)))
+            want[status] = (count + 1, total + Decimal(str(rec.attrs["total"])))
+        got = {
+            str(status): (int(value["count"]), Decimal(str(value["total"])))
+            for status, value in (totals or {}).items()
+            if int(value["count"])
+        }
+        if got == want:
+            return
+        more = any(s not in want or got[s][0] > want[s][0] for s in got)
+        line = f"{call} page {page + 1}: totals_by_status {got}, his own records give {want}"
+        (self.report.leaks if more else self.report.unexpected).append(line)
+
+    # --- without a valid token -----------------------------------------------------------
+
+    def refuse_bad_tokens(self, op: Operation, bad: Mapping[str, str | None]) -> None:
+        path = op.path
+        for param in op.path_params:
+            rec = self.any_of(PARAM_KINDS.get(param, ""))
+            path = path.replace("{" + param + "}", url_quote(rec.id if rec else "x", safe=""))
+        rule = self.rule_of(op)
+        params = {
+            name: (self.any_of(PARAM_KINDS.get(name, "")) or Rec("", "x")).id
+            for name, required in op.query
+            if required
+        }
+        kind = PARAM_KINDS.get(op.path_params[0], "") if op.path_params else rule.scope
+        body = (
+            (rule.body or (lambda w, r: {}))(self.world, self.any_of(kind or ""))
+            if op.has_body
+            else None
+        )
+        for label, token in bad.items():
+            answer = self.http.request(
+                op.service,
+                op.method,
+                path,
+                token,
+                params=params,
+                json_body=body,
+                send_body=op.has_body,
+            )
+            where = f"{op.service} {op.method} {path} {label}"
+            if 200 <= answer.status_code < 300:
+                self.report.leaks.append(f"{where}: {answer.status_code}: {answer.text[:240]}")
+            elif answer.status_code != 401:
+                self.report.unexpected.append(
+                    f"{where}: {answer.status_code}, expected 401: {answer.text[:240]}"
+                )
+            elif not answer.headers.get("www-authenticate", "").lower().startswith("bearer"):
+                self.report.unexpected.append(f"{where}: 401 without WWW-Authenticate: Bearer")
+            elif "problem+json" not in answer.headers.get("content-type", ""):
+                self.report.unexpected.append(f"{where}: 401 is not problem+json")
+
+    def foreign_cursor(self, op: Operation, callers: Sequence[Caller]) -> None:
+        """A cursor the admin got, in the hands of a caller who sees less: still only his."""
+        if "cursor" not in dict(op.query) or self.rule_of(op).items is None:
+            return
+        if any(required for _, required in op.query):
+            return
+        first = self.http.request(
+            op.service, "GET", op.path, self.cast.admin.signed_in.token(), params={"limit": 1}
+        )
+        cursor = first.json().get("next_cursor") if first.status_code == 200 else None
+        if not cursor:
+            return
+        for caller in callers:
+            if not caller.scoped or self.rule_of(op).access(caller.role) == DENY:
+                continue
+            call = Call(
+                op,
+                caller,
+                op.path,
+                {"cursor": cursor, "limit": PAGE},
+                None,
+                Expect(True, frozenset({400, 403, 404, 422})),
+                Target("admin's cursor", None, True),
+            )
+            answer = self.http.request(
+                op.service, "GET", op.path, caller.signed_in.token(), params=call.params
+            )
+            if call.expect.met(answer.status_code):
+                if 200 <= answer.status_code < 300:
+                    self.scan(call, answer)
+            else:
+                self.report.unexpected.append(
+                    f"{call}: {answer.status_code}, expected {call.expect}: {answer.text[:240]}"
+                )
+
+
+def bad_tokens(http: Http, admin_token: str, sign: Signer) -> dict[str, str | None]:
+    """No token; one past its expiry (signed by the issuer); the admin's claims signed
+    with another key under the issuer's key id; the same claims with ``alg: none``."""
+    claims: dict[str, Any] = jwt.decode(admin_token, options={"verify_signature": False})
+    header = jwt.get_unverified_header(admin_token)
+    kid = header.get("kid")
+    now = int(time.time())
+    expired = {**claims, "iat": now - 7200, "exp": now - 3600, "jti": uuid.uuid4().hex}
+    fresh = {**claims, "iat": now, "exp": now + 600, "jti": uuid.uuid4().hex}
+    forged = jwt.encode(
+        fresh, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": kid}
+    )
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    none = f"{part({'alg': 'none', 'typ': 'JWT', 'kid': kid})}.{part(fresh)}."
+    return {
+        "without a token": None,
+        "with an expired token": sign(expired),
+        "with a forged token": forged,
+        "with an alg-none token": none,
+    }
+
+
+#: Signs claims with a key the services trust (the issuer's own): the expired token.
+Signer = Callable[[dict[str, Any]], str]
+
+
+def issuer_signer(pg_dsn: str) -> Signer:
+    """Signs as the orders service does: with its current signing key, read from its
+    database and opened with the dev stack's key password, as an operator of the stack
+    could. (Only the services' own key makes an expired token that is refused for its
+    expiry, not for its signature.)"""
+    settings = importlib.import_module(f"oms_{ISSUER}.settings").Settings(
+        pg_dsn=pg_dsn, dev_stack=True
+    )
+    table: str = importlib.import_module(f"oms_{ISSUER}.identity.keys").TABLE
+    password: bytes = settings.signing_key_password()
+
+    def sign(claims: dict[str, Any]) -> str:
+        with psycopg.connect(settings.service_dsn) as conn:
+            row = conn.execute(
+                f"SELECT kid, private_pem FROM {table} WHERE retired_at IS NULL"
+            ).fetchone()
+        if row is None:
+            raise SetupFailed(f"{ISSUER} has no signing key")
+        kid, pem = row
+        key = serialization.load_pem_private_key(bytes(pem), password)
+        return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})  # type: ignore[arg-type]
+
+    return sign
+
+
+# --- 3. all of it --------------------------------------------------------------------------
+
+
+def check_access(
+    urls: Mapping[str, str],
+    admin: SignIn,
+    sign: Signer,
+    *,
+    orders_per_customer: int = 4,
+    log: Callable[[str], None] = lambda line: None,
+) -> AccessReport:
+    """Build the records, call every route as every caller, and report what reached past
+    a caller's role or scope. ``urls``: orders, inventory and billing; ``admin``: the
+    admin signed in at orders; ``sign``: signs claims with the issuer's key."""
+    report = AccessReport()
+    http = Http(urls)
+    api = Api(http)
+    try:
+        cast = build(api, admin, orders_per_customer, log)
+        world = cast.world
+        report.orders = len(world.of("order"))
+        report.callers = len(cast.callers)
+        checker = Checker(http, api, cast, report)
+        ops = operations(http.client, urls)
+        report.routes = len(ops)
+        for op in ops:
+            if op.key not in RULES:
+                report.uncovered.append(f"{op}: not in the access rules")
+        before = snapshot(api, admin, world)
+
+        log(f"reading: {len(ops)} routes as {len(cast.callers)} callers")
+        plans = [call for op in ops for caller in cast.callers for call in checker.plan(op, caller)]
+        for call in plans:
+            if not call.op.write:
+                checker.run(call)
+        for op in ops:
+            if not op.write:
+                checker.foreign_cursor(op, cast.callers)
+
+        log("without a valid token: every route")
+        bad = bad_tokens(http, admin.token(), sign)
+        for op in ops:
+            checker.refuse_bad_tokens(op, bad)
+
+        refused = [c for c in plans if c.op.write and not c.expect.ok]
+        log(f"writes that must be refused: {len(refused)}")
+        for call in refused:
+            checker.run(call)
+        time.sleep(2.0)  # a write let through would show in the read models by now
+        after = snapshot(api, admin, world)
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                report.leaks.append(
+                    f"a refused request changed {key}: {before.get(key)} -> {after.get(key)}"
+                )
+
+        allowed = [c for c in plans if c.op.write and c.expect.ok]
+        log(f"writes that may be taken: {len(allowed)}")
+        for call in sorted(allowed, key=lambda c: checker.rule_of(c.op).last):
+            checker.run(call)
+    finally:
+        report.calls = http.calls
+        http.close()
+    return report

@@ -1,0 +1,114 @@
+"""The leak suite (issue 10, DESIGN section 9): orders, inventory and billing as processes,
+orders issuing the tokens; two sales reps, two customers of each, a user of every role and
+a partner; every route of every service called as each of them, without a token and with
+expired, forged and ``alg: none`` tokens. No caller receives a record, a total or a count
+outside his reach, and every answer is the one DESIGN section 9's table gives (401, 403,
+404). The same check is the reliability suite's ``access`` scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from oms_dev.access import (
+    ALLOW,
+    DENY,
+    EITHER,
+    RULES,
+    Caller,
+    Rec,
+    World,
+    check_access,
+    expect,
+    issuer_signer,
+)
+from oms_dev.manifest import names
+from oms_dev.testing import Stack, running_services
+from oms_kit.auth import ADMIN, BACK_OFFICE, CUSTOMER, PARTNER, SALES_REP, WAREHOUSE
+
+
+class _NoToken:
+    def token(self) -> str:
+        raise AssertionError("not signed in")
+
+
+def _world() -> tuple[World, dict[str, Caller]]:
+    world = World("t")
+    for customer, rep in (("c1a", "r1"), ("c1b", "r1"), ("c2a", "r2")):
+        world.rep_of_customer[customer] = rep
+        world.add(Rec("customer", customer, customer_id=customer))
+        world.add(Rec("order", f"order-{customer}", customer_id=customer, attrs={"total": "1"}))
+        world.add(Rec("invoice", f"inv-{customer}", customer_id=customer), f"A-{customer}")
+    world.add(Rec("sales_rep", "r1", rep_id="r1"))
+    world.add(Rec("sales_rep", "r2", rep_id="r2"))
+    world.add(Rec("product", "SKU-1"))
+    callers = {
+        "admin": Caller("admin", ADMIN, _NoToken()),
+        "back_office": Caller("bo", BACK_OFFICE, _NoToken()),
+        "warehouse": Caller("wh", WAREHOUSE, _NoToken()),
+        "rep1": Caller("rep1", SALES_REP, _NoToken(), sales_rep_id="r1"),
+        "c1a": Caller("c1a", CUSTOMER, _NoToken(), customer_id="c1a"),
+        "partner": Caller("p", PARTNER, _NoToken(), partner_id="p1"),
+    }
+    return world, callers
+
+
+def test_the_check_finds_what_a_caller_must_not_see() -> None:
+    """The checker itself: foreign ids anywhere in an answer (nested, in a longer text, an
+    invoice number) are found; the caller's own and everybody's records are not."""
+    world, callers = _world()
+    body = {
+        "items": [{"order_id": "order-c1a", "lines": [{"sku": "SKU-1"}]}],
+        "history": [{"data": {"invoice_number": "A-c1b"}}],
+        "sales_rep_id": "r1",
+    }
+    assert world.foreign_in(callers["c1a"], body) == [world.texts["A-c1b"]]
+    assert {r.id for r in world.foreign_in(callers["rep1"], body)} == set()
+    assert {r.id for r in world.foreign_in(callers["rep1"], {"x": ["order-c2a", "r2"]})} == {
+        "order-c2a",
+        "r2",
+    }
+    assert world.foreign_in(callers["back_office"], {"x": "order-c2a"}) == []
+    assert world.foreign_in(callers["warehouse"], {"order_id": "order-c2a"}) == []
+    assert [r.id for r in world.foreign_in(callers["warehouse"], {"c": "c2a"})] == ["c2a"]
+    assert [r.id for r in world.foreign_in(callers["partner"], {"o": "order-c1a"})] == ["order-c1a"]
+    uuid_id = "0b3c9f0e-8a1d-4c55-9a43-1f2e3d4c5b6a"
+    world.add(Rec("order", uuid_id, customer_id="c2a"))
+    assert [r.id for r in world.foreign_in(callers["c1a"], {"m": f"see {uuid_id} here"})] == [
+        uuid_id
+    ]
+
+
+def test_the_answers_the_table_gives() -> None:
+    assert not expect(DENY, True, write=False).met(200)
+    assert expect(DENY, True, write=False).met(403)
+    assert expect(ALLOW, True, write=False).met(200)
+    assert not expect(ALLOW, True, write=False).met(404)
+    assert expect(ALLOW, False, write=False).met(404)
+    assert not expect(ALLOW, False, write=False).met(200)
+    assert expect(ALLOW, False, write=False, listing=True).met(200)  # then scanned
+    assert expect(ALLOW, True, write=True).met(409)
+    assert not expect(ALLOW, False, write=True).met(409)
+    assert expect(EITHER, True, write=True).met(403)
+    assert not expect(EITHER, False, write=True).met(201)
+    # every rule names roles that exist
+    roles = {BACK_OFFICE, WAREHOUSE, SALES_REP, CUSTOMER, PARTNER}
+    for rule in RULES.values():
+        assert rule.allow <= roles and rule.either <= roles
+
+
+@pytest.mark.stack
+@pytest.mark.timeout(600)
+def test_no_caller_reaches_past_his_role_or_scope(stack: Stack, tmp_path: Path) -> None:
+    services = names()
+    with running_services(stack, services, tmp_path / "logs") as running:
+        report = check_access(
+            running.urls, running.admin, issuer_signer(stack.pg_dsn), orders_per_customer=4
+        )
+    print(report.summary())
+    shown = "\n".join(report.problems()[:80])
+    assert (len(report.leaks), len(report.unexpected), len(report.uncovered)) == (0, 0, 0), (
+        f"{report.summary()}\n{shown}"
+    )
+    assert report.callers == 10  # admin, back office, warehouse, 2 reps, 4 customers, partner
+    assert report.routes >= 30 and report.calls > report.routes * report.callers
