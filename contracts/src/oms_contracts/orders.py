@@ -1,4 +1,5 @@
-"""Public events of the orders service: customers, products, quotes and sales orders."""
+"""Public events of the orders service: customers, products, quotes and sales orders; users
+and sales reps (never a password, a hash or a secret)."""
 
 from __future__ import annotations
 
@@ -138,3 +139,22 @@ class OrderCancelled(_Orders):
 class OrderCompleted(_Orders):
     order_id: str
     completed_at: UtcDatetime
+
+
+class SalesRepRegistered(_Orders):
+    sales_rep_id: str
+    name: str
+    email: str
+
+
+class UserRegistered(_Orders):
+    """A user who may sign in; the id his role stands for is set (a sales rep's, a
+    customer's or a partner's)."""
+
+    user_id: str
+    username: str
+    role: str
+    sales_rep_id: str | None = None
+    customer_id: str | None = None
+    partner_id: str | None = None
+    language: str

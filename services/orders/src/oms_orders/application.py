@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,9 +25,16 @@ from oms_kit.eventstore import ServiceApplication
 
 from oms_orders.domain.customer import LANGUAGES, Customer
 from oms_orders.domain.order import Order
+from oms_orders.domain.partner import Partner
 from oms_orders.domain.pricing import LineRequest, cents, price_line
 from oms_orders.domain.product import Product
 from oms_orders.domain.quote import Quote
+from oms_orders.domain.sales_rep import SalesRep
+from oms_orders.domain.user import ADMIN, PARTNER, USERNAME, User, username_key
+from oms_orders.identity.keys import SigningKeys
+from oms_orders.identity.passwords import Passwords
+from oms_orders.identity.throttle import SignInThrottle
+from oms_orders.identity.tokens import AccessToken, InvalidClient, InvalidGrant, TokenSigner
 
 #: Namespace of the ids of orders placed with an ``Idempotency-Key``.
 IDEMPOTENT_ORDERS = UUID("0b5e8f8e-7a39-4c55-9d0c-5f3f6f1d2a71")
@@ -382,6 +390,226 @@ class OrdersApplication(ServiceApplication):
             )
         return entries
 
+    # Identity: users, sales reps, partners, signing in ------------------------------------
+    # (DESIGN section 9.) Passwords and client secrets are hashed here (``passwords``),
+    # never in the domain; they are never logged, returned or published (a partner's new
+    # secret is returned once, to be shown once). Bootstrap configures the collaborators.
+
+    passwords: Passwords | None = None
+    signing_keys: SigningKeys | None = None
+    tokens: TokenSigner | None = None
+    throttle: SignInThrottle | None = None
+
+    def configure_identity(
+        self,
+        *,
+        passwords: Passwords,
+        signing_keys: SigningKeys,
+        tokens: TokenSigner,
+        throttle: SignInThrottle,
+    ) -> None:
+        self.passwords = passwords
+        self.signing_keys = signing_keys
+        self.tokens = tokens
+        self.throttle = throttle
+
+    def register_user(
+        self,
+        *,
+        username: str,
+        password: str,
+        role: str,
+        sales_rep_id: str | None = None,
+        customer_id: str | None = None,
+        partner_id: str | None = None,
+        language: str | None = None,
+    ) -> User:
+        """A new user; ``AlreadyExists`` naming ``username`` when the name is taken
+        (whatever its letter case). The record his role stands for must exist."""
+        _check_new_password(password, "password")
+        language = language or self.company_language
+        User.check(
+            username=username,
+            role=role,
+            language=language,
+            sales_rep_id=sales_rep_id,
+            customer_id=customer_id,
+            partner_id=partner_id,
+        )
+        for field, value, kind in (
+            ("sales_rep_id", sales_rep_id, SalesRep),
+            ("customer_id", customer_id, Customer),
+            ("partner_id", partner_id, Partner),
+        ):
+            if value is not None and self.find(kind, value) is None:
+                raise InvalidInput(f"unknown {field.removesuffix('_id')} {value}", field=field)
+        if self.find_user(username) is not None:
+            raise AlreadyExists(f"user {username.strip()} exists already", field="username")
+        user = User.register(
+            username=username,
+            password_hash=self._passwords().hash(password),
+            role=role,
+            sales_rep_id=sales_rep_id,
+            customer_id=customer_id,
+            partner_id=partner_id,
+            language=language,
+        )
+        try:
+            self.save(user)
+        except RecordConflictError as exc:  # registered at the same moment
+            raise AlreadyExists(f"user {user.username} exists already", field="username") from exc
+        return user
+
+    def find_user(self, username: str) -> User | None:
+        return self.find(User, User.create_id(username))
+
+    @retry_on_conflict
+    def disable_user(self, user_id: str, by: str | None = None) -> User:
+        """He can no longer sign in. Nobody disables himself (the last admin would lock
+        everybody out)."""
+        user = self.get(User, user_id, field="user_id")
+        if by is not None and username_key(by) == username_key(user.username):
+            raise Conflict("a user may not disable himself", field="user_id")
+        user.disable()
+        self.save(user)
+        return user
+
+    @retry_on_conflict
+    def enable_user(self, user_id: str) -> User:
+        user = self.get(User, user_id, field="user_id")
+        user.enable()
+        self.save(user)
+        return user
+
+    @retry_on_conflict
+    def change_password(
+        self, username: str, current_password: str, new_password: str, address: str
+    ) -> User:
+        """The user's own change: his current password first (a wrong one counts as a
+        failed sign-in)."""
+        _check_new_password(new_password, "new_password")
+        user = self._signed_in_user(username, current_password, address, field="current_password")
+        user.change_password(self._passwords().hash(new_password))
+        self.save(user)
+        return user
+
+    def register_sales_rep(self, *, name: str, email: str) -> SalesRep:
+        sales_rep = SalesRep.register(name=name, email=email)
+        self.save(sales_rep)
+        return sales_rep
+
+    def register_partner(self, *, name: str, customer_id: str) -> tuple[Partner, str]:
+        """A partner client booking its orders to the customer; returns it with its
+        client secret, which is not kept (only its hash): show it once."""
+        if self.find(Customer, customer_id) is None:
+            raise InvalidInput(f"unknown customer {customer_id}", field="customer_id")
+        secret = new_client_secret()
+        partner = Partner.register(
+            name=name,
+            customer_id=customer_id,
+            client_id=f"partner-{secrets.token_hex(8)}",
+            secret_hash=self._passwords().hash(secret),
+        )
+        self.save(partner)
+        return partner, secret
+
+    @retry_on_conflict
+    def rotate_partner_secret(self, partner_id: str) -> tuple[Partner, str]:
+        """A new client secret (returned once); the old one stops working at once."""
+        partner = self.get(Partner, partner_id, field="partner_id")
+        secret = new_client_secret()
+        partner.rotate_secret(self._passwords().hash(secret))
+        self.save(partner)
+        return partner, secret
+
+    def password_grant(self, username: str, password: str, address: str) -> AccessToken:
+        """A token for the user (OAuth 2 password grant). ``InvalidGrant`` alike for an
+        unknown user, a disabled one and a wrong password, after the same work;
+        ``TooManyFailures`` after repeated failures of this username or ``address``."""
+        user = self._signed_in_user(username, password, address)
+        return self._tokens().sign(user.username, user.role, user.stands_for)
+
+    def client_grant(self, client_id: str, client_secret: str, address: str) -> AccessToken:
+        """A token for a partner client (OAuth 2 client credentials grant); refused with
+        ``InvalidClient`` alike for an unknown client, a disabled one and a wrong secret."""
+        subject = f"client:{client_id}"
+        throttle = self._throttle()
+        throttle.check(subject, address)
+        partner = self.find(Partner, Partner.create_id(client_id))
+        if partner is None:
+            self._passwords().verify_nobody(client_secret)
+        elif self._passwords().verify(client_secret, partner.secret_hash)[0] and partner.enabled:
+            throttle.succeeded(subject)
+            return self._tokens().sign(
+                partner.client_id, PARTNER, {"partner_id": partner.partner_id}
+            )
+        throttle.failed(subject, address)
+        raise InvalidClient()
+
+    def create_first_admin(self, password: str) -> User | None:
+        """The user ``admin`` with ``password``, unless there is one already (then
+        None): run at every start, by each of the service's processes."""
+        if self.find_user(FIRST_ADMIN) is not None:
+            return None
+        try:
+            return self.register_user(username=FIRST_ADMIN, password=password, role=ADMIN)
+        except AlreadyExists:
+            return None  # another process made him first
+
+    def ensure_signing_key(self) -> str:
+        """The current token signing key's id, made if there is none; fails (a missing or
+        wrong key password) before any sign-in does."""
+        if self.signing_keys is None:
+            raise RuntimeError("identity is not configured (bootstrap configures it)")
+        return self.signing_keys.ensure()
+
+    def rotate_signing_key(self) -> str:
+        """A new current token signing key (its id); tokens signed with the old one keep
+        verifying until they expire."""
+        if self.signing_keys is None:
+            raise RuntimeError("identity is not configured (bootstrap configures it)")
+        return self.signing_keys.rotate()
+
+    def _signed_in_user(
+        self, username: str, password: str, address: str, field: str | None = None
+    ) -> User:
+        """The enabled user whose password this is; ``InvalidGrant`` otherwise (or
+        ``InvalidInput`` naming ``field``, for a password change)."""
+        subject = f"user:{username_key(username)}"
+        throttle = self._throttle()
+        throttle.check(subject, address)
+        passwords = self._passwords()
+        user = self.find_user(username) if USERNAME.match(username.strip()) else None
+        if user is None:
+            passwords.verify_nobody(password)
+        else:
+            matches, new_hash = passwords.verify(password, user.password_hash)
+            if matches and user.enabled:
+                throttle.succeeded(subject)
+                if new_hash is not None:  # hashed with older parameters: keep the new hash
+                    user.change_password(new_hash)
+                    self.save(user)
+                return user
+        throttle.failed(subject, address)
+        if field is not None:
+            raise InvalidInput(f"{field} is not the user's password", field=field)
+        raise InvalidGrant()
+
+    def _passwords(self) -> Passwords:
+        if self.passwords is None:
+            raise RuntimeError("identity is not configured (bootstrap configures it)")
+        return self.passwords
+
+    def _tokens(self) -> TokenSigner:
+        if self.tokens is None:
+            raise RuntimeError("identity is not configured (bootstrap configures it)")
+        return self.tokens
+
+    def _throttle(self) -> SignInThrottle:
+        if self.throttle is None:
+            raise RuntimeError("identity is not configured (bootstrap configures it)")
+        return self.throttle
+
 
 HIDDEN_EVENT_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -418,3 +646,25 @@ def _check_language(language: str | None) -> None:
 
 def _today() -> date:
     return datetime.now(UTC).date()
+
+
+# Identity ---------------------------------------------------------------------------------
+
+#: The user created at the first start, with the password of ``OMS_ADMIN_PASSWORD``.
+FIRST_ADMIN = "admin"
+MIN_PASSWORD_LENGTH = 12
+#: Longer passwords are refused (hashing megabytes would be a way to load the service).
+MAX_PASSWORD_LENGTH = 1024
+
+
+def _check_new_password(password: str, field: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"{field} must be at least {MIN_PASSWORD_LENGTH} characters", field=field
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"{field} must be at most {MAX_PASSWORD_LENGTH} characters", field=field)
+
+
+def new_client_secret() -> str:
+    return secrets.token_urlsafe(32)

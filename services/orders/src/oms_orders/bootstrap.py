@@ -1,38 +1,119 @@
 """The composition root of the orders service: the one place that builds its settings,
 Application, handlers, mappings, read models and routes. Tests call it with overrides
-(``event_store="memory"``, another database)."""
+(``event_store="memory"``, another database) and collaborators (a token verifier, a
+cheaper password hasher, a clock)."""
 
+from __future__ import annotations
+
+from datetime import timedelta
 from typing import Any
 
+from fastapi import APIRouter, Depends
 from oms_kit.auth import TokenVerifier
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
+from oms_orders.api.identity import build_public_router, sign_in_scheme
+from oms_orders.api.identity import build_router as build_identity_router
 from oms_orders.api.routes import build_router
 from oms_orders.application import OrdersApplication
+from oms_orders.identity.keys import (
+    IDENTITY_LOCK,
+    Clock,
+    KeyTable,
+    MemoryKeyTable,
+    PostgresKeyTable,
+    SigningKeys,
+    utc_now,
+)
+from oms_orders.identity.passwords import Passwords
+from oms_orders.identity.throttle import (
+    FailureLog,
+    Limits,
+    MemoryFailureLog,
+    PostgresFailureLog,
+    SignInThrottle,
+)
+from oms_orders.identity.tokens import TokenSigner
 from oms_orders.integration.inbound import inbound
 from oms_orders.integration.outbound import outbound
 from oms_orders.projections.order_list import OrderListView
 from oms_orders.projections.portfolio import PortfolioView
 from oms_orders.projections.quote_list import QuoteListView
+from oms_orders.projections.sales_rep_list import SalesRepListView
+from oms_orders.projections.user_list import UserListView
 from oms_orders.settings import Settings
 
 
-def bootstrap(verifier: TokenVerifier | None = None, **overrides: Any) -> Service:
-    """The orders service; ``verifier`` replaces how tokens are verified (tests sign
-    their own)."""
+def bootstrap(
+    verifier: TokenVerifier | None = None,
+    passwords: Passwords | None = None,
+    clock: Clock | None = None,
+    **overrides: Any,
+) -> Service:
+    """The orders service. ``verifier`` replaces how tokens are verified (by default with
+    this service's own signing keys, no HTTP round trip); ``passwords`` the Argon2 hasher;
+    ``clock`` the time of tokens, keys and failed sign-ins."""
     settings = Settings(**overrides)
     app = build_application(OrdersApplication, settings)
     app.company_currency = settings.company_currency
     app.company_language = settings.company_language
+    keys = configure_identity(app, settings, passwords or Passwords(), clock or utc_now)
     order_list = OrderListView(app)
     quote_list = QuoteListView(app)
+    user_list = UserListView(app)
+    sales_rep_list = SalesRepListView(app)
+    # Every route checks the token (the kit); the docs also offer signing in for them.
+    signed_in = APIRouter(dependencies=[Depends(sign_in_scheme)])
+    signed_in.include_router(build_router(app, order_list, quote_list))
+    signed_in.include_router(build_identity_router(app, user_list, sales_rep_list))
     return Service(
         settings=settings,
         app=app,
         title="OMS orders",
         inbound=inbound,
         outbound=outbound,
-        routers=[build_router(app, order_list, quote_list)],
-        views=[order_list, quote_list, PortfolioView(app)],
+        routers=[signed_in],
+        public_routers=[build_public_router(app, keys)],
+        views=[order_list, quote_list, PortfolioView(app), user_list, sales_rep_list],
+        verifier=verifier or keys.verifier(settings.auth_issuer),
     )
+
+
+def configure_identity(
+    app: OrdersApplication, settings: Settings, passwords: Passwords, clock: Clock
+) -> SigningKeys:
+    """Signing in: the key and failure tables (on PostgreSQL, or in memory beside the
+    in-memory event store), the hasher, the token signer; then the first admin, when
+    ``admin_password`` is set and there is no user ``admin`` yet (one process at a time:
+    the api and worker start together). Returns the key ring."""
+    key_table: KeyTable
+    failures: FailureLog
+    if settings.event_store == "postgres":
+        key_table, failures = PostgresKeyTable(app.datastore), PostgresFailureLog(app.datastore)
+        key_table.create()
+        failures.create()
+    else:
+        key_table, failures = MemoryKeyTable(), MemoryFailureLog()
+    lifetime = timedelta(minutes=settings.auth_token_minutes)
+    keys = SigningKeys(key_table, settings.signing_key_password, lifetime, clock)
+    limits = Limits(
+        per_subject=settings.auth_failures_per_user,
+        per_address=settings.auth_failures_per_address,
+        window=timedelta(minutes=settings.auth_failure_window_minutes),
+    )
+    app.configure_identity(
+        passwords=passwords,
+        signing_keys=keys,
+        tokens=TokenSigner(keys, settings.auth_issuer, lifetime, clock),
+        throttle=SignInThrottle(failures, limits, clock),
+    )
+    if settings.admin_password is not None:
+        password = settings.admin_password.get_secret_value()
+        if settings.event_store == "postgres":
+            with app.datastore.transaction(commit=True) as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (IDENTITY_LOCK,))
+                app.create_first_admin(password)
+        else:
+            app.create_first_admin(password)
+    return keys

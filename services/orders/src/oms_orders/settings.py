@@ -32,7 +32,8 @@ class Settings(ServiceSettings):
     #: Lifetime of the access tokens this service issues (``expires_in``).
     auth_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     #: Encrypts the private signing keys kept in the database (``OMS_AUTH_KEY_PASSWORD``);
-    #: required unless ``dev_stack`` (there a fixed throw-away password is used).
+    #: required unless ``dev_stack`` (there a fixed throw-away password is used): the API
+    #: refuses to start without it.
     auth_key_password: SecretStr | None = None
     #: The first admin's password (``OMS_ADMIN_PASSWORD``): user ``admin`` is created with
     #: it at start when there is no such user. Without it, nobody is created.
@@ -52,10 +53,11 @@ class Settings(ServiceSettings):
 
     def signing_key_password(self) -> bytes:
         """The password of the private signing keys; outside the dev stack it must be
-        given (``MissingKeyPassword`` otherwise, and the API refuses to start)."""
+        given (``MissingKeyPassword`` otherwise, and the API refuses to start). On the
+        in-memory event store (the use-case tests) the keys are kept nowhere else."""
         if self.auth_key_password is not None:
             return self.auth_key_password.get_secret_value().encode()
-        if self.dev_stack:
+        if self.dev_stack or self.event_store == "memory":
             return DEV_KEY_PASSWORD.encode()
         raise MissingKeyPassword(
             "OMS_AUTH_KEY_PASSWORD is required: it encrypts the token signing keys kept in "

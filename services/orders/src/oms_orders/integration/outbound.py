@@ -13,6 +13,8 @@ from oms_orders.domain.customer import Customer
 from oms_orders.domain.order import Order
 from oms_orders.domain.product import Product
 from oms_orders.domain.quote import Quote
+from oms_orders.domain.sales_rep import SalesRep
+from oms_orders.domain.user import User
 
 outbound = Outbound()
 
@@ -187,3 +189,26 @@ def quote_rejected(rejected: Quote.QuoteRejected) -> contract.QuoteRejected:
 @outbound.maps(Quote.QuoteExpired)
 def quote_expired(expired: Quote.QuoteExpired) -> contract.QuoteExpired:
     return contract.QuoteExpired(quote_id=str(expired.originator_id))
+
+
+# Users and sales reps (no password hash leaves the service) --------------------------------
+
+
+@outbound.maps(SalesRep.SalesRepRegistered)
+def sales_rep_registered(registered: SalesRep.SalesRepRegistered) -> contract.SalesRepRegistered:
+    return contract.SalesRepRegistered(
+        sales_rep_id=str(registered.originator_id), name=registered.name, email=registered.email
+    )
+
+
+@outbound.maps(User.UserRegistered)
+def user_registered(registered: User.UserRegistered) -> contract.UserRegistered:
+    return contract.UserRegistered(
+        user_id=str(registered.originator_id),
+        username=registered.username,
+        role=registered.role,
+        sales_rep_id=registered.sales_rep_id,
+        customer_id=registered.customer_id,
+        partner_id=registered.partner_id,
+        language=registered.language,
+    )
