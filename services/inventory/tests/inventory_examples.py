@@ -1,19 +1,16 @@
-"""Example contract events inventory consumes, and readings of its state."""
+"""Example contract events inventory consumes, and readings of its state: from the
+Application, or over HTTP (as the warehouse, unless the client says otherwise)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
-from oms_contracts import ContractEvent
+from fastapi.testclient import TestClient
 from oms_contracts.orders import Line, OrderCancelled, OrderConfirmed
 from oms_inventory.application import InventoryApplication
-from oms_kit.consumer import Outcome
 
 D = Decimal
-
-#: Consume a contract event as if from its source's topic (the next position).
-Deliver = Callable[[ContractEvent], Outcome]
 
 
 def order_confirmed(order_id: str, *lines: tuple[str, int | str]) -> OrderConfirmed:
@@ -45,3 +42,37 @@ def levels(app: InventoryApplication, sku: str) -> tuple[Decimal, Decimal, Decim
     """On hand, reserved and available of ``sku``."""
     stock = app.get_stock(sku)
     return stock.on_hand, stock.reserved, stock.available
+
+
+def receive(
+    client: TestClient,
+    sku: str,
+    warehouse: str,
+    lot: str,
+    quantity: float,
+    expires_on: str | None = None,
+) -> dict[str, Any]:
+    """``POST /stock/receipts``; the stock it answers."""
+    body: dict[str, Any] = {"sku": sku, "warehouse": warehouse, "lot": lot, "quantity": quantity}
+    if expires_on:
+        body["expires_on"] = expires_on
+    response = client.post("/stock/receipts", json=body)
+    assert response.status_code == 201, response.text
+    stock: dict[str, Any] = response.json()
+    return stock
+
+
+def stock_levels(client: TestClient, sku: str) -> tuple[float, float, float]:
+    """On hand, reserved and available of ``sku``, from ``GET /stock/{sku}``."""
+    body = client.get(f"/stock/{sku}").json()
+    return body["on_hand"], body["reserved"], body["available"]
+
+
+def pick_lists(client: TestClient, order_id: str) -> list[dict[str, Any]]:
+    """``GET /pick-lists?order_id=``: the order's pick lists, oldest first."""
+    response = client.get("/pick-lists", params={"order_id": order_id})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"items"}
+    items: list[dict[str, Any]] = body["items"]
+    return items

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from oms_kit.auth import TokenVerifier
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
@@ -16,7 +17,9 @@ from oms_inventory.projections.stock_levels import StockLevelsView
 from oms_inventory.settings import Settings
 
 
-def bootstrap(**overrides: Any) -> Service:
+def bootstrap(*, verifier: TokenVerifier | None = None, **overrides: Any) -> Service:
+    """The inventory service; ``verifier`` replaces the check of tokens with the keys at
+    the configured JWKS URL."""
     settings = Settings(**overrides)
     app = build_application(InventoryApplication, settings)
     stock_levels = StockLevelsView(app)
@@ -28,4 +31,5 @@ def bootstrap(**overrides: Any) -> Service:
         outbound=outbound,
         routers=[build_router(app, stock_levels)],
         views=[stock_levels],
+        verifier=verifier,
     )

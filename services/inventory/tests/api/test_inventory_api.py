@@ -4,57 +4,19 @@ filtered and rebuilt. The use cases behind them run in memory in tests/applicati
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import uuid4
 
-from fastapi.testclient import TestClient
-from inventory_examples import Deliver, order_confirmed
+from inventory_examples import order_confirmed, pick_lists, receive, stock_levels
 from oms_contracts.inventory import GoodsIssued
+from oms_dev.testing import ServiceOnStack
 from oms_kit.projection import ProjectionRunner
-from oms_kit.service import Service
-
-
-def receive(
-    client: TestClient, sku: str, warehouse: str, lot: str, quantity: float, expires_on: str | None
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"sku": sku, "warehouse": warehouse, "lot": lot, "quantity": quantity}
-    if expires_on:
-        body["expires_on"] = expires_on
-    response = client.post("/stock/receipts", json=body)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def levels(client: TestClient, sku: str) -> tuple[float, float, float]:
-    body = client.get(f"/stock/{sku}").json()
-    return body["on_hand"], body["reserved"], body["available"]
-
-
-def pick_lists(client: TestClient, order_id: str) -> list[dict[str, Any]]:
-    response = client.get("/pick-lists", params={"order_id": order_id})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert set(body) == {"items"}
-    items: list[dict[str, Any]] = body["items"]
-    return items
-
-
-def published(service: Service, event_type: type[Any]) -> list[dict[str, Any]]:
-    """The public events of ``event_type`` the relay would publish, as JSON."""
-    app = service.app
-    out = []
-    for notification in app.recorder.select_notifications(1, 10_000):
-        contract = service.outbound(app.mapper.to_domain_event(notification))
-        if isinstance(contract, event_type):
-            out.append(json.loads(contract.model_dump_json()))
-    return out
 
 
 def test_receipts_answer_the_stock_per_location_with_quantities_as_numbers(
-    client: TestClient,
+    inventory: ServiceOnStack,
 ) -> None:
+    client = inventory.client
     first = receive(client, "SKU-1", "W1", "L1", 3, "2030-01-01")
     assert (first["sku"], first["on_hand"], first["available"]) == ("SKU-1", 3, 3)
     receive(client, "SKU-1", "W1", "L1", 2, None)
@@ -87,8 +49,9 @@ def test_receipts_answer_the_stock_per_location_with_quantities_as_numbers(
 
 
 def test_bad_receipts_are_problems_naming_the_field_and_an_unknown_sku_a_404(
-    client: TestClient,
+    inventory: ServiceOnStack,
 ) -> None:
+    client = inventory.client
     receive(client, "SKU-1", "W1", "L1", 3, "2030-01-01")
     mismatch = client.post(
         "/stock/receipts",
@@ -111,7 +74,7 @@ def test_bad_receipts_are_problems_naming_the_field_and_an_unknown_sku_a_404(
         )
         assert refused.status_code == 422, quantity
         assert [e["field"] for e in refused.json()["errors"]] == ["quantity"]
-    assert levels(client, "SKU-1") == (3, 0, 3)
+    assert stock_levels(client, "SKU-1") == (3, 0, 3)
     assert "/pick-lists/{pick_list_id}/confirm" in client.get("/openapi.json").json()["paths"]
     unknown = client.get("/stock/NEVER")
     assert unknown.status_code == 404
@@ -120,10 +83,11 @@ def test_bad_receipts_are_problems_naming_the_field_and_an_unknown_sku_a_404(
 
 
 def test_a_pick_that_does_not_fit_is_a_422_naming_the_field_and_an_unknown_list_a_404(
-    client: TestClient, deliver: Deliver
+    inventory: ServiceOnStack,
 ) -> None:
+    client = inventory.client
     receive(client, "A", "W1", "L1", 5, None)
-    deliver(order_confirmed("o-1", ("A", 2)))
+    inventory.deliver(order_confirmed("o-1", ("A", 2)))
     (listed,) = pick_lists(client, "o-1")
     assert listed["status"] == "open"
     assert [(x["sku"], x["warehouse"], x["lot"], x["quantity"]) for x in listed["lines"]] == [
@@ -142,7 +106,7 @@ def test_a_pick_that_does_not_fit_is_a_422_naming_the_field_and_an_unknown_list_
         assert response.status_code == 422, (field, response.text)
         assert response.headers["content-type"] == "application/problem+json"
         assert field in [e["field"] for e in response.json()["errors"]], field
-    assert levels(client, "A") == (5, 2, 3)
+    assert stock_levels(client, "A") == (5, 2, 3)
     one_line = {"lines": [{"sku": "A", "warehouse": "W1", "lot": "L1", "quantity": 1}]}
     for unknown_id in (str(uuid4()), "not-an-id"):
         unknown = client.post(f"/pick-lists/{unknown_id}/confirm", json=one_line)
@@ -153,10 +117,11 @@ def test_a_pick_that_does_not_fit_is_a_422_naming_the_field_and_an_unknown_list_
 
 
 def test_a_confirmation_retried_with_its_idempotency_key_issues_goods_once(
-    client: TestClient, service: Service, deliver: Deliver
+    inventory: ServiceOnStack,
 ) -> None:
+    client = inventory.client
     receive(client, "K", "W1", "L1", 4, None)
-    deliver(order_confirmed("o-9", ("K", 3)))
+    inventory.deliver(order_confirmed("o-9", ("K", 3)))
     (pick,) = pick_lists(client, "o-9")
     url = f"/pick-lists/{pick['pick_list_id']}/confirm"
     body = {"lines": [{"sku": "K", "warehouse": "W1", "lot": "L1", "quantity": 2}]}
@@ -171,8 +136,8 @@ def test_a_confirmation_retried_with_its_idempotency_key_issues_goods_once(
     assert first.json()["status"] == "done" and first.json()["follow_up_pick_list_id"]
     assert other.status_code == without.status_code == 409
     assert other.headers["content-type"] == "application/problem+json"
-    assert levels(client, "K") == (2, 1, 1)  # issued once: 4 - 2 on hand, 1 still reserved
-    assert len(published(service, GoodsIssued)) == 1
+    assert stock_levels(client, "K") == (2, 1, 1)  # issued once: 4 - 2 on hand, 1 still reserved
+    assert len(inventory.published(GoodsIssued)) == 1
     done, follow_up = pick_lists(client, "o-9")
     assert (done["status"], follow_up["status"]) == ("done", "open")
     assert done["goods_issue_id"] == first.json()["goods_issue_id"]
@@ -181,14 +146,15 @@ def test_a_confirmation_retried_with_its_idempotency_key_issues_goods_once(
 
 
 def test_the_inventory_level_list_is_paged_filtered_and_rebuildable(
-    client: TestClient, service: Service, deliver: Deliver
+    inventory: ServiceOnStack,
 ) -> None:
+    client = inventory.client
     receive(client, "APPLE-1", "W1", "L1", 4, "2030-01-01")
     receive(client, "APPLE-1", "W2", "L2", 1, None)
     receive(client, "APPLE-2", "W2", "L1", 2, None)
     receive(client, "PEAR-1", "W1", "L1", 1, None)
-    deliver(order_confirmed("o-1", ("APPLE-1", 3)))
-    runner = ProjectionRunner(service.app, service.view("stock_levels"))
+    inventory.deliver(order_confirmed("o-1", ("APPLE-1", 3)))
+    runner = ProjectionRunner(inventory.service.app, inventory.service.view("stock_levels"))
     runner.catch_up()
 
     page = client.get("/stock", params={"sku_prefix": "APPLE", "limit": 1}).json()

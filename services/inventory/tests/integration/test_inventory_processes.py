@@ -1,5 +1,6 @@
 """The inventory api and worker as separate processes on the real stack: an OrderConfirmed
-published to Kafka is consumed, reserved, projected and published again as StockReserved."""
+published to Kafka is consumed, reserved, projected and published again as StockReserved.
+The api accepts the tokens whose keys its JWKS URL gives, and checks their role."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from oms_contracts.orders import Line, OrderConfirmed
 from oms_dev.inmemory import envelope_bytes
 from oms_dev.testing import Stack, running_services, wait_until
 from oms_inventory.bootstrap import bootstrap
+from oms_kit.auth import SALES_REP, WAREHOUSE
 from oms_kit.kafka import producer
 
 
@@ -70,7 +72,11 @@ def test_an_order_confirmed_on_kafka_is_reserved_and_published(
     bootstrap(**stack.settings_overrides())
     with (
         running_services(stack, ["inventory"], tmp_path / "logs") as running,
-        httpx.Client(base_url=running.url("inventory"), timeout=10.0) as http,
+        httpx.Client(
+            base_url=running.url("inventory"),
+            headers=stack.issuer.headers(WAREHOUSE),
+            timeout=10.0,
+        ) as http,
     ):
         receipt = {"sku": "K-1", "warehouse": "W1", "lot": "L1", "quantity": 4}
         assert http.post("/stock/receipts", json=receipt).status_code == 201
@@ -81,6 +87,10 @@ def test_an_order_confirmed_on_kafka_is_reserved_and_published(
         )
         assert [(x["lot"], x["quantity"]) for x in pick_list[0]["lines"]] == [("L1", 3)]
         assert http.get("/stock/K-1").json()["reserved"] == 3
+        rep = stack.issuer.headers(SALES_REP, sales_rep_id="rep-1")
+        assert http.get("/stock/K-1", headers=rep).json()["available"] == 1
+        refused = http.get("/pick-lists", params={"order_id": "o-kafka"}, headers=rep)
+        assert refused.status_code == 403
         wait_until(
             lambda: (
                 http.get("/stock", params={"sku_prefix": "K-"}).json()["items"]
