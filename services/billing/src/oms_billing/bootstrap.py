@@ -28,6 +28,7 @@ def default_stamping_provider(settings: Settings) -> StampingProvider:
 
 
 def bootstrap(
+    *,
     stamping_provider: StampingProvider | None = None,
     verifier: TokenVerifier | None = None,
     **overrides: Any,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from billing_examples import customer_registered, customer_updated, issue_invoice
 from fastapi.testclient import TestClient
@@ -32,7 +33,7 @@ def invoice_ids(billing: ServiceOnStack, headers: dict[str, str], **params: str)
 def status(
     billing: ServiceOnStack, method: str, url: str, headers: dict[str, str], **kwargs: Any
 ) -> int:
-    response = billing.client.request(method, url, headers=headers, **kwargs)
+    response: httpx.Response = billing.client.request(method, url, headers=headers, **kwargs)
     if response.status_code >= 400:
         assert response.headers["content-type"].startswith("application/problem+json")
     return response.status_code
