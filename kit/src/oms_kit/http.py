@@ -14,6 +14,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, RecordCo
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordBearer
 from opentelemetry import propagate, trace
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -120,6 +121,7 @@ def create_app(
     ready_checks: ReadyChecks | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     version: str = "0.1.0",
+    token_url: str | None = None,
 ) -> FastAPI:
     # FastAPI's own telemetry off: RequestScope makes the server span, and a second set of
     # spans, metrics and logs per request cost a fifth of a small route's CPU.
@@ -202,8 +204,13 @@ def create_app(
 
     # Every route of a service checks who calls; only the routes a service names public
     # (signing in, its public keys) and the operations routes above do not.
+    guards = [Depends(current_caller)]
+    if token_url:
+        # The docs' Authorize button signs in there (the OAuth 2 password grant) and sends
+        # the token it gets; the check is current_caller's all the same.
+        guards.append(Depends(OAuth2PasswordBearer(tokenUrl=token_url, auto_error=False)))
     for router in routers:
-        app.include_router(router, dependencies=[Depends(current_caller)])
+        app.include_router(router, dependencies=guards)
     for router in public_routers:
         app.include_router(router)
     return app

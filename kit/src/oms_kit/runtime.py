@@ -43,6 +43,7 @@ def http_app(service: Service) -> FastAPI:
         routers=service.routers,
         public_routers=service.public_routers,
         ready_checks={"database": database},
+        token_url=service.token_url,
     )
 
 

@@ -145,6 +145,9 @@ class Service:
     views: Sequence[View] = ()
     #: How tokens are verified: by default with the keys at ``OMS_AUTH_JWKS_URL``.
     verifier: TokenVerifier | None = None
+    #: Where the docs' Authorize button signs in (an OAuth 2 password grant token URL), if
+    #: anywhere: the issuing service's own ``/auth/token``.
+    token_url: str | None = None
     #: Service-specific loops the worker runs in threads until the event is set (e.g. a
     #: retry of failed stampings). Each must return soon after the event is set.
     background: Sequence[Callable[[threading.Event], None]] = ()

@@ -8,12 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends
 from oms_kit.auth import TokenVerifier
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
-from oms_orders.api.identity import build_public_router, sign_in_scheme
+from oms_orders.api.identity import TOKEN_URL, build_public_router
 from oms_orders.api.identity import build_router as build_identity_router
 from oms_orders.api.routes import build_router
 from oms_orders.application import OrdersApplication
@@ -63,20 +62,20 @@ def bootstrap(
     quote_list = QuoteListView(app)
     user_list = UserListView(app)
     sales_rep_list = SalesRepListView(app)
-    # Every route checks the token (the kit); the docs also offer signing in for them.
-    signed_in = APIRouter(dependencies=[Depends(sign_in_scheme)])
-    signed_in.include_router(build_router(app, order_list, quote_list))
-    signed_in.include_router(build_identity_router(app, user_list, sales_rep_list))
     return Service(
         settings=settings,
         app=app,
         title="OMS orders",
         inbound=inbound,
         outbound=outbound,
-        routers=[signed_in],
+        routers=[
+            build_router(app, order_list, quote_list),
+            build_identity_router(app, user_list, sales_rep_list),
+        ],
         public_routers=[build_public_router(app, keys)],
         views=[order_list, quote_list, PortfolioView(app), user_list, sales_rep_list],
         verifier=verifier or keys.verifier(settings.auth_issuer),
+        token_url=TOKEN_URL,
     )
 
 

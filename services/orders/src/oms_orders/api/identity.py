@@ -20,7 +20,6 @@ from urllib.parse import parse_qsl, unquote_plus
 import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.security import OAuth2PasswordBearer
 from oms_kit.auth import BACK_OFFICE, CurrentUser, allow
 from oms_kit.domain import NotFound
 from oms_kit.http import Paging
@@ -36,15 +35,6 @@ from oms_orders.projections.sales_rep_list import SalesRepListView
 from oms_orders.projections.user_list import UserFilter, UserListView
 
 TOKEN_URL = "/auth/token"  # noqa: S105 - a path, not a secret
-
-#: The docs' Authorize button: signs in with the password grant at ``TOKEN_URL`` (the
-#: tokens are the same bearer tokens every route checks).
-sign_in_scheme = OAuth2PasswordBearer(
-    tokenUrl=TOKEN_URL,
-    auto_error=False,
-    scheme_name="OAuth2PasswordBearer",
-    description=f"Sign in with a username and password (the password grant of `POST {TOKEN_URL}`).",
-)
 
 # Models -----------------------------------------------------------------------------------
 
