@@ -6,15 +6,19 @@ oms status                  health, readiness, relay and projection lag per serv
 oms replay SERVICE PROJ     drop a read model and rebuild it from the event store
 oms republish SERVICE       publish stored events again (after a broker lost its data)
 oms dlq list|redrive        dead letters: show them, send them back to be consumed
+oms users create|list|disable   the orders service's users (signing in: DESIGN section 9)
 oms demo                    order to cash through the routes, signed in as the admin
 """
 
 from __future__ import annotations
 
 import asyncio
+import getpass
+import importlib
 import json
 import shutil
 import signal
+import sys
 import time
 from typing import Annotated, Any
 
@@ -38,8 +42,11 @@ from oms_dev.stack import (
     write_stack,
 )
 from oms_dev.supervisor import ISSUER, Supervisor
+from oms_kit.context import metadata_scope
+from oms_kit.domain import DomainError
 from oms_kit.eventstore import app_name, events_table
 from oms_kit.kafka import all_topics, ensure_topics, producer
+from oms_kit.paging import MAX_LIMIT, PageRequest
 from oms_kit.projection import ProjectionRunner
 from oms_kit.relay import OutboxRelay
 from oms_kit.settings import database_name
@@ -52,6 +59,10 @@ from rich.table import Table
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 dlq_app = typer.Typer(help="Dead-letter topics: list and redrive.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+users_app = typer.Typer(
+    help="The orders service's users: create, list, disable.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
 console = Console()
 
 HEALTH_TIMEOUT_S = 60.0
@@ -442,6 +453,130 @@ def _is_json(value: bytes) -> bool:
         return isinstance(json.loads(value), dict)
     except ValueError:
         return False
+
+
+# --- oms users: the orders service's users, through its Application in this process ------
+
+#: The service that keeps the users (and signs them in).
+USERS_SERVICE = "orders"
+
+
+def _operator() -> str:
+    """The actor of what an operator's command stores (a person at this machine)."""
+    try:
+        return f"operator:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "operator"
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[
+        str,
+        typer.Option(help="admin, back_office, warehouse, sales_rep, customer or partner."),
+    ],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    sales_rep_id: Annotated[
+        str | None, typer.Option(help="The sales rep a sales_rep user is.")
+    ] = None,
+    customer_id: Annotated[
+        str | None, typer.Option(help="The customer a customer user stands for.")
+    ] = None,
+    partner_id: Annotated[
+        str | None, typer.Option(help="The partner a partner user stands for.")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="pt, es, pl, en or de (default: the company's).")
+    ] = None,
+) -> None:
+    """Create a user who signs in with USERNAME and a password (asked for, or read from
+    standard input with --password-stdin); the password is never printed."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    svc = _service(USERS_SERVICE, _stack())
+    try:
+        with metadata_scope(actor=_operator()):
+            user = svc.app.register_user(
+                username=username,
+                password=password,
+                role=role,
+                sales_rep_id=sales_rep_id,
+                customer_id=customer_id,
+                partner_id=partner_id,
+                language=language,
+            )
+    except DomainError as exc:
+        console.print(f"{exc.field or 'error'}: {exc.message}", style="red", markup=False)
+        raise typer.Exit(1) from exc
+    finally:
+        svc.app.close()
+    console.print(f"created user {user.username} ({user.role}), id {user.user_id}", markup=False)
+
+
+@users_app.command("list")
+def users_list(
+    role: Annotated[str | None, typer.Option(help="Only users of this role.")] = None,
+) -> None:
+    """Every user (no password or hash is shown), by username."""
+    svc = _service(USERS_SERVICE, _stack())
+    try:
+        view = svc.view("user_list")
+        ProjectionRunner(svc.app, view).catch_up()  # what the worker may not have applied yet
+        table = Table(title="users")
+        for column in ("username", "role", "stands for", "language", "enabled", "id"):
+            table.add_column(column)
+        count, cursor = 0, None
+        while True:
+            page = view.list_users(_user_filter(role), PageRequest(limit=MAX_LIMIT, cursor=cursor))
+            for user in page.items:
+                stands_for = user.sales_rep_id or user.customer_id or user.partner_id or ""
+                table.add_row(
+                    user.username,
+                    user.role,
+                    stands_for,
+                    user.language,
+                    "yes" if user.enabled else "no",
+                    user.user_id,
+                )
+                count += 1
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    finally:
+        svc.app.close()
+    console.print(table)
+    console.print(f"{count} users")
+
+
+def _user_filter(role: str | None) -> Any:
+    """The user list's filter (the orders package is loaded by name, as its service is)."""
+    module = importlib.import_module(f"{entry(USERS_SERVICE).package}.projections.user_list")
+    return module.UserFilter(role=role)
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable a user: he can no longer sign in (the tokens he holds expire within their
+    short life)."""
+    svc = _service(USERS_SERVICE, _stack())
+    try:
+        user = svc.app.find_user(username)
+        if user is None:
+            console.print(f"no user {username}", style="red", markup=False)
+            raise typer.Exit(1)
+        with metadata_scope(actor=_operator()):
+            svc.app.disable_user(user.user_id)
+    except DomainError as exc:
+        console.print(exc.message, style="red", markup=False)
+        raise typer.Exit(1) from exc
+    finally:
+        svc.app.close()
+    console.print(f"disabled user {user.username}", markup=False)
 
 
 def main() -> None:
