@@ -482,13 +482,14 @@ class OrdersApplication(ServiceApplication):
         return user
 
     @retry_on_conflict
-    def change_password(
-        self, username: str, current_password: str, new_password: str, address: str
-    ) -> User:
-        """The user's own change: his current password first (a wrong one counts as a
-        failed sign-in)."""
+    def change_password(self, username: str, current_password: str, new_password: str) -> User:
+        """The user's own change (he is signed in): his current password first. Wrong
+        ones are slowed down like failed sign-ins, counted apart from them: a caller who
+        holds his token cannot lock him out of signing in, nor his address."""
         _check_new_password(new_password, "new_password")
-        user = self._signed_in_user(username, current_password, address, field="current_password")
+        user = self._signed_in_user(
+            username, current_password, None, field="current_password", counted_as="password"
+        )
         user.change_password(self._passwords().hash(new_password))
         self.save(user)
         return user
@@ -571,11 +572,17 @@ class OrdersApplication(ServiceApplication):
         return self.signing_keys.rotate()
 
     def _signed_in_user(
-        self, username: str, password: str, address: str, field: str | None = None
+        self,
+        username: str,
+        password: str,
+        address: str | None,
+        field: str | None = None,
+        counted_as: str = "user",
     ) -> User:
         """The enabled user whose password this is; ``InvalidGrant`` otherwise (or
-        ``InvalidInput`` naming ``field``, for a password change)."""
-        subject = f"user:{username_key(username)}"
+        ``InvalidInput`` naming ``field``, for a password change). Failures are counted
+        for ``<counted_as>:<username>`` and the address."""
+        subject = f"{counted_as}:{username_key(username)}"
         throttle = self._throttle()
         throttle.check(subject, address)
         passwords = self._passwords()

@@ -401,7 +401,15 @@ def test_a_user_changes_his_own_password(client: TestClient, admin: Headers) -> 
     )
     assert changed.status_code == 204, changed.text
     assert sign_in(client, "bo", PASSWORD).status_code == 400
-    assert sign_in(client, "bo", "a-new-long-password").status_code == 200
+    bo = bearer(sign_in(client, "bo", "a-new-long-password"))
+    for _ in range(5):  # (the change forgot the first wrong one)
+        guess = {"current_password": "a-guess-at-it", "new_password": "whatever-it-is"}
+        assert client.post("/users/me/password", json=guess, headers=bo).status_code == 422
+    slowed = client.post("/users/me/password", json=guess, headers=bo)
+    assert slowed.status_code == 429, slowed.text
+    assert slowed.headers["content-type"] == "application/problem+json"
+    assert int(slowed.headers["retry-after"]) > 0
+    assert sign_in(client, "bo", "a-new-long-password").status_code == 200  # not locked out
 
 
 def test_sales_reps_are_the_back_offices_and_listed_for_staff(

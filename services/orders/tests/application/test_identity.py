@@ -161,15 +161,29 @@ def test_nobody_disables_himself(app: OrdersApplication) -> None:
 def test_a_user_changes_his_password_giving_the_current_one(app: OrdersApplication) -> None:
     app.register_user(username="bo", password=PASSWORD, role="back_office")
     with pytest.raises(InvalidInput) as wrong:
-        app.change_password("bo", "not-the-password", "a-new-long-password", "10.0.0.1")
+        app.change_password("bo", "not-the-password", "a-new-long-password")
     assert wrong.value.field == "current_password"
     with pytest.raises(InvalidInput) as short:
-        app.change_password("bo", PASSWORD, "too-short", "10.0.0.1")
+        app.change_password("bo", PASSWORD, "too-short")
     assert short.value.field == "new_password"
-    app.change_password("bo", PASSWORD, "a-new-long-password", "10.0.0.1")
+    app.change_password("bo", PASSWORD, "a-new-long-password")
     with pytest.raises(InvalidGrant):
         app.password_grant("bo", PASSWORD, "10.0.0.1")
     assert app.password_grant("bo", "a-new-long-password", "10.0.0.1").access_token
+
+
+def test_wrong_current_passwords_are_slowed_without_locking_the_user_out(
+    app: OrdersApplication,
+) -> None:
+    """Whoever holds a user's token may guess at his password only slowly, and cannot
+    stop him from signing in (nor anyone at his address)."""
+    app.register_user(username="bo", password=PASSWORD, role="back_office")
+    for attempt in range(5):
+        with pytest.raises(InvalidInput):
+            app.change_password("bo", f"guess-number-{attempt}", "a-new-long-password")
+    with pytest.raises(TooManyFailures):
+        app.change_password("bo", PASSWORD, "a-new-long-password")
+    assert app.password_grant("bo", PASSWORD, "10.0.0.1").access_token
 
 
 def test_an_unknown_user_a_disabled_one_and_a_wrong_password_are_refused_alike(

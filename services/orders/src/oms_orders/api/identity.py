@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from oms_kit.auth import BACK_OFFICE, CurrentUser, allow
 from oms_kit.domain import NotFound
-from oms_kit.http import Paging
+from oms_kit.http import Paging, problem
 from pydantic import BaseModel, StringConstraints
 
 from oms_orders.api.models import Email, Id, Text
@@ -368,13 +368,23 @@ def build_router(
             raise NotFound(f"no user {caller.subject}", field="user")
         return user_public(user)
 
-    @router.post("/users/me/password", status_code=204)
-    def change_password(body: PasswordChange, caller: CurrentUser, request: Request) -> None:
-        """The signed-in user changes his password, giving the current one."""
+    @router.post(
+        "/users/me/password",
+        status_code=204,
+        responses={429: {"description": "too many wrong passwords: Retry-After"}},
+    )
+    def change_password(body: PasswordChange, caller: CurrentUser) -> Response:
+        """The signed-in user changes his password, giving the current one (after
+        repeated wrong ones, 429 for a while)."""
         if app.find_user(caller.subject) is None:
             raise NotFound(f"no user {caller.subject}", field="user")
-        address = request.client.host if request.client else "unknown"
-        app.change_password(caller.subject, body.current_password, body.new_password, address)
+        try:
+            app.change_password(caller.subject, body.current_password, body.new_password)
+        except TooManyFailures as slow:
+            answer = problem(429, "Too many attempts", "too many wrong passwords: retry later")
+            answer.headers["Retry-After"] = str(slow.retry_after_s)
+            return answer
+        return Response(status_code=204)
 
     @router.get("/users", dependencies=admin_only)
     def list_users(

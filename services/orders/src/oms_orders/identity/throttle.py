@@ -126,25 +126,26 @@ class SignInThrottle:
         self.limits = limits
         self.clock = clock
 
-    def check(self, subject: str, address: str) -> None:
+    def check(self, subject: str, address: str | None) -> None:
         """``TooManyFailures`` when the subject (``user:<name>`` or ``client:<id>``) or
-        the address has reached its limit within the window."""
+        the address (if any) has reached its limit within the window."""
         now = self.clock()
         since = now - self.limits.window
+        limits = [(_key(subject), self.limits.per_subject)]
+        if address is not None:
+            limits.append((_key(f"address:{address}"), self.limits.per_address))
         waits = []
-        for key, limit in (
-            (_key(subject), self.limits.per_subject),
-            (_key(f"address:{address}"), self.limits.per_address),
-        ):
+        for key, limit in limits:
             oldest_counted = self.log.nth_newest(key, limit, since)
             if oldest_counted is not None:
                 waits.append((oldest_counted + self.limits.window - now).total_seconds())
         if waits:
             raise TooManyFailures(max(1, math.ceil(max(waits))))
 
-    def failed(self, subject: str, address: str) -> None:
+    def failed(self, subject: str, address: str | None) -> None:
         now = self.clock()
-        self.log.record([_key(subject), _key(f"address:{address}")], now, now - self.limits.window)
+        keys = [_key(subject)] + ([_key(f"address:{address}")] if address is not None else [])
+        self.log.record(keys, now, now - self.limits.window)
 
     def succeeded(self, subject: str) -> None:
         """The subject signed in: his earlier failures no longer count (the address's
