@@ -523,6 +523,14 @@ class OrdersApplication(ServiceApplication):
         self.save(partner)
         return partner, secret
 
+    @retry_on_conflict
+    def disable_partner(self, partner_id: str) -> Partner:
+        """The partner's client can no longer sign in (its tokens expire soon)."""
+        partner = self.get(Partner, partner_id, field="partner_id")
+        partner.disable()
+        self.save(partner)
+        return partner
+
     def password_grant(self, username: str, password: str, address: str) -> AccessToken:
         """A token for the user (OAuth 2 password grant). ``InvalidGrant`` alike for an
         unknown user, a disabled one and a wrong password, after the same work;

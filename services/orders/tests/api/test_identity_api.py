@@ -193,6 +193,9 @@ def test_client_credentials_in_the_form_or_as_http_basic(
     assert old.headers["www-authenticate"].startswith("Basic")
     renewed = {**form, "client_secret": rotated.json()["client_secret"]}
     assert client.post(TOKEN, data=renewed).status_code == 200
+    disabled = client.post(f"/partners/{partner['partner_id']}/disable", headers=admin)
+    assert disabled.status_code == 200 and disabled.json()["enabled"] is False
+    assert client.post(TOKEN, data=renewed).status_code == 401
 
 
 def test_a_wrong_credential_answers_alike_whatever_was_wrong(
@@ -464,6 +467,7 @@ def test_identity_routes_refuse_other_roles_and_callers_without_a_token(
         ("POST", "/users/some-id/enable", None),
         ("POST", "/partners", {"name": "Evil", "customer_id": customer_id}),
         ("POST", f"/partners/{partner['partner_id']}/rotate-secret", None),
+        ("POST", f"/partners/{partner['partner_id']}/disable", None),
         ("POST", "/auth/keys/rotate", None),
     ]
     staff_only = [

@@ -261,6 +261,11 @@ def test_a_partner_signs_in_with_its_client_credentials_until_the_secret_is_rota
     assert app.client_grant(partner.client_id, new_secret, "10.0.0.1").access_token
     with pytest.raises(InvalidClient):
         app.client_grant("partner-unknown", new_secret, "10.0.0.1")
+    app.disable_partner(partner.partner_id)
+    with pytest.raises(InvalidClient):
+        app.client_grant(partner.client_id, new_secret, "10.0.0.1")
+    with pytest.raises(Conflict):
+        app.rotate_partner_secret(partner.partner_id)
 
 
 def test_a_partner_books_to_a_known_customer(app: OrdersApplication) -> None:

@@ -111,6 +111,14 @@ class PartnerCreated(BaseModel):
     client_secret: str
 
 
+class PartnerPublic(BaseModel):
+    partner_id: str
+    name: str
+    customer_id: str
+    client_id: str
+    enabled: bool
+
+
 class PartnerSecretPublic(BaseModel):
     partner_id: str
     client_id: str
@@ -441,6 +449,19 @@ def build_router(
         response.headers.update(NO_STORE)
         return PartnerSecretPublic(
             partner_id=partner.partner_id, client_id=partner.client_id, client_secret=secret
+        )
+
+    @router.post("/partners/{partner_id}/disable", dependencies=admin_only)
+    def disable_partner(partner_id: str) -> PartnerPublic:
+        """Its client can no longer sign in; the tokens it holds expire within their short
+        life."""
+        partner = app.disable_partner(partner_id)
+        return PartnerPublic(
+            partner_id=partner.partner_id,
+            name=partner.name,
+            customer_id=partner.customer_id,
+            client_id=partner.client_id,
+            enabled=partner.enabled,
         )
 
     @router.post("/auth/keys/rotate", dependencies=admin_only)
