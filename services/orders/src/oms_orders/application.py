@@ -572,6 +572,14 @@ class OrdersApplication(ServiceApplication):
             raise RuntimeError("identity is not configured (bootstrap configures it)")
         return self.signing_keys.ensure()
 
+    def prepare_signing_in(self) -> str:
+        """Before the first sign-in (the API's start): the signing key, and the hash an
+        unknown user's password is checked against (made now, so that not even the first
+        answer takes longer for an unknown user)."""
+        kid = self.ensure_signing_key()
+        self._passwords().verify_nobody("")
+        return kid
+
     def rotate_signing_key(self) -> str:
         """A new current token signing key (its id); tokens signed with the old one keep
         verifying until they expire."""

@@ -1,6 +1,6 @@
-"""The orders HTTP API process. It makes the first token signing key if there is none,
-and refuses to start when the keys' password is missing (outside the dev stack) or
-wrong."""
+"""The orders HTTP API process. It makes the first token signing key if there is none
+(and refuses to start when the keys' password is missing outside the dev stack, or
+wrong), then takes its first requests."""
 
 from typing import cast
 
@@ -16,7 +16,7 @@ from oms_orders.settings import MissingKeyPassword
 def api_service() -> Service:
     service = bootstrap()
     try:
-        cast(OrdersApplication, service.app).ensure_signing_key()
+        cast(OrdersApplication, service.app).prepare_signing_in()
     except (MissingKeyPassword, KeyPasswordWrong) as exc:
         service.app.close()
         raise SystemExit(f"orders cannot start: {exc}") from exc
