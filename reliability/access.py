@@ -29,6 +29,7 @@ def run(harness: Harness, settings: Settings) -> Outcome:
             {name: harness.url(name) for name in SERVICES},
             harness.admin,
             issuer_signer(harness.pg_dsn),
+            admin_password=harness.admin_password,
             orders_per_customer=per_customer,
             log=lambda line: console.print(f"  {line}", markup=False),
         )
@@ -36,6 +37,7 @@ def run(harness: Harness, settings: Settings) -> Outcome:
         out.leaks = len(report.leaks)
         out.failures += report.problems()
         out.notes.append(report.summary())
+        out.notes.append(f"checked: {report.checked()}")
     finally:
         harness.stop_services()
     return out

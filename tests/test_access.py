@@ -103,9 +103,14 @@ def test_no_caller_reaches_past_his_role_or_scope(stack: Stack, tmp_path: Path) 
     services = names()
     with running_services(stack, services, tmp_path / "logs") as running:
         report = check_access(
-            running.urls, running.admin, issuer_signer(stack.pg_dsn), orders_per_customer=4
+            running.urls,
+            running.admin,
+            issuer_signer(stack.pg_dsn),
+            admin_password=running.admin_password,
+            orders_per_customer=4,
         )
     print(report.summary())
+    print(report.checked())
     shown = "\n".join(report.problems()[:80])
     assert (len(report.leaks), len(report.unexpected), len(report.uncovered)) == (0, 0, 0), (
         f"{report.summary()}\n{shown}"
