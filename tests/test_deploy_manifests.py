@@ -336,12 +336,27 @@ def test_k8s_every_container_gets_database_and_kafka():
         assert str(env["OMS_TOPIC_REPLICATION"]) == "3"
 
 
-def test_k8s_secret_example_is_marked_as_a_placeholder():
-    secrets = [d for d in _k8s_docs() if d["kind"] == "Secret"]
-    assert secrets
-    for secret in secrets:
-        dsn = (secret.get("stringData") or {})["OMS_PG_DSN"]
-        assert "CHANGE-ME" in dsn
+def test_k8s_secret_examples_are_marked_as_placeholders():
+    secrets = {d["metadata"]["name"]: d for d in _k8s_docs() if d["kind"] == "Secret"}
+    assert set(secrets) == {"oms-db", "oms-auth"}
+    for secret in secrets.values():
+        assert secret["metadata"]["annotations"]["oms.example/placeholder"].startswith("true")
+        values = secret.get("stringData") or {}
+        assert values and all("CHANGE-ME" in value for value in values.values())
+
+
+def test_every_process_gets_the_identity_settings():
+    # The orders API refuses to start without its key password; every service verifies
+    # tokens with orders' public keys.
+    compose = _compose()
+    for name, role in PROCESSES:
+        service = compose["services"][f"{name}-{role}"]
+        assert {"OMS_AUTH_KEY_PASSWORD", "OMS_AUTH_JWKS_URL"} <= set(service["environment"])
+    for name, role in PROCESSES:
+        deployment = _k8s("Deployment", f"{name}-{role}")
+        env = _container_env(_container(deployment))
+        assert {"OMS_AUTH_KEY_PASSWORD", "OMS_AUTH_JWKS_URL", "OMS_ADMIN_PASSWORD"} <= set(env)
+        assert env["OMS_AUTH_JWKS_URL"].startswith("http://orders-api.")
 
 
 # --- the code the manifests start ---------------------------------------------------------
