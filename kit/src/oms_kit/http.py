@@ -18,9 +18,10 @@ from fastapi.security import OAuth2PasswordBearer
 from opentelemetry import propagate, trace
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from oms_kit.auth import TokenVerifier, Unauthorized, current_caller
+from oms_kit.auth import TokenVerifier, Unauthorized, authenticate, current_caller
 from oms_kit.context import metadata_scope
 from oms_kit.domain import DomainError
 from oms_kit.paging import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
@@ -133,14 +134,14 @@ def create_app(
     )
     checks = dict(ready_checks or {})
 
+    # Inside the request scope (added first: the last added is outermost).
+    app.add_middleware(TokenFirst, routes=[route for router in routers for route in router.routes])
     app.add_middleware(RequestScope, service=service)
     app.state.verifier = verifier
 
     @app.exception_handler(Unauthorized)
     async def on_unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
-        response = problem(401, "Unauthorized", exc.message)
-        response.headers["www-authenticate"] = "Bearer"
-        return response
+        return unauthorized(exc)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -214,3 +215,31 @@ def create_app(
     for router in public_routers:
         app.include_router(router)
     return app
+
+
+class TokenFirst:
+    """Checks the token of a request for a guarded route before anything else: FastAPI
+    reads a body (400 or 422 for a bad one) before it solves the route's dependencies, and
+    a caller without a valid token must get 401 whatever he sends. The route's own check
+    then finds the caller verified (``current_caller``)."""
+
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(
+            route.matches(scope)[0] == Match.FULL for route in self.routes
+        ):
+            try:
+                await authenticate(Request(scope))
+            except Unauthorized as exc:
+                await unauthorized(exc)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def unauthorized(exc: Unauthorized) -> JSONResponse:
+    response = problem(401, "Unauthorized", exc.message)
+    response.headers["www-authenticate"] = "Bearer"
+    return response

@@ -24,6 +24,7 @@ from oms_kit.auth import (
 from oms_kit.context import current_metadata
 from oms_kit.http import create_app
 from oms_kit.paging import Where
+from pydantic import BaseModel
 
 
 @pytest.fixture
@@ -93,6 +94,10 @@ def test_scope_restricts_queries_and_single_records() -> None:
     assert Scope(everything=True).restrict(Where(), column="c", portfolio="p").clauses == []
 
 
+class Note(BaseModel):
+    text: str
+
+
 @pytest.fixture
 def app_client(issuer: TestIssuer) -> Iterator[httpx.AsyncClient]:
     router = APIRouter()
@@ -105,6 +110,10 @@ def app_client(issuer: TestIssuer) -> Iterator[httpx.AsyncClient]:
     @router.post("/approve", dependencies=[allow(BACK_OFFICE)])
     def approve() -> dict[str, str]:
         return {"status": "approved"}
+
+    @router.post("/notes")
+    def add_note(note: Note, caller: CurrentUser) -> dict[str, str]:
+        return {"text": note.text, "by": caller.subject}
 
     @public.get("/open")
     def open_route() -> dict[str, str]:
@@ -144,3 +153,40 @@ def test_routes_need_a_token_and_roles_are_checked(
     assert forbidden.status_code == 403 and forbidden.json()["title"] == "Forbidden"
     assert approved.status_code == admin.status_code == 200
     assert open_.status_code == health.status_code == 200
+
+
+def test_without_a_token_the_answer_is_401_whatever_the_body(
+    issuer: TestIssuer, app_client: httpx.AsyncClient
+) -> None:
+    """FastAPI reads a body before the route's dependencies: the token is checked first,
+    so a caller without one learns nothing from a bad body (400, 422) either."""
+    verified: list[str] = []
+    verify = issuer.verifier.verify
+
+    def counting(token: str) -> Caller:
+        verified.append(token)
+        return verify(token)
+
+    async def calls() -> list[httpx.Response]:
+        async with app_client as client:
+            app = client._transport.app  # type: ignore[attr-defined]
+            app.state.verifier = type("Counting", (), {"verify": staticmethod(counting)})()
+            not_json = {"content": b"{not json", "headers": {"content-type": "application/json"}}
+            return [
+                await client.post("/notes", **not_json),  # type: ignore[arg-type]
+                await client.post("/notes", json={"txt": 1}),
+                await client.post(
+                    "/notes",
+                    content=b"{not json",
+                    headers={"content-type": "application/json", **issuer.headers("admin")},
+                ),
+                await client.post("/notes", json={"text": "hi"}, headers=issuer.headers("admin")),
+            ]
+
+    bad_body, wrong_body, signed_in_bad_body, note = asyncio.run(calls())
+    for refused in (bad_body, wrong_body):
+        assert refused.status_code == 401, refused.text
+        assert refused.headers["www-authenticate"] == "Bearer"
+    assert signed_in_bad_body.status_code == 422
+    assert note.json() == {"text": "hi", "by": "admin-user"}
+    assert len(verified) == 2  # once per signed-in request, not once per check
