@@ -23,6 +23,7 @@ from oms_dev.supervisor import ISSUER
 
 from reliability.harness import SERVICES, Harness
 from reliability.scenario import RECOVERY_DEADLINE_S, Outcome, Settings
+from reliability.st_hooks import CHECKS
 from reliability.workload import Client, Workload, verify, wait_converged
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,8 +60,9 @@ def fuzz(
             str(Path(sys.executable).with_name("schemathesis")),
             "run",
             f"{harness.url(service)}/openapi.json",
+            # The hooks' checks run only when named here (alone, --checks leaves them out).
             "--checks",
-            "not_a_server_error",
+            ",".join(("not_a_server_error", *CHECKS)),
             "--max-examples",
             str(examples),
             "--phases",

@@ -76,11 +76,14 @@ def problem_json_4xx(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
-def _reaches(template: str, url: str) -> bool:
-    """Whether a request for ``url`` is routed to the operation at ``template``: an id with
-    a ``/`` in it (sent as ``%2F``, decoded by the server) names another path."""
+def _reaches(method: str, template: str, request: Any) -> bool:
+    """Whether ``request`` is routed to the operation ``method`` ``template``: not when
+    schemathesis tries another method on its path (405), nor when an id with a ``/`` in it
+    (sent as ``%2F``, decoded by the server) names another path."""
+    if str(request.method).upper() != method:
+        return False
     pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
-    path = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
+    path = urllib.parse.unquote(urllib.parse.urlsplit(str(request.url)).path)
     return re.fullmatch(pattern, path) is not None
 
 
@@ -90,7 +93,7 @@ def refused_without_a_token(ctx: Any, response: Any, case: Any) -> bool | None:
     if not ANONYMOUS:
         return None
     method, path = _route(case)
-    if (method, path) in PUBLIC or not _reaches(path, str(response.request.url)):
+    if (method, path) in PUBLIC or not _reaches(method, path, response.request):
         return None
     status = int(response.status_code)
     assert status == 401, f"{method} {path} answered {status} without a token, not 401"
@@ -115,3 +118,7 @@ if os.environ.get("OMS_FUZZ_PASSWORD"):
 
         def set(self, case: Any, data: str, ctx: Any) -> None:
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+#: The checks above, for schemathesis' --checks.
+CHECKS = (problem_json_4xx.__name__, refused_without_a_token.__name__)
