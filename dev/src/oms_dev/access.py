@@ -12,17 +12,20 @@ services running as processes that verify the tokens of the orders service:
    customer), quotes (draft and sent). Wait until everything has settled, then read back
    what exists as the admin sees it: the expected world.
 2. Read every service's ``/openapi.json``. For every route, every caller:
-   - reads (GET) on the caller's own records and on records of others (a customer of the
-     same rep, a customer of the other rep), list filters (``customer_id``, ``order_id``)
-     naming his own and foreign ids, every page of a list, and a cursor the admin got;
-   - without a token, with an expired one, a forged one (another key) and ``alg: none``:
-     401;
+   - reads (GET) naming a record of each customer (his own, a customer's of the same
+     rep, of the other rep), list filters (``customer_id``, ``order_id``,
+     ``invoice_number``) naming his own and foreign records, every page of a list, and a
+     cursor the admin got;
+   - without a token, with an expired one, one of another issuer, a forged one (another
+     key) and ``alg: none``: 401;
    - writes the role may not take (403) and writes on records outside his scope (404);
      then the admin's view of everything must be what it was before (a refused write
      changed nothing);
-   - the writes the role may take, on his own records.
+   - the writes the role may take, on his own records;
+   - after a portfolio change (a customer moves from one rep to the other), every read
+     again: the old rep sees nothing of that customer any more, anywhere.
 3. Every 2xx answer is scanned for ids of customers, orders, quotes, invoices (and their
-   numbers), pick lists, users, sales reps and partners outside the caller's reach; every
+   numbers), pick lists, customer users and partners outside the caller's reach; every
    list is compared with the caller's own records, and ``totals_by_status`` (and counts)
    with what his own records give.
 
@@ -993,6 +996,13 @@ def snapshot(api: Api, admin: Token, world: World) -> dict[str, Json]:
             (i["invoice_id"], i["status"], i["open_amount"])
             for i in api.all_items(admin, "billing", "/invoices")
         ),
+        "users": sorted(
+            (u["user_id"], u["username"], u["role"], u.get("enabled"))
+            for u in api.all_items(admin, ISSUER, "/users")
+        ),
+        "sales reps": sorted(
+            r["sales_rep_id"] for r in api.all_items(admin, ISSUER, "/sales-reps")
+        ),
     }
     for rec in world.of("customer"):
         shot[f"customer {rec.id}"] = api.call(admin, ISSUER, "GET", f"/customers/{rec.id}")
@@ -1477,8 +1487,9 @@ class Checker:
 
 
 def bad_tokens(http: Http, admin_token: str, sign: Signer) -> dict[str, str | None]:
-    """No token; one past its expiry (signed by the issuer); the admin's claims signed
-    with another key under the issuer's key id; the same claims with ``alg: none``."""
+    """No token; one past its expiry and one naming another issuer (both signed with the
+    issuer's key); the admin's claims signed with another key under the issuer's key id;
+    the same claims with ``alg: none``."""
     claims: dict[str, Any] = jwt.decode(admin_token, options={"verify_signature": False})
     header = jwt.get_unverified_header(admin_token)
     kid = header.get("kid")
@@ -1496,6 +1507,7 @@ def bad_tokens(http: Http, admin_token: str, sign: Signer) -> dict[str, str | No
     return {
         "without a token": None,
         "with an expired token": sign(expired),
+        "with a token of another issuer": sign({**fresh, "iss": f"not-{claims.get('iss')}"}),
         "with a forged token": forged,
         "with an alg-none token": none,
     }
