@@ -72,6 +72,8 @@ PUBLIC = frozenset(
 PUBLIC_PATHS = frozenset({"/health", "/ready", "/openapi.json", "/docs", JWKS_PATH})
 METHODS = ("get", "post", "put", "patch", "delete")
 SETTLE_TIMEOUT_S = 180.0
+#: How long nothing may change before the records count as settled.
+QUIET_S = 3.0
 POLL_S = 0.3
 #: A list is read a few items at a time, so that every page boundary is crossed.
 PAGE = 3
@@ -1022,17 +1024,20 @@ def snapshot(api: Api, admin: Token, world: World) -> dict[str, Json]:
 
 
 def settled(api: Api, admin: Token, world: World) -> dict[str, Json]:
-    """Wait until two snapshots a moment apart are the same; the last one."""
+    """Wait until the admin's view has not changed for ``QUIET_S`` (an event on its way
+    from one service to the next would change it within that); the last snapshot."""
     last = snapshot(api, admin, world)
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    changed_at = time.monotonic()
+    deadline = changed_at + SETTLE_TIMEOUT_S
     while True:
-        time.sleep(1.0)
+        time.sleep(POLL_S * 2)
         now = snapshot(api, admin, world)
-        if now == last:
+        if now != last:
+            last, changed_at = now, time.monotonic()
+        elif time.monotonic() - changed_at >= QUIET_S:
             return now
         if time.monotonic() > deadline:
             raise SetupFailed("the records never settled")
-        last = now
 
 
 def read_world(api: Api, admin: Token, world: World) -> None:
