@@ -2,8 +2,9 @@
 processes (orders issuing the tokens, every service verifying them), the leak check of
 ``oms_dev.access``: two sales reps, two customers of each, a user of every role and a
 partner; every route of every service called as every one of them, without a token and
-with expired, forged and ``alg: none`` ones. Any record, total or count outside a caller's
-reach (a leak) or any answer not in DESIGN section 9's table fails the scenario."""
+with expired, forged, another issuer's and ``alg: none`` ones, and again after a customer
+moves to the other rep. Any record, total or count outside a caller's reach (a leak) or
+any answer not in DESIGN section 9's table fails the scenario."""
 
 from __future__ import annotations
 

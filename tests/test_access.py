@@ -1,9 +1,10 @@
 """The leak suite (issue 10, DESIGN section 9): orders, inventory and billing as processes,
 orders issuing the tokens; two sales reps, two customers of each, a user of every role and
 a partner; every route of every service called as each of them, without a token and with
-expired, forged and ``alg: none`` tokens. No caller receives a record, a total or a count
-outside his reach, and every answer is the one DESIGN section 9's table gives (401, 403,
-404). The same check is the reliability suite's ``access`` scenario."""
+expired, forged, another issuer's and ``alg: none`` tokens, and again after a customer
+moves to the other rep. No caller receives a record, a total or a count outside his reach,
+and every answer is the one DESIGN section 9's table gives (401, 403, 404). The same check
+is the reliability suite's ``access`` scenario."""
 
 from __future__ import annotations
 
