@@ -92,5 +92,29 @@ class ServiceSettings(BaseSettings):
         return make_conninfo(self.server_dsn, dbname=self.database)
 
 
+class CompanyProfile(BaseSettings):
+    """The company every document names (DESIGN section 10): a mixin of the settings of
+    each service that makes documents (orders' proposals, billing's invoices), read from
+    the same ``OMS_COMPANY_*`` and ``OMS_FISCAL_COUNTRY`` variables so both print the same
+    header. ``company_currency`` and ``company_language`` are also a new customer's
+    defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore", frozen=True)
+
+    company_name: str = "OMS Demo Company"
+    company_tax_id: str = ""
+    company_address: str = ""
+    company_postal_code: str = ""
+    company_email: str = ""
+    company_phone: str = ""
+    company_currency: str = Field(default="BRL", pattern=r"^[A-Z]{3}$")
+    company_language: Literal["pt", "es", "pl", "en", "de"] = "pt"
+    #: Which tax authority's fiscal documents invoices become: Mexico's CFDI 4.0, Brazil's
+    #: NF-e (later), or none (a plain invoice).
+    fiscal_country: Literal["MX", "BR", "none"] = "none"
+    #: The company's tax regime where the fiscal country needs one (Mexico: c_RegimenFiscal).
+    company_fiscal_regime: str = ""
+
+
 def database_name(service: str) -> str:
     return "oms_" + service.replace("-", "_")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from oms_kit.settings import ServiceSettings
+from oms_kit.settings import CompanyProfile, ServiceSettings
 from pydantic import Field, SecretStr, field_validator
-
-#: The languages documents and users may have (DESIGN section 5).
-Language = Literal["pt", "es", "pl", "en", "de"]
 
 #: The signing keys' password on the dev stack only: its keys are throw-away.
 DEV_KEY_PASSWORD = "oms-dev-stack-signing-keys"  # noqa: S105 - refused outside the dev stack
@@ -21,13 +18,16 @@ class MissingKeyPassword(ValueError):
     """The signing keys would be stored under no password outside the dev stack."""
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, CompanyProfile):
+    """The company profile (``OMS_COMPANY_*``, the kit's) heads the proposals; its
+    currency and language are a new customer's (and user's) defaults."""
+
     service: ClassVar[str] = "orders"
     http_port: int = 8001
 
-    #: The company's currency and language: the defaults of a new customer (and user).
-    company_currency: str = Field(default="BRL", pattern=r"^[A-Z]{3}$")
-    company_language: Language = "pt"
+    #: Largest attachment accepted (``POST /quotes/{id}/attachments``, the signed contract);
+    #: larger ones answer 413.
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     #: Lifetime of the access tokens this service issues (``expires_in``).
     auth_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
