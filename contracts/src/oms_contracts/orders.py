@@ -108,6 +108,9 @@ class OrderPlaced(_Orders):
     status: str
     quote_id: str | None = None
     sales_rep_id: str | None = None
+    #: A marketplace's or partner's order: its id there and where it was sold.
+    external_order_id: str | None = None
+    channel: str | None = None
 
 
 class OrderApproved(_Orders):

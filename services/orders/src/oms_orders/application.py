@@ -366,6 +366,82 @@ class OrdersApplication(ServiceApplication):
             changed.append(order)
         return changed
 
+    # Reactions to marketplace-ingest's events: marketplace and partner orders ------------
+    # marketplace-ingest chooses each order's id (one per marketplace order, one per
+    # partner's Idempotency-Key), so an import seen again places nothing new. An order that
+    # cannot be placed yet (its customer or a sku unknown) raises: dead-lettered, redriven.
+
+    def import_marketplace_order(
+        self,
+        *,
+        order_id: str,
+        customer_id: str,
+        channel: str,
+        external_order_id: str,
+        currency: str,
+        lines: Sequence[LineRequest],
+        buyer: dict[str, Any] | None = None,
+        ship_to: dict[str, Any] | None = None,
+    ) -> Order | None:
+        """An order sold on a marketplace, at the marketplace's unit prices, booked to the
+        connection's customer; it waits for the back office's approval."""
+        if self.find(Order, order_id) is not None:
+            return None
+        customer = self.find(Customer, customer_id)
+        if customer is None:
+            raise InvalidInput(f"unknown customer {customer_id}", field="customer_id")
+        if currency != customer.currency:
+            raise InvalidInput(
+                f"the order is in {currency}, customer {customer_id} buys in {customer.currency}",
+                field="currency",
+            )
+        return Order.place(
+            customer,
+            self._price_lines(customer, lines),
+            "marketplace",
+            order_id=UUID(order_id),
+            external_order_id=external_order_id,
+            channel=channel,
+            buyer=buyer,
+            ship_to=ship_to,
+        )
+
+    def cancel_marketplace_order(self, order_id: str, reason: str) -> Order | None:
+        """The buyer cancelled on the marketplace: the order is cancelled unless goods have
+        left or it is invoiced (marketplace-ingest reports those in its import run)."""
+        order = self.find(Order, order_id)
+        if order is None or not order.can_be_cancelled_by_marketplace():
+            return None
+        order.cancel(reason)
+        return order
+
+    def place_partner_order(
+        self,
+        *,
+        order_id: str,
+        partner_id: str,
+        external_order_id: str,
+        lines: Sequence[LineRequest],
+        note: str | None = None,
+    ) -> Order | None:
+        """An order a partner pushed, at catalogue prices, booked to the partner's
+        customer; it waits for the back office's approval."""
+        if self.find(Order, order_id) is not None:
+            return None
+        partner = self.find(Partner, partner_id)
+        if partner is None:
+            raise InvalidInput(f"unknown partner {partner_id}", field="partner_id")
+        customer = self.get(Customer, partner.customer_id, field="customer_id")
+        return Order.place(
+            customer,
+            self._price_lines(customer, lines),
+            "partner",
+            order_id=UUID(order_id),
+            external_order_id=external_order_id,
+            channel=f"partner:{partner.partner_id}",
+            note=note,
+        )
+
     # History ------------------------------------------------------------------------------
 
     def order_history(self, order_id: str) -> list[HistoryEntry]:

@@ -149,6 +149,11 @@ class OrderPublic(BaseModel):
     paid_amount: Money
     invoices: list[InvoicePublic]
     shipments: list[ShipmentPublic]
+    #: A marketplace's or partner's order: where it was sold, its buyer and ship-to.
+    channel: str | None = None
+    buyer: dict[str, Any] | None = None
+    ship_to: dict[str, Any] | None = None
+    note: str | None = None
 
 
 class OrderStatusPublic(BaseModel):

@@ -102,6 +102,10 @@ def order_public(order: Order) -> OrderPublic:
         paid_amount=order.paid_amount,
         invoices=[InvoicePublic.model_validate(i) for i in order.invoices],
         shipments=[ShipmentPublic.model_validate(s) for s in order.shipments],
+        channel=order.channel,
+        buyer=order.buyer,
+        ship_to=order.ship_to,
+        note=order.note,
     )
 
 

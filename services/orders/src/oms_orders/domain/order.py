@@ -59,6 +59,12 @@ class Order(Aggregate):
         sales_rep_id: str | None = None
         #: The order's id where it came from (a marketplace, a partner), if anywhere.
         external_order_id: str | None = None
+        #: Where a marketplace or partner order was sold ("amazon:<marketplace id>",
+        #: "partner:<partner id>"), its buyer and ship-to address, and a partner's note.
+        channel: str | None = None
+        buyer: dict[str, Any] | None = None
+        ship_to: dict[str, Any] | None = None
+        note: str | None = None
 
     class StatusEvent(Aggregate.Event):
         """An order's event after the first: each carries the status after it."""
@@ -131,6 +137,10 @@ class Order(Aggregate):
         quote_id: str | None = None,
         sales_rep_id: str | None = None,
         external_order_id: str | None = None,
+        channel: str | None = None,
+        buyer: dict[str, Any] | None = None,
+        ship_to: dict[str, Any] | None = None,
+        note: str | None = None,
     ) -> None:
         self.customer_id = customer_id
         self.origin = origin
@@ -143,6 +153,10 @@ class Order(Aggregate):
         self.quote_id = quote_id
         self.sales_rep_id = sales_rep_id
         self.external_order_id = external_order_id
+        self.channel = channel
+        self.buyer = buyer
+        self.ship_to = ship_to
+        self.note = note
         self.status = status
         self.status_reason = status_reason
         self.reservations: list[dict[str, Any]] = []
@@ -163,10 +177,16 @@ class Order(Aggregate):
         quote_id: str | None = None,
         order_id: UUID | None = None,
         external_order_id: str | None = None,
+        channel: str | None = None,
+        buyer: dict[str, Any] | None = None,
+        ship_to: dict[str, Any] | None = None,
+        note: str | None = None,
     ) -> Order:
         """Place an order of priced ``lines`` for ``customer``: confirmed at once, waiting
         for approval (by its origin), or on hold when it passes the credit limit.
-        ``order_id`` fixes the new order's id (an idempotent request); random otherwise."""
+        ``order_id`` fixes the new order's id (an idempotent request); random otherwise.
+        A marketplace's or partner's order names where it came from (``external_order_id``,
+        ``channel``) and may carry its buyer, ship-to address and note."""
         if origin not in ORIGINS:
             raise InvalidInput(f"origin must be one of {', '.join(ORIGINS)}", field="origin")
         if not lines:
@@ -195,6 +215,10 @@ class Order(Aggregate):
             quote_id=quote_id,
             sales_rep_id=customer.sales_rep_id,
             external_order_id=external_order_id,
+            channel=channel,
+            buyer=buyer,
+            ship_to=ship_to,
+            note=note,
         )
         if status == ON_HOLD:
             order._put_on_hold(reason=reason, status=ON_HOLD, status_reason=reason)
@@ -223,6 +247,11 @@ class Order(Aggregate):
         if self.invoices:
             raise Conflict("order has invoices and can no longer be cancelled", field="status")
         self._cancel(reason=reason, status=CANCELLED, status_reason=f"cancelled: {reason}")
+
+    def can_be_cancelled_by_marketplace(self) -> bool:
+        """A buyer's cancellation on the marketplace cancels the order until goods have
+        left or it is invoiced; after that the cancellation is only reported."""
+        return self.status not in (CANCELLED, COMPLETED) and not (self.shipments or self.invoices)
 
     # Facts learnt from inventory and billing ---------------------------------------------
 

@@ -95,6 +95,8 @@ def order_placed(placed: Order.OrderPlaced) -> contract.OrderPlaced:
         status=placed.status,
         quote_id=placed.quote_id,
         sales_rep_id=placed.sales_rep_id,
+        external_order_id=placed.external_order_id,
+        channel=placed.channel,
     )
 
 
