@@ -21,6 +21,6 @@ __all__ = [
 ]
 
 # Importing the event modules registers every public event.
-from oms_contracts import billing, inventory, orders
+from oms_contracts import billing, inventory, marketplace_ingest, orders
 
-__all__ += ["billing", "inventory", "orders"]
+__all__ += ["billing", "inventory", "marketplace_ingest", "orders"]

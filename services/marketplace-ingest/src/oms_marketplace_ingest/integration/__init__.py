@@ -1,0 +1,1 @@
+"""The only place in the marketplace-ingest service that speaks the public contracts."""

@@ -1,0 +1,68 @@
+"""The marketplace-ingest service's domain events that are published, one typed mapping
+each to its public contract event; the other domain events (and every credential) stay
+private."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from oms_contracts import marketplace_ingest as contracts
+from oms_kit.service import Outbound
+
+from oms_marketplace_ingest.domain import ImportRun, MarketplaceOrder
+
+outbound = Outbound()
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _known(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+@outbound.maps(MarketplaceOrder.Imported)
+def order_imported(imported: MarketplaceOrder.Imported) -> contracts.MarketplaceOrderImported:
+    return contracts.MarketplaceOrderImported(
+        order_id=str(imported.originator_id),
+        connection_id=imported.connection_id,
+        marketplace=imported.marketplace,
+        channel=imported.marketplace,
+        marketplace_id=imported.marketplace_id,
+        external_order_id=imported.external_order_id,
+        customer_id=imported.customer_id,
+        purchased_at=_instant(imported.purchased_at),
+        currency=imported.currency,
+        lines=[contracts.MarketplaceLine(**line) for line in imported.lines],
+        buyer=contracts.Buyer(**_known(imported.buyer)),
+        ship_to=contracts.Address(**_known(imported.ship_to)),
+        import_run_id=imported.import_run_id,
+    )
+
+
+@outbound.maps(MarketplaceOrder.Cancelled)
+def order_cancelled(cancelled: MarketplaceOrder.Cancelled) -> contracts.MarketplaceOrderCancelled:
+    return contracts.MarketplaceOrderCancelled(
+        order_id=str(cancelled.originator_id),
+        connection_id=cancelled.connection_id,
+        marketplace=cancelled.marketplace,
+        external_order_id=cancelled.external_order_id,
+        reason=cancelled.reason,
+        import_run_id=cancelled.import_run_id,
+    )
+
+
+@outbound.maps(ImportRun.Completed)
+def run_completed(completed: ImportRun.Completed) -> contracts.ImportRunCompleted:
+    return contracts.ImportRunCompleted(
+        import_run_id=str(completed.originator_id),
+        connection_id=completed.connection_id,
+        kind=completed.kind,
+        imported=completed.imported,
+        updated=completed.updated,
+        skipped=completed.skipped,
+        failed=completed.failed,
+        completed_at=_instant(completed.completed_at),
+    )
