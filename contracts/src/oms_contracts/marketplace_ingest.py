@@ -90,3 +90,25 @@ class ImportRunCompleted(_MarketplaceIngest):
     skipped: int
     failed: int
     completed_at: UtcDatetime
+
+
+class PartnerLine(BaseModel):
+    """A line of a partner's order: the catalogue SKU and quantity (priced by orders)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line_no: int = Field(ge=1)
+    sku: str
+    quantity: Quantity
+
+
+class PartnerOrderReceived(_MarketplaceIngest):
+    """An order a partner pushed (``POST /partner/orders``), once per partner and
+    ``Idempotency-Key``. ``order_id`` is the id the OMS sales order takes (origin
+    ``partner``, booked to the partner's customer)."""
+
+    order_id: str
+    partner_id: str
+    external_order_id: str
+    lines: list[PartnerLine]
+    note: str | None = None

@@ -9,6 +9,7 @@ from oms_kit.auth import TokenVerifier
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
+from oms_marketplace_ingest.api.partners import build_partner_router
 from oms_marketplace_ingest.application import MarketplaceIngestApplication
 from oms_marketplace_ingest.integration.inbound import inbound
 from oms_marketplace_ingest.integration.outbound import outbound
@@ -26,7 +27,7 @@ def bootstrap(*, verifier: TokenVerifier | None = None, **overrides: Any) -> Ser
         title="OMS marketplace-ingest",
         inbound=inbound,
         outbound=outbound,
-        routers=[],
+        routers=[build_partner_router(app)],
         views=[],
         verifier=verifier,
     )

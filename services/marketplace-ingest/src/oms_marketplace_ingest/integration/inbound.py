@@ -2,8 +2,52 @@
 
 from __future__ import annotations
 
+from oms_contracts.orders import (
+    OrderCancelled,
+    OrderCompleted,
+    OrderConfirmed,
+    OrderPlaced,
+    OrderPutOnHold,
+)
 from oms_kit.service import Inbound
 
 from oms_marketplace_ingest.application import MarketplaceIngestApplication
+from oms_marketplace_ingest.domain.partner_order import PartnerOrder
 
 inbound = Inbound(MarketplaceIngestApplication)
+
+
+# Orders: a partner's order follows the status of the OMS order ------------------------------
+
+
+@inbound.on(OrderPlaced)
+def on_order_placed(app: MarketplaceIngestApplication, event: OrderPlaced) -> PartnerOrder | None:
+    return app.follow_partner_order(event.order_id, event.status)
+
+
+@inbound.on(OrderConfirmed)
+def on_order_confirmed(
+    app: MarketplaceIngestApplication, event: OrderConfirmed
+) -> PartnerOrder | None:
+    return app.follow_partner_order(event.order_id, "confirmed")
+
+
+@inbound.on(OrderPutOnHold)
+def on_order_put_on_hold(
+    app: MarketplaceIngestApplication, event: OrderPutOnHold
+) -> PartnerOrder | None:
+    return app.follow_partner_order(event.order_id, "on_hold")
+
+
+@inbound.on(OrderCancelled)
+def on_order_cancelled(
+    app: MarketplaceIngestApplication, event: OrderCancelled
+) -> PartnerOrder | None:
+    return app.follow_partner_order(event.order_id, "cancelled")
+
+
+@inbound.on(OrderCompleted)
+def on_order_completed(
+    app: MarketplaceIngestApplication, event: OrderCompleted
+) -> PartnerOrder | None:
+    return app.follow_partner_order(event.order_id, "completed")

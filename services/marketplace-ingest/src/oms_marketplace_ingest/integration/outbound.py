@@ -11,6 +11,7 @@ from oms_contracts import marketplace_ingest as contracts
 from oms_kit.service import Outbound
 
 from oms_marketplace_ingest.domain import ImportRun, MarketplaceOrder
+from oms_marketplace_ingest.domain.partner_order import PartnerOrder
 
 outbound = Outbound()
 
@@ -65,4 +66,18 @@ def run_completed(completed: ImportRun.Completed) -> contracts.ImportRunComplete
         skipped=completed.skipped,
         failed=completed.failed,
         completed_at=_instant(completed.completed_at),
+    )
+
+
+@outbound.maps(PartnerOrder.Received)
+def partner_order_received(received: PartnerOrder.Received) -> contracts.PartnerOrderReceived:
+    return contracts.PartnerOrderReceived(
+        order_id=str(received.originator_id),
+        partner_id=received.partner_id,
+        external_order_id=received.external_order_id,
+        lines=[
+            contracts.PartnerLine(line_no=number, sku=line["sku"], quantity=line["quantity"])
+            for number, line in enumerate(received.lines, start=1)
+        ],
+        note=received.note,
     )

@@ -19,11 +19,17 @@ from oms_contracts.billing import (
     ReceivableOpened,
 )
 from oms_contracts.inventory import GoodsIssued, LotQuantity, StockReserved, StockShortage
+from oms_contracts.marketplace_ingest import (
+    MarketplaceOrderCancelled,
+    MarketplaceOrderImported,
+    PartnerOrderReceived,
+)
 from oms_kit.service import Inbound
 
 from oms_orders.application import OrdersApplication
 from oms_orders.domain.customer import Customer
 from oms_orders.domain.order import Order
+from oms_orders.domain.pricing import LineRequest
 
 inbound = Inbound(OrdersApplication)
 
@@ -94,3 +100,45 @@ def on_payment_received(app: OrdersApplication, event: PaymentReceived) -> list[
 @inbound.on(InvoicePaid)
 def on_invoice_paid(app: OrdersApplication, event: InvoicePaid) -> Order | None:
     return app.mark_invoice_paid(event.order_id, event.invoice_id)
+
+
+# Marketplace-ingest: marketplace and partner orders ------------------------------------------
+
+
+@inbound.on(MarketplaceOrderImported)
+def on_marketplace_order_imported(
+    app: OrdersApplication, event: MarketplaceOrderImported
+) -> Order | None:
+    return app.import_marketplace_order(
+        order_id=event.order_id,
+        customer_id=event.customer_id,
+        channel=event.channel,
+        external_order_id=event.external_order_id,
+        currency=event.currency,
+        lines=[
+            LineRequest(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+            for line in event.lines
+        ],
+        buyer=event.buyer.model_dump(exclude_none=True),
+        ship_to=event.ship_to.model_dump(exclude_none=True),
+    )
+
+
+@inbound.on(MarketplaceOrderCancelled)
+def on_marketplace_order_cancelled(
+    app: OrdersApplication, event: MarketplaceOrderCancelled
+) -> Order | None:
+    return app.cancel_marketplace_order(
+        event.order_id, f"cancelled on {event.marketplace}: {event.reason}"
+    )
+
+
+@inbound.on(PartnerOrderReceived)
+def on_partner_order_received(app: OrdersApplication, event: PartnerOrderReceived) -> Order | None:
+    return app.place_partner_order(
+        order_id=event.order_id,
+        partner_id=event.partner_id,
+        external_order_id=event.external_order_id,
+        lines=[LineRequest(sku=line.sku, quantity=line.quantity) for line in event.lines],
+        note=event.note,
+    )
