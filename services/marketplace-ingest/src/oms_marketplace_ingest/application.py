@@ -1,22 +1,260 @@
 """The marketplace-ingest service's use cases: one Application method per command or
-reaction. Commands save what they change; reactions return the changed aggregates unsaved."""
+reaction. Commands save what they change; reactions return the changed aggregates unsaved.
+
+An import run reads the marketplace page by page and stores each order on its own (the
+order and the run's record of it in one save), so one failing order is recorded and the
+others go on, and a run cut short is simply run again: orders are imported once."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from decimal import Decimal
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
-from oms_kit.domain import NotFound
+from oms_kit.commands import retry_on_conflict
+from oms_kit.domain import InvalidInput, NotFound
 from oms_kit.eventstore import ServiceApplication
 
+from oms_marketplace_ingest.domain import (
+    AUTOMATIC,
+    MANUAL,
+    RUNNING,
+    Connection,
+    ImportRun,
+    MarketplaceOrder,
+    Product,
+)
 from oms_marketplace_ingest.domain.partner_order import PartnerLine, PartnerOrder
+
+log = logging.getLogger(__name__)
+
+#: Amazon fulfillment statuses: imported, waiting (not yet), or never imported.
+IMPORTABLE = ("UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED")
+WAITING = ("PENDING", "PENDING_AVAILABILITY")
+NEVER = ("UNFULFILLABLE",)
+CANCELLED = "CANCELLED"
+
+
+class Sealer(Protocol):
+    def seal(self, secrets: dict[str, str]) -> str: ...
+    def open(self, sealed: str) -> dict[str, str]: ...
+
+
+class Page(Protocol):
+    orders: list[dict[str, Any]]
+    before: str | None
+
+
+class MarketplaceApi(Protocol):
+    def search_orders(self, params: dict[str, Any]) -> Iterator[Any]: ...
+    def close(self) -> None: ...
+
+
+#: Builds the client of a connection from it and its opened credentials.
+ClientFactory = Callable[[Connection, dict[str, str]], MarketplaceApi]
+
+
+class OrderRefused(Exception):
+    """An order that cannot be imported as it is (an unknown SKU, a line without price)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_instant(value: str, field: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(f"{field} is not an ISO 8601 instant", field=field) from exc
+    if instant.tzinfo is None:
+        raise InvalidInput(f"{field} needs a time zone (UTC: Z)", field=field)
+    return instant.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ConnectionInput:
+    marketplace: str
+    name: str
+    seller_id: str
+    marketplace_ids: list[str]
+    customer_id: str
+    client_id: str
+    client_secret: str
+    refresh_token: str
+    endpoint: str | None = None
+    lwa_endpoint: str | None = None
+    auto_import_minutes: int | None = None
+    sku_map: dict[str, str] | None = None
 
 
 class MarketplaceIngestApplication(ServiceApplication):
     name = "marketplace_ingest"
+
+    sealer: Sealer
+    clients: ClientFactory
+    default_endpoint = ""
+    default_lwa_endpoint = ""
+    page_size = 100
+    before_margin = timedelta(seconds=150)
+    initial_lookback = timedelta(days=1)
+    clock: Callable[[], datetime] = staticmethod(_now)
+
+    def configure(
+        self,
+        *,
+        sealer: Sealer,
+        clients: ClientFactory,
+        endpoint: str,
+        lwa_endpoint: str,
+        page_size: int = 100,
+        before_margin_s: float = 150.0,
+    ) -> None:
+        self.sealer = sealer
+        self.clients = clients
+        self.default_endpoint = endpoint
+        self.default_lwa_endpoint = lwa_endpoint
+        self.page_size = page_size
+        self.before_margin = timedelta(seconds=before_margin_s)
+
+    # Queries on the aggregates
+    def get_connection(self, connection_id: str) -> Connection:
+        connection = self.find(Connection, connection_id)
+        if connection is None:
+            raise NotFound(f"no connection {connection_id!r}", field="connection_id")
+        return connection
+
+    def get_run(self, run_id: str) -> ImportRun:
+        run = self.find(ImportRun, run_id)
+        if run is None:
+            raise NotFound(f"no import run {run_id!r}", field="import_run_id")
+        return run
+
+    def knows_sku(self, sku: str) -> bool:
+        return self.find(Product, Product.create_id(sku)) is not None
+
+    # Commands
+    def create_connection(self, data: ConnectionInput) -> Connection:
+        sealed = self.sealer.seal(
+            {
+                "client_id": data.client_id,
+                "client_secret": data.client_secret,
+                "refresh_token": data.refresh_token,
+            }
+        )
+        connection = Connection(
+            marketplace=data.marketplace,
+            name=data.name,
+            seller_id=data.seller_id,
+            marketplace_ids=data.marketplace_ids,
+            customer_id=data.customer_id,
+            sealed_credentials=sealed,
+            endpoint=data.endpoint or self.default_endpoint,
+            lwa_endpoint=data.lwa_endpoint or self.default_lwa_endpoint,
+            auto_import_minutes=data.auto_import_minutes,
+            sku_map=data.sku_map or {},
+            created_at=iso(self.clock()),
+        )
+        self.save(connection)
+        return connection
+
+    @retry_on_conflict
+    def map_sku(self, connection_id: str, marketplace_sku: str, sku: str) -> Connection:
+        connection = self.get_connection(connection_id)
+        connection.map_sku(marketplace_sku, sku)
+        self.save(connection)
+        return connection
+
+    def request_import(
+        self, connection_id: str, created_from: datetime, created_to: datetime | None
+    ) -> ImportRun:
+        """A manual import of the orders created in [created_from, created_to]."""
+        self.get_connection(connection_id)
+        latest = self.clock() - self.before_margin
+        if created_to is None or created_to > latest:
+            created_to = latest
+        if created_from > created_to:
+            raise InvalidInput(
+                "created_from must be before created_to (and two minutes before now)",
+                field="created_from",
+            )
+        run = ImportRun(
+            connection_id=connection_id,
+            kind=MANUAL,
+            created_from=iso(created_from),
+            created_to=iso(created_to),
+            last_updated_after=None,
+            started_at=iso(self.clock()),
+        )
+        self.save(run)
+        return run
+
+    def start_automatic_import(self, connection_id: str) -> ImportRun:
+        """An automatic import: orders updated after the connection's cursor."""
+        connection = self.get_connection(connection_id)
+        after = connection.last_updated_after or iso(
+            parse_instant(connection.created_at, "created_at") - self.initial_lookback
+        )
+        run = ImportRun(
+            connection_id=connection_id,
+            kind=AUTOMATIC,
+            created_from=None,
+            created_to=None,
+            last_updated_after=after,
+            started_at=iso(self.clock()),
+        )
+        self.save(run)
+        return run
+
+    def run_import(self, run_id: str) -> ImportRun:
+        """Read the run's orders from the marketplace and store each; then complete it
+        (and, for an automatic run, advance the connection's cursor)."""
+        run = self.get_run(run_id)
+        if run.status != RUNNING:
+            return run
+        connection = self.get_connection(run.connection_id)
+        try:
+            client = self.clients(connection, self.sealer.open(connection.sealed_credentials))
+        except Exception as exc:
+            return self._fail(run_id, f"the connection cannot be used: {exc}")
+        params: dict[str, Any] = {
+            "marketplaceIds": connection.marketplace_ids,
+            "maxResultsPerPage": self.page_size,
+        }
+        if run.kind == MANUAL:
+            params["createdAfter"] = run.created_from
+            params["createdBefore"] = run.created_to
+        else:
+            params["lastUpdatedAfter"] = run.last_updated_after
+        upper: str | None = None
+        try:
+            for page in client.search_orders(params):
+                upper = upper or page.before
+                for order in page.orders:
+                    self._ingest(run_id, connection, order)
+        except Exception as exc:
+            log.warning("import run %s failed: %s", run_id, exc)
+            return self._fail(run_id, str(exc))
+        finally:
+            client.close()
+        return self._complete(run_id, upper)
+
+    # Reactions
+    def define_product(self, sku: str) -> list[Aggregate]:
+        if self.knows_sku(sku):
+            return []
+        return [Product(sku)]
 
     # Partner push (DESIGN section 13) ------------------------------------------------------
 
@@ -69,6 +307,156 @@ class MarketplaceIngestApplication(ServiceApplication):
         if order is None or not order.follow(status):
             return None
         return order
+
+    # The parts of an import
+    @retry_on_conflict
+    def _fail(self, run_id: str, reason: str) -> ImportRun:
+        run = self.get_run(run_id)
+        run.fail(reason[:500], iso(self.clock()))
+        self.save(run)
+        return run
+
+    @retry_on_conflict
+    def _complete(self, run_id: str, upper: str | None) -> ImportRun:
+        run = self.get_run(run_id)
+        changed: list[Aggregate] = [run]
+        if run.kind == AUTOMATIC:
+            connection = self.get_connection(run.connection_id)
+            # Every order updated up to ``upper`` is stored now: the cursor moves there.
+            connection.advance_cursor(upper or iso(self.clock() - self.before_margin))
+            changed.append(connection)
+        run.complete(iso(self.clock()))
+        self.save(*changed)
+        return run
+
+    @retry_on_conflict
+    def _ingest(self, run_id: str, connection: Connection, order: dict[str, Any]) -> None:
+        run = self.get_run(run_id)
+        external_id = str(order.get("orderId") or "")
+        if not external_id:
+            run.record("(no orderId)", None, "failed", "the marketplace sent an order without id")
+            self.save(run)
+            return
+        order_id = MarketplaceOrder.create_id(connection.marketplace, external_id)
+        known = self.find(MarketplaceOrder, order_id)
+        status = str((order.get("fulfillment") or {}).get("fulfillmentStatus") or "")
+        changed: list[Aggregate] = [run]
+        if known is not None:
+            outcome, reason = self._update(known, status, run_id)
+            changed.append(known)
+            run.record(external_id, str(order_id), outcome, reason)
+        elif status == CANCELLED:
+            run.record(external_id, None, "skipped", "cancelled before it was imported")
+        elif status in WAITING:
+            run.record(external_id, None, "skipped", f"{status}: imported once unshipped")
+        elif status not in IMPORTABLE:
+            run.record(external_id, None, "skipped", f"status {status or 'unknown'}")
+        else:
+            try:
+                imported = self._new_order(run_id, connection, order, status)
+            except OrderRefused as exc:
+                run.record(external_id, None, "failed", str(exc))
+            else:
+                changed.append(imported)
+                run.record(external_id, str(imported.id), "imported", None)
+        self.save(*changed)
+
+    def _update(self, known: MarketplaceOrder, status: str, run_id: str) -> tuple[str, str | None]:
+        if status == CANCELLED:
+            if known.status == "cancelled":
+                return "unchanged", None
+            if known.shipped:
+                return "flagged", "cancelled on the marketplace after the goods were issued"
+            known.cancel("cancelled on the marketplace", run_id)
+            return "cancelled", None
+        if status and known.see_status(status, run_id):
+            return "updated", None
+        return "unchanged", None
+
+    def _new_order(
+        self, run_id: str, connection: Connection, order: dict[str, Any], status: str
+    ) -> MarketplaceOrder:
+        lines: list[dict[str, Any]] = []
+        unknown: list[str] = []
+        currency: str | None = None
+        for item in order.get("orderItems") or []:
+            product = item.get("product") or {}
+            marketplace_sku = str(product.get("sellerSku") or "")
+            quantity = int(item.get("quantityOrdered") or 0)
+            if quantity <= 0:
+                continue
+            if not marketplace_sku:
+                raise OrderRefused(f"item {item.get('orderItemId')} has no seller SKU")
+            sku = connection.catalogue_sku(marketplace_sku)
+            if not self.knows_sku(sku):
+                unknown.append(sku if sku == marketplace_sku else f"{marketplace_sku} ({sku})")
+                continue
+            unit_price, item_currency = _unit_price(item, quantity)
+            currency = currency or item_currency
+            lines.append(
+                {
+                    "line_no": len(lines) + 1,
+                    "sku": sku,
+                    "marketplace_sku": marketplace_sku,
+                    "order_item_id": str(item.get("orderItemId") or ""),
+                    "quantity": Decimal(quantity),
+                    "unit_price": unit_price,
+                }
+            )
+        if unknown:
+            raise OrderRefused("unknown SKU: " + ", ".join(sorted(set(unknown))))
+        if not lines:
+            raise OrderRefused("no line to import")
+        channel = order.get("salesChannel") or {}
+        buyer = order.get("buyer") or {}
+        address = (order.get("recipient") or {}).get("deliveryAddress") or {}
+        return MarketplaceOrder(
+            connection_id=str(connection.id),
+            marketplace=connection.marketplace,
+            marketplace_id=str(channel.get("marketplaceId") or connection.marketplace_ids[0]),
+            external_order_id=str(order["orderId"]),
+            customer_id=connection.customer_id,
+            purchased_at=str(order.get("createdTime") or iso(self.clock())),
+            currency=currency or "USD",
+            lines=lines,
+            buyer={
+                "name": buyer.get("buyerName"),
+                "email": buyer.get("buyerEmail"),
+                "company": buyer.get("buyerCompanyName"),
+            },
+            ship_to={
+                "name": address.get("name"),
+                "address_line1": address.get("addressLine1"),
+                "address_line2": address.get("addressLine2"),
+                "address_line3": address.get("addressLine3"),
+                "city": address.get("city"),
+                "district_or_county": address.get("districtOrCounty"),
+                "state_or_region": address.get("stateOrRegion"),
+                "postal_code": address.get("postalCode"),
+                "country_code": address.get("countryCode"),
+                "phone": address.get("phone"),
+            },
+            marketplace_status=status,
+            import_run_id=run_id,
+        )
+
+
+def _unit_price(item: dict[str, Any], quantity: int) -> tuple[Decimal, str | None]:
+    """The price of one unit. Orders API 2026-01-01 gives it (``product.price.unitPrice``);
+    failing that, the item's proceeds total is for all units and is divided by the
+    quantity (as v0's ``ItemPrice`` must be: it is unit price x quantity)."""
+    product = item.get("product") or {}
+    unit = (product.get("price") or {}).get("unitPrice")
+    try:
+        if unit and unit.get("amount") not in (None, ""):
+            return Decimal(str(unit["amount"])), unit.get("currencyCode")
+        total = (item.get("proceeds") or {}).get("proceedsTotal")
+        if total and total.get("amount") not in (None, ""):
+            amount = Decimal(str(total["amount"])) / quantity
+            return amount.quantize(Decimal("0.01")), total.get("currencyCode")
+    except (InvalidOperation, TypeError, AttributeError) as exc:
+        raise OrderRefused(f"item {item.get('orderItemId')} has no valid price") from exc
+    raise OrderRefused(f"item {item.get('orderItemId')} has no price")
 
 
 def request_hash(external_order_id: str, lines: Sequence[PartnerLine], note: str | None) -> str:

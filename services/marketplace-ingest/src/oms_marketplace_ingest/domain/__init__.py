@@ -1,5 +1,6 @@
 """The marketplace-ingest domain: connections, imported orders, import runs."""
 
+from oms_marketplace_ingest.domain.catalogue import Product
 from oms_marketplace_ingest.domain.connection import MARKETPLACES, Connection
 from oms_marketplace_ingest.domain.import_run import (
     AUTOMATIC,
@@ -21,4 +22,5 @@ __all__ = [
     "Connection",
     "ImportRun",
     "MarketplaceOrder",
+    "Product",
 ]

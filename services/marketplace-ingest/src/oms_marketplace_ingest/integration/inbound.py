@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from eventsourcing.domain import Aggregate
 from oms_contracts.orders import (
     OrderCancelled,
     OrderCompleted,
     OrderConfirmed,
     OrderPlaced,
     OrderPutOnHold,
+    ProductDefined,
 )
 from oms_kit.service import Inbound
 
@@ -51,3 +53,8 @@ def on_order_completed(
     app: MarketplaceIngestApplication, event: OrderCompleted
 ) -> PartnerOrder | None:
     return app.follow_partner_order(event.order_id, "completed")
+
+
+@inbound.on(ProductDefined)
+def on_product_defined(app: MarketplaceIngestApplication, event: ProductDefined) -> list[Aggregate]:
+    return app.define_product(event.sku)
