@@ -103,3 +103,49 @@ class FlakyProvider:
         if self.calls <= self.failures:
             raise StampingFailed(f"provider unavailable (call {self.calls})")
         return self.inner.stamp(invoice_xml)
+
+
+def mexican_customer(
+    customer_id: str,
+    *,
+    rfc: str = "XIQB891116QE4",
+    language: str = "es",
+    fiscal_regime: str | None = "612",
+    postal_code: str | None = "03100",
+    cfdi_use: str | None = "G03",
+) -> CustomerRegistered:
+    """A customer of a Mexican company with his fiscal data (SAT's test RFC of a person)."""
+    return CustomerRegistered(
+        customer_id=customer_id,
+        name="Berenice Xochilt Ibarra",
+        tax_id=rfc,
+        email=f"{customer_id}@example.com",
+        credit_limit=D("10000.00"),
+        currency="MXN",
+        payment_terms_days=[30, 60],
+        language=language,
+        fiscal_regime=fiscal_regime,
+        postal_code=postal_code,
+        cfdi_use=cfdi_use,
+    )
+
+
+def named_order_confirmed(order_id: str, customer_id: str) -> OrderConfirmed:
+    """``order_confirmed`` with the products' names, notes and SAT keys on its lines."""
+    confirmed = order_confirmed(order_id, customer_id)
+    first, second = confirmed.lines
+    return confirmed.model_copy(
+        update={
+            "lines": [
+                first.model_copy(
+                    update={
+                        "name": "Tornillo hexagonal",
+                        "note": "Entrega parcial",
+                        "sat_product_key": "31161500",
+                        "sat_unit_key": "H87",
+                    }
+                ),
+                second.model_copy(update={"name": "Caja de cartón"}),
+            ]
+        }
+    )

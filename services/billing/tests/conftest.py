@@ -13,8 +13,11 @@ from oms_kit.auth import BACK_OFFICE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from oms_billing.adapters.cfdi import LocalCfdiStampingProvider
+from oms_billing.adapters.csd import make_test_csd
 from oms_billing.adapters.stamping import LocalStampingProvider
-from oms_billing.bootstrap import bootstrap
+from oms_billing.bootstrap import LOCAL_PAC_RFC, TEST_ISSUER, bootstrap
+from satcfdi.models import Signer
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +44,31 @@ def make_billing(
     yield make
     for billing in made:
         billing.close()
+
+
+@pytest.fixture(scope="session")
+def company_csd() -> Signer:
+    """The Mexican company's test CSD (SAT's test issuer), made once for the session."""
+    return make_test_csd(TEST_ISSUER.rfc, TEST_ISSUER.name)
+
+
+@pytest.fixture(scope="session")
+def local_pac() -> LocalCfdiStampingProvider:
+    return LocalCfdiStampingProvider(make_test_csd(LOCAL_PAC_RFC, "PAC LOCAL", pac=True))
+
+
+@pytest.fixture
+def mexican_billing(
+    company_csd: Signer, local_pac: LocalCfdiStampingProvider
+) -> Callable[..., dict[str, Any]]:
+    """Overrides of a Mexican company's billing: fiscal country, its CSD, the local PAC."""
+
+    def overrides(**more: Any) -> dict[str, Any]:
+        return {
+            "fiscal_country": "MX",
+            "csd": company_csd,
+            "stamping_provider": local_pac,
+            **more,
+        }
+
+    return overrides

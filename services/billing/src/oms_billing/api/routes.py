@@ -29,7 +29,8 @@ from oms_billing.api.models import (
     StatementPublic,
 )
 from oms_billing.application import BillingApplication
-from oms_billing.domain.errors import InvoiceNotFound
+from oms_billing.application.documents import InvoicePdf
+from oms_billing.domain.errors import InvoiceNotFound, InvoiceNotStamped
 from oms_billing.domain.invoice import Invoice
 from oms_billing.domain.receivable import Receivable
 from oms_billing.projections.invoices import InvoiceSummary, InvoicesView
@@ -50,6 +51,7 @@ def make_router(
     invoices: InvoicesView,
     statements: StatementView,
     portfolio: PortfolioView,
+    invoice_pdf: InvoicePdf,
 ) -> APIRouter:
     router = APIRouter(
         tags=["billing"],
@@ -79,10 +81,56 @@ def make_router(
     )
     def get_invoice(invoice_id: str, scope: CallerScope) -> InvoicePublic:
         """One invoice, read from its aggregate: lines, installments, stamp, payments."""
+        invoice = reachable_invoice(invoice_id, scope)
+        return invoice_detail(invoice, app.find_receivable(invoice.id))
+
+    def reachable_invoice(invoice_id: str, scope: Scope) -> Invoice:
         invoice = app.find_invoice(invoice_id)
         if invoice is None or not portfolio.reaches(scope, invoice.customer_id):
             raise InvoiceNotFound(invoice_id)
-        return invoice_detail(invoice, app.find_receivable(invoice.id))
+        return invoice
+
+    @router.get(
+        "/invoices/{invoice_id}/xml",
+        response_class=Response,
+        responses={
+            200: {"content": {"application/xml": {}}, "description": "the fiscal document"},
+            404: {"description": "unknown invoice"},
+            409: {"description": "not stamped yet"},
+        },
+    )
+    def get_invoice_xml(invoice_id: str, scope: CallerScope) -> Response:
+        """The invoice's fiscal document as the provider stamped it: for a Mexican company
+        its CFDI 4.0 with the TimbreFiscalDigital."""
+        invoice = reachable_invoice(invoice_id, scope)
+        if invoice.stamp is None:
+            raise InvoiceNotStamped(invoice.number)
+        return Response(
+            content=base64.b64decode(invoice.stamp["xml"]),
+            media_type="application/xml",
+            headers={"content-disposition": f'inline; filename="{invoice.number}.xml"'},
+        )
+
+    @router.get(
+        "/invoices/{invoice_id}/pdf",
+        response_class=Response,
+        responses={
+            200: {"content": {"application/pdf": {}}, "description": "the invoice PDF"},
+            404: {"description": "unknown invoice"},
+        },
+    )
+    def get_invoice_pdf(invoice_id: str, scope: CallerScope) -> Response:
+        """The invoice as a PDF in the customer's language: company and customer, lines,
+        taxes, totals, payment terms and installments, number, fiscal folio and stamp."""
+        invoice = reachable_invoice(invoice_id, scope)
+        document = invoice_pdf.render(
+            invoice, app.recipient(invoice.customer_id), app.find_receivable(invoice.id)
+        )
+        return Response(
+            content=document,
+            media_type="application/pdf",
+            headers={"content-disposition": f'inline; filename="{invoice.number}.pdf"'},
+        )
 
     @router.post(
         "/invoices/{invoice_id}/payments",

@@ -16,7 +16,12 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 from oms_kit.eventstore import ServiceApplication
 
-from oms_billing.application.cfdi import invoice_xml
+from oms_billing.application.documents import (
+    FiscalDocumentFailed,
+    FiscalDocuments,
+    PlainInvoiceDocument,
+    Recipient,
+)
 from oms_billing.application.stamping import Stamp, StampingFailed, StampingProvider
 from oms_billing.domain.customer import CustomerAccount
 from oms_billing.domain.errors import GoodsIssueNotInvoiceable, InvoiceNotFound
@@ -61,8 +66,8 @@ class BillingApplication(ServiceApplication):
     name = "billing"
 
     stamping: StampingProvider = UnconfiguredStamping()
+    documents: FiscalDocuments = PlainInvoiceDocument("OMS")
     series = "A"
-    issuer = "OMS"
     stamping_retry_base_s = 1.0
     stamping_retry_max_s = 300.0
 
@@ -70,14 +75,14 @@ class BillingApplication(ServiceApplication):
         self,
         *,
         stamping: StampingProvider,
+        documents: FiscalDocuments,
         series: str,
-        issuer: str,
         retry_base_s: float,
         retry_max_s: float,
     ) -> None:
         self.stamping = stamping
+        self.documents = documents
         self.series = series
-        self.issuer = issuer
         self.stamping_retry_base_s = retry_base_s
         self.stamping_retry_max_s = retry_max_s
 
@@ -195,25 +200,35 @@ class BillingApplication(ServiceApplication):
 
     # --- a reaction: which rep a customer has (whose portfolio his invoices are in) ----
 
-    def assign_customer_rep(
-        self, *, customer_id: str, sales_rep_id: str | None, customer_version: int
+    def record_customer(
+        self,
+        *,
+        customer_id: str,
+        sales_rep_id: str | None,
+        rep_named: bool,
+        details: dict[str, Any],
+        customer_version: int,
     ) -> CustomerAccount | None:
-        """Keep which sales rep a customer has, as ``customer_version`` of the customer in
-        the orders service names him: the portfolio that a rep's reach in billing follows.
-        A version not newer than the one known (a repeat, or a registration overtaken by an
-        update) changes nothing."""
+        """Keep a customer's rep (when this version of him names one: ``rep_named``) and
+        the details his documents name, each as ``customer_version`` of the customer in the
+        orders service set it; what an earlier or the same version set changes nothing."""
         account = self.find(CustomerAccount, CustomerAccount.create_id(customer_id))
         if account is None:
             account = CustomerAccount(customer_id=customer_id)
-        return account if account.assign_rep(sales_rep_id, customer_version) else None
+        changed = rep_named and account.assign_rep(sales_rep_id, customer_version)
+        changed = account.record_details(details, customer_version) or changed
+        return account if changed else None
 
     # --- stamping -------------------------------------------------------------------------
 
     def _stamp(self, invoice: Invoice) -> bool:
-        xml = invoice_xml(invoice, self.issuer)
+        """Build the invoice's fiscal document and have it stamped; a failure of either is
+        recorded on the invoice and retried with backoff (the customer's fiscal data may be
+        completed meanwhile, a provider may come back)."""
         try:
+            xml = self.documents.build(invoice, self.recipient(invoice.customer_id))
             stamp = self.stamping.stamp(xml)
-        except StampingFailed as exc:
+        except (StampingFailed, FiscalDocumentFailed) as exc:
             invoice.record_stamping_failure(str(exc) or type(exc).__name__, datetime.now(UTC))
             return False
         invoice.mark_stamped(
@@ -221,9 +236,14 @@ class BillingApplication(ServiceApplication):
             stamped_at=stamp.stamped_at,
             provider=stamp.provider,
             signature=stamp.signature,
-            xml=base64.b64encode(xml).decode("ascii"),
+            xml=base64.b64encode(stamp.document or xml).decode("ascii"),
         )
         return True
+
+    def recipient(self, customer_id: str) -> Recipient:
+        """Whom the customer's invoice documents name, as billing knows him now."""
+        account = self.find(CustomerAccount, CustomerAccount.create_id(customer_id))
+        return Recipient.of(customer_id, account)
 
     def retry_stamping(self, invoice_id: UUID | str) -> bool:
         """Try a failed stamping again when its backoff has passed; True when stamped now.

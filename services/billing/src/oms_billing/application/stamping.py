@@ -30,6 +30,9 @@ class Stamp:
     stamped_at: datetime
     signature: str
     provider: str
+    #: The stamped document, when the provider adds its stamp to it (a CFDI's
+    #: TimbreFiscalDigital); None: the document as sent, the stamp kept beside it.
+    document: bytes | None = None
 
 
 class StampingFailed(Exception):

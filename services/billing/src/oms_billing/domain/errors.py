@@ -36,3 +36,10 @@ class GoodsIssueNotInvoiceable(Conflict):
 
 class UnbalancedJournalEntry(Conflict):
     """Debits and credits of a journal entry differ."""
+
+
+class InvoiceNotStamped(Conflict):
+    """The invoice's fiscal document exists once the provider has stamped it."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"invoice {number} is not stamped yet", field="stamp")

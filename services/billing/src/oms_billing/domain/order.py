@@ -12,6 +12,10 @@ from eventsourcing.domain import Aggregate, event
 from oms_billing.domain.errors import GoodsIssueNotInvoiceable
 from oms_billing.domain.money import CENT, UNIT_PRICE_EXP, ZERO, cents, tax_on
 
+#: What a line may also carry to its invoice's documents: the product's name, the line's
+#: note, and the product's SAT keys (a Mexican company's CFDI).
+DESCRIPTIVE_FIELDS = ("name", "note", "sat_product_key", "sat_unit_key")
+
 
 @dataclass(frozen=True)
 class IssuedQuantity:
@@ -35,7 +39,8 @@ class InvoiceDraft:
 
 class BillingOrder(Aggregate):
     """An order as billing knows it. Lines are dicts: line_no, sku, quantity, net_amount,
-    tax_rate, and the invoiced_quantity / invoiced_net / invoiced_tax so far."""
+    tax_rate, the DESCRIPTIVE_FIELDS given, and the invoiced_quantity / invoiced_net /
+    invoiced_tax so far."""
 
     class Opened(Aggregate.Created):
         order_id: str
@@ -103,6 +108,11 @@ class BillingOrder(Aggregate):
                 "quantity": Decimal(line["quantity"]),
                 "net_amount": Decimal(line["net_amount"]),
                 "tax_rate": Decimal(line["tax_rate"]),
+                **{
+                    field: str(line[field])
+                    for field in DESCRIPTIVE_FIELDS
+                    if line.get(field) is not None
+                },
             }
             for line in sorted(lines, key=lambda li: int(li["line_no"]))
         ]
@@ -167,6 +177,7 @@ class BillingOrder(Aggregate):
                         "net_amount": net,
                         "tax_rate": line["tax_rate"],
                         "tax_amount": tax,
+                        **{field: line[field] for field in DESCRIPTIVE_FIELDS if field in line},
                     }
                 )
             if rest > 0:

@@ -13,6 +13,8 @@ arrives after an update that changed the rep, changes nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from oms_contracts.inventory import GoodsIssued
 from oms_contracts.orders import (
     CustomerRegistered,
@@ -42,6 +44,10 @@ def on_order_confirmed(app: BillingApplication, confirmed: OrderConfirmed) -> Ch
                 "quantity": line.quantity,
                 "net_amount": line.net_amount,
                 "tax_rate": line.tax_rate,
+                "name": line.name,
+                "note": line.note,
+                "sat_product_key": line.sat_product_key,
+                "sat_unit_key": line.sat_unit_key,
             }
             for line in confirmed.lines
         ],
@@ -71,9 +77,11 @@ def on_order_cancelled(app: BillingApplication, cancelled: OrderCancelled) -> Ch
 def on_customer_registered(
     app: BillingApplication, registered: CustomerRegistered, received: Received
 ) -> Changed:
-    return app.assign_customer_rep(
+    return app.record_customer(
         customer_id=registered.customer_id,
         sales_rep_id=registered.sales_rep_id,
+        rep_named=True,
+        details=customer_details(registered),
         customer_version=received.aggregate_version,
     )
 
@@ -82,10 +90,23 @@ def on_customer_registered(
 def on_customer_updated(
     app: BillingApplication, updated: CustomerUpdated, received: Received
 ) -> Changed:
-    if updated.sales_rep_id is None:
-        return None  # only the fields that changed are set: the rep did not
-    return app.assign_customer_rep(
+    # Only the fields that changed are set: a rep of None is a rep that did not change.
+    return app.record_customer(
         customer_id=updated.customer_id,
         sales_rep_id=updated.sales_rep_id,
+        rep_named=updated.sales_rep_id is not None,
+        details=customer_details(updated),
         customer_version=received.aggregate_version,
     )
+
+
+def customer_details(customer: CustomerRegistered | CustomerUpdated) -> dict[str, Any]:
+    """What the customer's invoice documents name (None: not given by this event)."""
+    return {
+        "name": customer.name,
+        "tax_id": getattr(customer, "tax_id", None),
+        "language": customer.language,
+        "fiscal_regime": customer.fiscal_regime,
+        "postal_code": customer.postal_code,
+        "cfdi_use": customer.cfdi_use,
+    }

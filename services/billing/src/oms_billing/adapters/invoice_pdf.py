@@ -1,0 +1,404 @@
+"""The invoice PDF, drawn with fpdf2 (pure Python: no system libraries to install, a page
+in milliseconds) in the customer's language, numbers, dates and money formatted for it
+with Babel. One renderer for this document type; the layout is code, the words are the
+table ``LABELS``."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal, format_percent
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from oms_billing.application.documents import Recipient
+from oms_billing.domain.invoice import Invoice
+from oms_billing.domain.money import tax_fraction
+from oms_billing.domain.receivable import Receivable
+
+#: The locale each document language is formatted in.
+LOCALES = {"pt": "pt_BR", "es": "es_MX", "pl": "pl_PL", "en": "en_US", "de": "de_DE"}
+
+LABELS: dict[str, dict[str, str]] = {
+    "invoice": {
+        "pt": "Fatura",
+        "es": "Factura",
+        "pl": "Faktura",
+        "en": "Invoice",
+        "de": "Rechnung",
+    },
+    "issued": {
+        "pt": "Emissão",
+        "es": "Fecha de emisión",
+        "pl": "Data wystawienia",
+        "en": "Issued",
+        "de": "Rechnungsdatum",
+    },
+    "order": {"pt": "Pedido", "es": "Pedido", "pl": "Zamówienie", "en": "Order", "de": "Auftrag"},
+    "customer": {
+        "pt": "Cliente",
+        "es": "Cliente",
+        "pl": "Nabywca",
+        "en": "Customer",
+        "de": "Kunde",
+    },
+    "tax_id": {
+        "pt": "CNPJ/CPF",
+        "es": "RFC",
+        "pl": "NIP",
+        "en": "Tax id",
+        "de": "Steuernummer",
+    },
+    "sku": {"pt": "Código", "es": "Clave", "pl": "Kod", "en": "SKU", "de": "Artikel"},
+    "description": {
+        "pt": "Descrição",
+        "es": "Descripción",
+        "pl": "Opis",
+        "en": "Description",
+        "de": "Beschreibung",
+    },
+    "quantity": {"pt": "Qtd.", "es": "Cant.", "pl": "Ilość", "en": "Qty", "de": "Menge"},
+    "unit_price": {
+        "pt": "Preço unit.",
+        "es": "Precio unit.",
+        "pl": "Cena jedn.",
+        "en": "Unit price",
+        "de": "Einzelpreis",
+    },
+    "net": {"pt": "Valor", "es": "Importe", "pl": "Netto", "en": "Net", "de": "Netto"},
+    "tax_rate": {"pt": "Imposto", "es": "IVA", "pl": "VAT", "en": "Tax", "de": "USt."},
+    "tax": {
+        "pt": "Valor imposto",
+        "es": "Importe IVA",
+        "pl": "Kwota VAT",
+        "en": "Tax amount",
+        "de": "USt.-Betrag",
+    },
+    "taxes": {"pt": "Impostos", "es": "Impuestos", "pl": "Podatki", "en": "Taxes", "de": "Steuern"},
+    "net_total": {
+        "pt": "Subtotal",
+        "es": "Subtotal",
+        "pl": "Razem netto",
+        "en": "Net total",
+        "de": "Nettobetrag",
+    },
+    "tax_total": {
+        "pt": "Total de impostos",
+        "es": "Total de impuestos",
+        "pl": "Razem VAT",
+        "en": "Tax total",
+        "de": "Steuerbetrag",
+    },
+    "total": {
+        "pt": "Total",
+        "es": "Total",
+        "pl": "Do zapłaty",
+        "en": "Total",
+        "de": "Gesamtbetrag",
+    },
+    "terms": {
+        "pt": "Condições de pagamento",
+        "es": "Condiciones de pago",
+        "pl": "Warunki płatności",
+        "en": "Payment terms",
+        "de": "Zahlungsbedingungen",
+    },
+    "days": {"pt": "dias", "es": "días", "pl": "dni", "en": "days", "de": "Tage"},
+    "installment": {
+        "pt": "Parcela",
+        "es": "Parcialidad",
+        "pl": "Rata",
+        "en": "Installment",
+        "de": "Rate",
+    },
+    "due": {
+        "pt": "Vencimento",
+        "es": "Vencimiento",
+        "pl": "Termin",
+        "en": "Due",
+        "de": "Fällig am",
+    },
+    "fiscal_folio": {
+        "pt": "Chave fiscal",
+        "es": "Folio fiscal (UUID)",
+        "pl": "Numer KSeF",
+        "en": "Fiscal folio",
+        "de": "Steuerliche Kennung",
+    },
+    "stamped_at": {
+        "pt": "Autorizada em",
+        "es": "Fecha de certificación",
+        "pl": "Data nadania",
+        "en": "Stamped at",
+        "de": "Gestempelt am",
+    },
+    "stamp": {
+        "pt": "Assinatura da autorização",
+        "es": "Sello digital del SAT",
+        "pl": "Podpis",
+        "en": "Stamp",
+        "de": "Stempel",
+    },
+    "provider": {
+        "pt": "Autorizador",
+        "es": "PAC",
+        "pl": "Dostawca",
+        "en": "Provider",
+        "de": "Anbieter",
+    },
+    "not_stamped": {
+        "pt": "Ainda não autorizada",
+        "es": "Aún no timbrada",
+        "pl": "Jeszcze nie zatwierdzona",
+        "en": "Not stamped yet",
+        "de": "Noch nicht gestempelt",
+    },
+}
+
+#: A Unicode TrueType font when the machine has one (Polish needs more than Latin-1);
+#: otherwise the PDF's core Helvetica, with characters it lacks transliterated.
+FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
+
+
+@dataclass(frozen=True)
+class Company:
+    """The company the invoice comes from (the company profile settings)."""
+
+    name: str
+    tax_id: str = ""
+    address: str = ""
+    postal_code: str = ""
+    email: str = ""
+    phone: str = ""
+    language: str = "pt"
+
+
+@dataclass(frozen=True)
+class Formats:
+    """Numbers, money and dates as the document's language writes them."""
+
+    language: str
+    currency: str
+
+    @property
+    def locale(self) -> str:
+        return LOCALES.get(self.language, "en_US")
+
+    def label(self, key: str) -> str:
+        return LABELS[key].get(self.language) or LABELS[key]["en"]
+
+    def money(self, amount: Decimal) -> str:
+        return format_currency(amount, self.currency, locale=self.locale)
+
+    def number(self, value: Decimal) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def percent(self, rate: Decimal) -> str:
+        return format_percent(tax_fraction(rate), format="#,##0.##%", locale=self.locale)
+
+    def day(self, value: date) -> str:
+        return format_date(value, format="short", locale=self.locale)
+
+    def moment(self, value: datetime) -> str:
+        return format_datetime(value, format="short", locale=self.locale, tzinfo=value.tzinfo)
+
+
+class InvoicePdfRenderer:
+    """Renders ``InvoicePdf``: one A4 page per screenful of lines, fpdf2 breaking pages."""
+
+    def __init__(self, company: Company, font_dirs: tuple[str, ...] = FONT_DIRS) -> None:
+        self.company = company
+        self.font = _unicode_font(font_dirs)
+
+    def render(
+        self, invoice: Invoice, recipient: Recipient, receivable: Receivable | None
+    ) -> bytes:
+        formats = Formats(recipient.language or self.company.language, invoice.currency)
+        pdf = _Page(self.font)
+        pdf.set_title(f"{formats.label('invoice')} {invoice.number}")
+        pdf.set_author(self.company.name)
+        pdf.set_creation_date(invoice.issued_at)
+        pdf.add_page()
+        self._header(pdf, invoice, recipient, formats)
+        self._lines(pdf, invoice, formats)
+        self._totals(pdf, invoice, formats)
+        self._terms(pdf, invoice, receivable, formats)
+        self._stamp(pdf, invoice, formats)
+        return bytes(pdf.output())
+
+    def _header(self, pdf: _Page, invoice: Invoice, recipient: Recipient, f: Formats) -> None:
+        company = self.company
+        pdf.style(16, bold=True)
+        pdf.line_of(f"{f.label('invoice')} {invoice.number}", height=9)
+        pdf.style(9)
+        pdf.line_of(f"{f.label('issued')}: {f.day(invoice.issued_at.date())}")
+        pdf.line_of(f"{f.label('order')}: {invoice.order_id}")
+        pdf.ln(3)
+        pdf.style(11, bold=True)
+        pdf.line_of(company.name)
+        pdf.style(9)
+        for text in (
+            f"{f.label('tax_id')}: {company.tax_id}" if company.tax_id else "",
+            " ".join(part for part in (company.address, company.postal_code) if part),
+            " · ".join(part for part in (company.email, company.phone) if part),
+        ):
+            if text:
+                pdf.line_of(text)
+        pdf.ln(3)
+        pdf.style(9, bold=True)
+        pdf.line_of(f"{f.label('customer')}:")
+        pdf.style(11, bold=True)
+        pdf.line_of(recipient.name or recipient.customer_id)
+        pdf.style(9)
+        if recipient.tax_id:
+            pdf.line_of(f"{f.label('tax_id')}: {recipient.tax_id}")
+        if recipient.postal_code:
+            pdf.line_of(recipient.postal_code)
+        pdf.ln(4)
+
+    def _lines(self, pdf: _Page, invoice: Invoice, f: Formats) -> None:
+        pdf.style(8)
+        headings = [
+            "#",
+            f.label("sku"),
+            f.label("description"),
+            f.label("quantity"),
+            f.label("unit_price"),
+            f.label("net"),
+            f.label("tax_rate"),
+            f.label("tax"),
+        ]
+        with pdf.table(
+            col_widths=(6, 20, 52, 14, 24, 26, 14, 24),
+            text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+            line_height=5,
+        ) as table:
+            heading = table.row()
+            for text in headings:
+                heading.cell(pdf.safe(text))
+            for line in invoice.lines:
+                description = str(line.get("name") or line["sku"])
+                if line.get("note"):
+                    description += f"\n{line['note']}"
+                row = table.row()
+                for text in (
+                    str(line["line_no"]),
+                    str(line["sku"]),
+                    description,
+                    f.number(Decimal(line["quantity"])),
+                    f.money(Decimal(line["unit_price"])),
+                    f.money(Decimal(line["net_amount"])),
+                    f.percent(Decimal(line["tax_rate"])),
+                    f.money(Decimal(line["tax_amount"])),
+                ):
+                    row.cell(pdf.safe(text))
+        pdf.ln(3)
+
+    def _totals(self, pdf: _Page, invoice: Invoice, f: Formats) -> None:
+        by_rate: dict[Decimal, list[Decimal]] = {}
+        for line in invoice.lines:
+            base_tax = by_rate.setdefault(Decimal(line["tax_rate"]), [Decimal(0), Decimal(0)])
+            base_tax[0] += Decimal(line["net_amount"])
+            base_tax[1] += Decimal(line["tax_amount"])
+        pdf.style(9, bold=True)
+        pdf.line_of(f"{f.label('taxes')}:")
+        pdf.style(9)
+        for rate, (base, tax) in sorted(by_rate.items()):
+            pdf.line_of(f"{f.percent(rate)}  {f.money(base)}  ->  {f.money(tax)}")
+        pdf.ln(2)
+        for key, amount, bold in (
+            ("net_total", invoice.net_total, False),
+            ("tax_total", invoice.tax_total, False),
+            ("total", invoice.total, True),
+        ):
+            pdf.style(11 if bold else 9, bold=bold)
+            pdf.line_of(f"{f.label(key)}: {f.money(amount)}", align="R")
+        pdf.ln(3)
+
+    def _terms(
+        self, pdf: _Page, invoice: Invoice, receivable: Receivable | None, f: Formats
+    ) -> None:
+        installments: list[dict[str, Any]] = receivable.installments if receivable else []
+        if not installments:
+            return
+        issued_on = invoice.issued_at.date()
+        days = [(_day(i["due_on"]) - issued_on).days for i in installments]
+        pdf.style(9, bold=True)
+        terms = "/".join(f.number(Decimal(d)) for d in days)
+        pdf.line_of(f"{f.label('terms')}: {terms} {f.label('days')}")
+        pdf.style(9)
+        for installment in installments:
+            pdf.line_of(
+                f"{f.label('installment')} {installment['number']}: "
+                f"{f.label('due')} {f.day(_day(installment['due_on']))}  "
+                f"{f.money(Decimal(installment['amount']))}"
+            )
+        pdf.ln(3)
+
+    def _stamp(self, pdf: _Page, invoice: Invoice, f: Formats) -> None:
+        stamp = invoice.stamp
+        pdf.style(9, bold=True)
+        if stamp is None:
+            pdf.line_of(f.label("not_stamped"))
+            return
+        pdf.line_of(f"{f.label('fiscal_folio')}: {stamp['uuid']}")
+        pdf.style(8)
+        stamped_at = stamp["stamped_at"]
+        if isinstance(stamped_at, str):
+            stamped_at = datetime.fromisoformat(stamped_at)
+        pdf.line_of(f"{f.label('stamped_at')}: {f.moment(stamped_at)}")
+        pdf.line_of(f"{f.label('provider')}: {stamp['provider']}")
+        pdf.line_of(f"{f.label('stamp')}:")
+        pdf.style(6)
+        pdf.multi_cell(0, 3, stamp["signature"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _unicode_font(font_dirs: tuple[str, ...]) -> tuple[Path, Path] | None:
+    for directory in font_dirs:
+        regular = Path(directory) / "DejaVuSans.ttf"
+        bold = Path(directory) / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    return None
+
+
+class _Page(FPDF):
+    """fpdf2's document with this renderer's fonts and a few helpers."""
+
+    def __init__(self, font: tuple[Path, Path] | None) -> None:
+        super().__init__(format="A4")
+        self.unicode = font is not None
+        self.family = "Helvetica"
+        if font is not None:
+            self.add_font("DejaVu", "", str(font[0]))
+            self.add_font("DejaVu", "B", str(font[1]))
+            self.family = "DejaVu"
+        self.set_auto_page_break(auto=True, margin=15)
+
+    def style(self, size: float, *, bold: bool = False) -> None:
+        self.set_font(self.family, "B" if bold else "", size)
+
+    def safe(self, text: str) -> str:
+        """The text as the current font can draw it (Latin-1 for the core font)."""
+        if self.unicode:
+            return text
+        text = text.replace("\u202f", "\u00a0")
+        folded = unicodedata.normalize("NFKD", text)
+        return "".join(
+            char for char in folded if ord(char) < 256 and not unicodedata.combining(char)
+        )
+
+    def line_of(self, text: str, *, height: float = 5, align: str = "L") -> None:
+        self.multi_cell(
+            0, height, self.safe(text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
