@@ -26,6 +26,11 @@ class Line(BaseModel):
     tax_rate: DecimalStr
     net_amount: DecimalStr
     note: str | None = None
+    #: The product's name and SAT keys (c_ClaveProdServ, c_ClaveUnidad) as they were when
+    #: the line was priced: what the invoice documents print.
+    name: str | None = None
+    sat_product_key: str | None = None
+    sat_unit_key: str | None = None
 
 
 class CustomerRegistered(_Orders):
@@ -38,6 +43,11 @@ class CustomerRegistered(_Orders):
     payment_terms_days: list[int]
     sales_rep_id: str | None = None
     language: str | None = None
+    #: A Mexican company's customer (``tax_id`` is his RFC): c_RegimenFiscal, his fiscal
+    #: address's postal code and c_UsoCFDI.
+    fiscal_regime: str | None = None
+    postal_code: str | None = None
+    cfdi_use: str | None = None
 
 
 class CustomerUpdated(_Orders):
@@ -50,6 +60,10 @@ class CustomerUpdated(_Orders):
     payment_terms_days: list[int] | None = None
     sales_rep_id: str | None = None
     language: str | None = None
+    tax_id: str | None = None
+    fiscal_regime: str | None = None
+    postal_code: str | None = None
+    cfdi_use: str | None = None
 
 
 class ProductDefined(_Orders):
@@ -58,6 +72,9 @@ class ProductDefined(_Orders):
     unit_price: DecimalStr
     currency: str
     tax_rate: DecimalStr
+    #: SAT's product or service key (c_ClaveProdServ) and unit key (c_ClaveUnidad).
+    sat_product_key: str | None = None
+    sat_unit_key: str | None = None
 
 
 class QuoteCreated(_Orders):
