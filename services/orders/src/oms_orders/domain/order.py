@@ -56,6 +56,8 @@ class Order(Aggregate):
         status: str
         status_reason: str | None
         quote_id: str | None = None
+        #: When the customer expects the goods (ISO date), if the order says.
+        expected_delivery_date: str | None = None
         sales_rep_id: str | None = None
         #: The order's id where it came from (a marketplace, a partner), if anywhere.
         external_order_id: str | None = None
@@ -84,6 +86,7 @@ class Order(Aggregate):
         lines: list[dict[str, Any]]
         total: Decimal
         payment_terms_days: list[int]
+        expected_delivery_date: str | None = None
 
     class OrderCancelled(StatusEvent):
         reason: str
@@ -135,6 +138,7 @@ class Order(Aggregate):
         status: str,
         status_reason: str | None,
         quote_id: str | None = None,
+        expected_delivery_date: str | None = None,
         sales_rep_id: str | None = None,
         external_order_id: str | None = None,
         channel: str | None = None,
@@ -151,6 +155,7 @@ class Order(Aggregate):
         self.total = total
         self.payment_terms_days = list(payment_terms_days)
         self.quote_id = quote_id
+        self.expected_delivery_date = expected_delivery_date
         self.sales_rep_id = sales_rep_id
         self.external_order_id = external_order_id
         self.channel = channel
@@ -176,6 +181,7 @@ class Order(Aggregate):
         origin: str = "backoffice",
         quote_id: str | None = None,
         order_id: UUID | None = None,
+        expected_delivery_date: str | None = None,
         external_order_id: str | None = None,
         channel: str | None = None,
         buyer: dict[str, Any] | None = None,
@@ -213,6 +219,7 @@ class Order(Aggregate):
             status=status,
             status_reason=reason,
             quote_id=quote_id,
+            expected_delivery_date=expected_delivery_date,
             sales_rep_id=customer.sales_rep_id,
             external_order_id=external_order_id,
             channel=channel,
@@ -405,6 +412,7 @@ class Order(Aggregate):
             payment_terms_days=payment_terms_days,
             status=self.status,
             status_reason=None,
+            expected_delivery_date=self.expected_delivery_date,
         )
 
     def _complete_if_done(self) -> None:
@@ -439,6 +447,7 @@ class Order(Aggregate):
         payment_terms_days: list[int],
         status: str,
         status_reason: str | None,
+        expected_delivery_date: str | None = None,
     ) -> None:
         self.payment_terms_days = list(payment_terms_days)
         self._set_status(status, status_reason)
