@@ -62,6 +62,11 @@ class Unauthorized(Exception):
         self.message = message
 
 
+class KeysUnavailable(Exception):
+    """The token names a key that cannot be looked up now: the keys' source does not answer
+    (503, not 401: the token may well be valid)."""
+
+
 class Forbidden(DomainError):
     """The caller's role may not take this action (403)."""
 
@@ -156,6 +161,8 @@ class JwksVerifier(KeysVerifier):
         self.jwks_url = jwks_url
         self._keys_by_id: dict[str, Any] = {}
         self._fetched_at = -1e9
+        #: Whether the last fetch got the keys (an unknown key is then a bad token).
+        self._answered = False
         self._lock = threading.Lock()
         super().__init__(self._key, issuer)
 
@@ -164,18 +171,24 @@ class JwksVerifier(KeysVerifier):
             now = time.monotonic()
             stale = now - self._fetched_at > self.keep_s
             if stale or (kid not in self._keys_by_id and now - self._fetched_at > self.refetch_s):
-                self._keys_by_id = self._fetch()
+                fetched = self._fetch()
                 self._fetched_at = now
+                self._answered = fetched is not None
+                if fetched is not None:
+                    self._keys_by_id = fetched
+            if kid not in self._keys_by_id and not self._answered:
+                raise KeysUnavailable(f"the token keys at {self.jwks_url} cannot be read")
             return self._keys_by_id[kid]
 
-    def _fetch(self) -> dict[str, Any]:
+    def _fetch(self) -> dict[str, Any] | None:
+        """The published keys by id; None when they cannot be read (what we had is kept)."""
         try:
             with urllib.request.urlopen(self.jwks_url, timeout=5) as answer:  # noqa: S310 - scheme checked
                 document = json.load(answer)
             keys = jwt.PyJWKSet.from_dict(document).keys
         except (OSError, ValueError, jwt.PyJWTError) as exc:
             log.warning("cannot read the token keys at %s: %s", self.jwks_url, exc)
-            return self._keys_by_id  # keep what we had; unknown keys stay unknown
+            return None
         return {key.key_id: key.key for key in keys if key.key_id}
 
 

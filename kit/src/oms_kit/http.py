@@ -21,7 +21,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from oms_kit.auth import TokenVerifier, Unauthorized, authenticate, current_caller
+from oms_kit.auth import (
+    KeysUnavailable,
+    TokenVerifier,
+    Unauthorized,
+    authenticate,
+    current_caller,
+)
 from oms_kit.context import metadata_scope
 from oms_kit.domain import DomainError
 from oms_kit.paging import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
@@ -38,6 +44,7 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     psycopg.InterfaceError,
     OperationalError,
     InterfaceError,
+    KeysUnavailable,
 )
 
 
@@ -163,10 +170,7 @@ def create_app(
         return problem(exc.status, exc.title, exc.message, **extra)
 
     async def on_unavailable(_: Request, exc: Exception) -> JSONResponse:
-        log.warning("dependency unavailable: %s", exc)
-        response = problem(503, "Service unavailable", "a dependency is unavailable; retry")
-        response.headers["retry-after"] = "1"
-        return response
+        return unavailable(exc)
 
     for error_type in UNAVAILABLE:
         app.add_exception_handler(error_type, on_unavailable)
@@ -236,10 +240,20 @@ class TokenFirst:
             except Unauthorized as exc:
                 await unauthorized(exc)(scope, receive, send)
                 return
+            except UNAVAILABLE as exc:
+                await unavailable(exc)(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 
 def unauthorized(exc: Unauthorized) -> JSONResponse:
     response = problem(401, "Unauthorized", exc.message)
     response.headers["www-authenticate"] = "Bearer"
+    return response
+
+
+def unavailable(exc: Exception) -> JSONResponse:
+    log.warning("dependency unavailable: %s", exc)
+    response = problem(503, "Service unavailable", "a dependency is unavailable; retry")
+    response.headers["retry-after"] = "1"
     return response

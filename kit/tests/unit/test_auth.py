@@ -17,6 +17,7 @@ from oms_kit.auth import (
     Caller,
     CurrentUser,
     JwksVerifier,
+    KeysUnavailable,
     Scope,
     Unauthorized,
     allow,
@@ -57,6 +58,43 @@ def test_bad_tokens_are_refused(issuer: TestIssuer, tmp_path: Path, kind: str) -
         issuer.verifier.verify(token)
     with pytest.raises(Unauthorized):
         JwksVerifier(issuer.jwks_url, issuer.issuer).verify(token)
+
+
+def test_keys_that_cannot_be_read_make_a_token_unverifiable_now_not_bad(
+    issuer: TestIssuer, tmp_path: Path
+) -> None:
+    """The keys' source down (the issuer's database gone): 503 rather than 401, the token
+    may be valid; once read, a key not among them is a bad token again."""
+    missing = tmp_path / "later" / "jwks.json"
+    verifier = JwksVerifier(missing.as_uri(), issuer.issuer)
+    token = issuer.token("admin")
+    with pytest.raises(KeysUnavailable):
+        verifier.verify(token)
+
+    async def answer() -> httpx.Response:
+        app = create_app(service="t", title="t", verifier=verifier, routers=[_whoami_router()])
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.get("/whoami", headers={"Authorization": f"Bearer {token}"})
+
+    unavailable = asyncio.run(answer())
+    assert unavailable.status_code == 503 and unavailable.headers["retry-after"] == "1"
+    missing.parent.mkdir()
+    missing.write_text(issuer.jwks_file.read_text())
+    verifier.refetch_s = 0.0
+    assert verifier.verify(token).role == "admin"
+    with pytest.raises(Unauthorized):
+        verifier.verify(TestIssuer(tmp_path / "other").token("admin"))
+
+
+def _whoami_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/whoami")
+    def whoami(caller: CurrentUser) -> dict[str, str]:
+        return {"sub": caller.subject}
+
+    return router
 
 
 @pytest.mark.parametrize(
