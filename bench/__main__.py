@@ -22,6 +22,7 @@ from rich.table import Table
 
 from bench import measure
 from bench.app import BENCH_TOPIC, bench_app
+from bench.documents import run_documents
 from bench.e2e import SERVICES, run_e2e
 from bench.facts import drop_database, facts
 
@@ -41,6 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small counts, short e2e steps")
     parser.add_argument("--skip-growth", action="store_true")
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--skip-documents", action="store_true")
     parser.add_argument("--append-events", type=int, help="events per append measurement")
     parser.add_argument("--relay-events", type=int, help="events the relay publishes")
     parser.add_argument("--replay-events", type=int, help="events a rebuild processes")
@@ -320,6 +322,21 @@ def table(results: dict[str, Any]) -> Table:
         )
     for kind, ms in results.get("e2e_stages_ms", {}).items():
         t.add_row(f"  order history: {kind}", f"+{ms:g} ms", "", "", "median", "")
+    documents = results.get("documents", {})
+    for key, label in (
+        ("cfdi_build_seal_stamp", "build, seal and stamp one CFDI (ms)"),
+        ("invoice_pdf", "render one invoice PDF (ms)"),
+    ):
+        if key in documents:
+            figure = documents[key]
+            t.add_row(
+                label,
+                f"{figure['median_ms']:g}",
+                "",
+                "",
+                f"median of {figure['runs']}, max {figure['max_ms']:g}",
+                "",
+            )
     growth = results.get("growth", {})
     for level, g in growth.get("levels", {}).items():
         t.add_row(
@@ -358,6 +375,13 @@ async def main(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             store = await run_store(pg.dsn, broker.bootstrap, args, say)
             results.update(store)
             durations: dict[str, float] = {"store": round(time.monotonic() - started, 1)}
+            if not args.skip_documents:
+                t = time.monotonic()
+                say("documents: one CFDI built, sealed and stamped; one invoice PDF")
+                results["documents"] = await asyncio.to_thread(
+                    run_documents, 10 if args.quick else 30
+                )
+                durations["documents"] = round(time.monotonic() - t, 1)
             if not args.skip_e2e:
                 t = time.monotonic()
                 e2e = await run_e2e_step(pg.dsn, broker.bootstrap, home, args, say)
