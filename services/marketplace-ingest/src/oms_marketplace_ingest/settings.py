@@ -30,6 +30,8 @@ class Settings(ServiceSettings):
     #: ``*Before`` dates must lie at least this far before now (Amazon: two minutes).
     before_margin_s: float = Field(default=150.0, ge=120)
     http_timeout_s: float = Field(default=30.0, gt=0)
+    #: First wait after a 429 (doubled each time up to the longest).
+    throttle_base_wait_s: float = Field(default=1.0, gt=0)
     #: Longest a throttled call (429) waits before trying again; it never gives up.
     throttle_max_wait_s: float = Field(default=60.0, gt=0)
 

@@ -67,6 +67,10 @@ class Connection(Aggregate):
         #: import's cursor); None: never imported automatically yet.
         self.last_updated_after: str | None = None
 
+    @property
+    def connection_id(self) -> str:
+        return str(self.id)
+
     def catalogue_sku(self, marketplace_sku: str) -> str:
         """The catalogue SKU a marketplace SKU stands for (itself when not mapped)."""
         return self.sku_map.get(marketplace_sku, marketplace_sku)
