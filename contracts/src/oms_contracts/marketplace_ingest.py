@@ -112,3 +112,26 @@ class PartnerOrderReceived(_MarketplaceIngest):
     external_order_id: str
     lines: list[PartnerLine]
     note: str | None = None
+
+
+class StockSyncedToMarketplace(_MarketplaceIngest):
+    """The marketplace was told a mapped SKU's available quantity (the latest of a burst
+    of changes)."""
+
+    connection_id: str
+    marketplace: str
+    sku: str
+    marketplace_sku: str
+    available: Quantity
+    synced_at: UtcDatetime
+
+
+class ShipmentConfirmedToMarketplace(_MarketplaceIngest):
+    """The marketplace was told the goods of an imported order left the warehouse."""
+
+    order_id: str
+    connection_id: str
+    marketplace: str
+    external_order_id: str
+    goods_issue_id: str
+    confirmed_at: UtcDatetime

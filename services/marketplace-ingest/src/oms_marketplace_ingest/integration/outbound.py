@@ -12,6 +12,8 @@ from oms_kit.service import Outbound
 
 from oms_marketplace_ingest.domain import ImportRun, MarketplaceOrder
 from oms_marketplace_ingest.domain.partner_order import PartnerOrder
+from oms_marketplace_ingest.domain.shipment import MarketplaceShipment
+from oms_marketplace_ingest.domain.stock_sync import ListingStock
 
 outbound = Outbound()
 
@@ -80,4 +82,30 @@ def partner_order_received(received: PartnerOrder.Received) -> contracts.Partner
             for number, line in enumerate(received.lines, start=1)
         ],
         note=received.note,
+    )
+
+
+@outbound.maps(ListingStock.Synced)
+def stock_synced(synced: ListingStock.Synced) -> contracts.StockSyncedToMarketplace:
+    return contracts.StockSyncedToMarketplace(
+        connection_id=synced.connection_id,
+        marketplace="amazon",
+        sku=synced.sku,
+        marketplace_sku=synced.marketplace_sku,
+        available=synced.available,
+        synced_at=_instant(synced.synced_at),
+    )
+
+
+@outbound.maps(MarketplaceShipment.Confirmed)
+def shipment_confirmed(
+    confirmed: MarketplaceShipment.Confirmed,
+) -> contracts.ShipmentConfirmedToMarketplace:
+    return contracts.ShipmentConfirmedToMarketplace(
+        order_id=confirmed.order_id,
+        connection_id=confirmed.connection_id,
+        marketplace=confirmed.marketplace,
+        external_order_id=confirmed.external_order_id,
+        goods_issue_id=confirmed.goods_issue_id,
+        confirmed_at=_instant(confirmed.confirmed_at),
     )
