@@ -113,6 +113,36 @@ class QuoteExpired(_Orders):
     quote_id: str
 
 
+class QuoteApproved(_Orders):
+    """The customer approved the proposal (in the portal): its order awaits invoicing
+    until the back office releases it."""
+
+    quote_id: str
+    order_id: str
+    approved_by: str | None = None
+
+
+class ContractAttached(_Orders):
+    """A sales contract was attached to the quote: the customer must sign it before he
+    may approve. The file itself is fetched from ``GET /attachments/{attachment_id}``."""
+
+    quote_id: str
+    attachment_id: str
+    name: str
+    content_type: str
+    size: int
+
+
+class ContractSigned(_Orders):
+    """The customer uploaded the signed contract (named in his language)."""
+
+    quote_id: str
+    attachment_id: str
+    name: str
+    content_type: str
+    size: int
+
+
 class OrderPlaced(_Orders):
     order_id: str
     customer_id: str
@@ -124,8 +154,6 @@ class OrderPlaced(_Orders):
     total: DecimalStr
     status: str
     quote_id: str | None = None
-    #: When the customer expects the goods, if the order says.
-    expected_delivery_date: Day | None = None
     sales_rep_id: str | None = None
     #: A marketplace's or partner's order: its id there and where it was sold.
     external_order_id: str | None = None
@@ -146,7 +174,6 @@ class OrderConfirmed(_Orders):
     lines: list[Line]
     total: DecimalStr
     payment_terms_days: list[int] = Field(default_factory=list)
-    expected_delivery_date: Day | None = None
 
 
 class OrderPutOnHold(_Orders):
@@ -157,6 +184,16 @@ class OrderPutOnHold(_Orders):
 class OrderCancelled(_Orders):
     order_id: str
     reason: str
+
+
+class OrderStatusChanged(_Orders):
+    """Every change of an order's status (or of its reason), the first one too: the one
+    event to follow for whoever only wants the status (DESIGN section 4)."""
+
+    order_id: str
+    status: str
+    reason: str | None = None
+    previous_status: str | None = None
 
 
 class OrderCompleted(_Orders):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
@@ -23,12 +23,13 @@ from oms_kit.commands import retry_on_conflict
 from oms_kit.domain import AlreadyExists, Conflict, InvalidInput, NotFound
 from oms_kit.eventstore import ServiceApplication
 
+from oms_orders.documents.attachments import AttachmentStore, StoredFile, checked_upload
 from oms_orders.domain.customer import LANGUAGES, Customer
 from oms_orders.domain.order import Order
 from oms_orders.domain.partner import Partner
 from oms_orders.domain.pricing import LineRequest, cents, price_line
 from oms_orders.domain.product import Product
-from oms_orders.domain.quote import Quote
+from oms_orders.domain.quote import Quote, signed_contract_name
 from oms_orders.domain.sales_rep import SalesRep
 from oms_orders.domain.user import ADMIN, PARTNER, USERNAME, User, username_key
 from oms_orders.identity.keys import SigningKeys
@@ -144,7 +145,6 @@ class OrdersApplication(ServiceApplication):
         customer_id: str,
         lines: Sequence[LineRequest],
         origin: str = "backoffice",
-        expected_delivery_date: date | None = None,
         idempotency_key: str | None = None,
         external_order_id: str | None = None,
     ) -> Order:
@@ -163,9 +163,6 @@ class OrdersApplication(ServiceApplication):
             self._price_lines(customer, lines),
             origin,
             order_id=order_id,
-            expected_delivery_date=(
-                expected_delivery_date.isoformat() if expected_delivery_date else None
-            ),
             external_order_id=external_order_id,
         )
         try:
@@ -269,6 +266,126 @@ class OrdersApplication(ServiceApplication):
         quote.expire()
         self.save(quote)
         return quote
+
+    # Documents: attachments, the signed contract, the customer's approval (DESIGN
+    # section 10). The files' bytes go to the attachments store (bootstrap configures
+    # it) before the event that lists them is saved.
+
+    attachments: AttachmentStore | None = None
+    #: Largest file accepted (bootstrap sets it from settings).
+    attachment_max_bytes: int = 10 * 1024 * 1024
+
+    def configure_documents(self, *, attachments: AttachmentStore, max_bytes: int) -> None:
+        self.attachments = attachments
+        self.attachment_max_bytes = max_bytes
+
+    @retry_on_conflict
+    def attach_to_quote(
+        self,
+        quote_id: str,
+        *,
+        kind: str,
+        name: str,
+        data: bytes,
+        uploaded_by: str | None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Attach a contract or another file (PDF, PNG or JPEG by its content) to a quote
+        that is still open; returns the attachment as listed."""
+        content_type = checked_upload(data, self.attachment_max_bytes)
+        quote = self.get(Quote, quote_id, field="quote_id")
+        stored = self._new_file(quote, name.strip() or "attachment", content_type, data, now)
+        quote.attach(
+            attachment_id=stored.attachment_id,
+            kind=kind,
+            name=stored.name,
+            content_type=content_type,
+            size=len(data),
+            uploaded_at=stored.uploaded_at,
+            uploaded_by=uploaded_by,
+        )
+        self._attachments().put(stored)
+        self.save(quote)
+        return quote.attachments[-1]
+
+    @retry_on_conflict
+    def sign_contract(
+        self,
+        quote_id: str,
+        *,
+        name: str,
+        data: bytes,
+        uploaded_by: str | None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """The customer's signed copy of the quote's contract, named in his language
+        ("Contrato Assinado.pdf"); returns the attachment as listed."""
+        content_type = checked_upload(data, self.attachment_max_bytes)
+        quote = self.get(Quote, quote_id, field="quote_id")
+        customer = self.get(Customer, quote.customer_id, field="customer_id")
+        named = signed_contract_name(customer.language or self.company_language, name)
+        stored = self._new_file(quote, named, content_type, data, now)
+        quote.sign_contract(
+            attachment_id=stored.attachment_id,
+            name=named,
+            content_type=content_type,
+            size=len(data),
+            uploaded_at=stored.uploaded_at,
+            uploaded_by=uploaded_by,
+        )
+        self._attachments().put(stored)
+        self.save(quote)
+        return quote.attachments[-1]
+
+    @retry_on_conflict
+    def approve_quote(
+        self, quote_id: str, approved_by: str | None = None, today: date | None = None
+    ) -> tuple[Quote, Order]:
+        """The customer approves his sent proposal (once the signed contract is there,
+        when a contract is attached): its order is placed awaiting invoicing (APR), for
+        the back office to release; both saved together."""
+        quote = self._valid_quote(quote_id, today)
+        customer = self.get(Customer, quote.customer_id, field="customer_id")
+        order = Order.place(
+            customer,
+            quote.lines,
+            origin="quote",
+            quote_id=quote.quote_id,
+            approved_by_customer=True,
+        )
+        quote.approve(order.order_id, approved_by)
+        self.save(quote, order)
+        return quote, order
+
+    def get_attachment(self, attachment_id: str) -> StoredFile:
+        """A stored file that its quote lists; ``NotFound`` naming ``attachment_id``
+        otherwise."""
+        stored = self._attachments().get(attachment_id)
+        quote = self.find(Quote, stored.quote_id) if stored is not None else None
+        if (
+            stored is None
+            or quote is None
+            or not any(a["attachment_id"] == attachment_id for a in quote.attachments)
+        ):
+            raise NotFound(f"no attachment {attachment_id}", field="attachment_id")
+        return stored
+
+    def _new_file(
+        self, quote: Quote, name: str, content_type: str, data: bytes, now: datetime | None
+    ) -> StoredFile:
+        return StoredFile(
+            attachment_id=str(uuid4()),
+            quote_id=quote.quote_id,
+            name=name[:200],
+            content_type=content_type,
+            data=data,
+            uploaded_at=now or datetime.now(UTC),
+        )
+
+    def _attachments(self) -> AttachmentStore:
+        if self.attachments is None:
+            raise RuntimeError("documents are not configured (bootstrap configures them)")
+        return self.attachments
 
     def _valid_quote(self, quote_id: str, today: date | None) -> Quote:
         """The quote; one whose validity has passed is expired (and saved) and refused."""
@@ -454,6 +571,8 @@ class OrdersApplication(ServiceApplication):
         entries = []
         for stored in self.recorder.select_events(order.id):
             domain_event: Any = self.mapper.to_domain_event(stored)
+            if isinstance(domain_event, Order.OrderStatusChanged):
+                continue  # it repeats the status of the change it follows
             meta = self.metadata_mapper.metadata(stored)
             data = {
                 key: plain(value)

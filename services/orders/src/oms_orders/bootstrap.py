@@ -12,10 +12,17 @@ from oms_kit.auth import TokenVerifier
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 
+from oms_orders.api.documents import build_documents_router
 from oms_orders.api.identity import TOKEN_URL, build_public_router
 from oms_orders.api.identity import build_router as build_identity_router
 from oms_orders.api.routes import build_router
 from oms_orders.application import OrdersApplication
+from oms_orders.documents.attachments import (
+    AttachmentStore,
+    MemoryAttachments,
+    PostgresAttachments,
+)
+from oms_orders.documents.proposal import Company
 from oms_orders.identity.keys import (
     IDENTITY_LOCK,
     Clock,
@@ -58,6 +65,7 @@ def bootstrap(
     app.company_currency = settings.company_currency
     app.company_language = settings.company_language
     keys = configure_identity(app, settings, passwords or Passwords(), clock or utc_now)
+    company = configure_documents(app, settings)
     order_list = OrderListView(app)
     quote_list = QuoteListView(app)
     user_list = UserListView(app)
@@ -71,11 +79,34 @@ def bootstrap(
         routers=[
             build_router(app, order_list, quote_list),
             build_identity_router(app, user_list, sales_rep_list),
+            build_documents_router(app, company),
         ],
         public_routers=[build_public_router(app, keys)],
         views=[order_list, quote_list, PortfolioView(app), user_list, sales_rep_list],
         verifier=verifier or keys.verifier(settings.auth_issuer),
         token_url=TOKEN_URL,
+    )
+
+
+def configure_documents(app: OrdersApplication, settings: Settings) -> Company:
+    """Where attached files are kept (a table of the orders database, or memory beside
+    the in-memory event store), their size limit; returns the company the documents
+    name."""
+    attachments: AttachmentStore
+    if settings.event_store == "postgres":
+        table = PostgresAttachments(app.datastore)
+        table.create()
+        attachments = table
+    else:
+        attachments = MemoryAttachments()
+    app.configure_documents(attachments=attachments, max_bytes=settings.attachment_max_bytes)
+    return Company(
+        name=settings.company_name,
+        tax_id=settings.company_tax_id,
+        address=settings.company_address,
+        postal_code=settings.company_postal_code,
+        email=settings.company_email,
+        phone=settings.company_phone,
     )
 
 

@@ -41,12 +41,17 @@ STORED_TOPICS = {
     "oms_orders.domain.order:Order.PaymentRecorded",
     "oms_orders.domain.order:Order.InvoicePaid",
     "oms_orders.domain.order:Order.OrderCompleted",
+    "oms_orders.domain.order:Order.OrderStatusChanged",
     "oms_orders.domain.quote:Quote.QuoteCreated",
     "oms_orders.domain.quote:Quote.QuoteRevised",
     "oms_orders.domain.quote:Quote.QuoteSent",
     "oms_orders.domain.quote:Quote.QuoteAccepted",
     "oms_orders.domain.quote:Quote.QuoteRejected",
     "oms_orders.domain.quote:Quote.QuoteExpired",
+    "oms_orders.domain.quote:Quote.AttachmentAdded",
+    "oms_orders.domain.quote:Quote.ContractAttached",
+    "oms_orders.domain.quote:Quote.ContractSigned",
+    "oms_orders.domain.quote:Quote.QuoteApproved",
 }
 
 

@@ -87,8 +87,6 @@ class OrderCreate(BaseModel):
     #: Follows the caller (a rep's "rep", a customer's "portal"); only the back office
     #: sets another, and its orders default to "backoffice".
     origin: Origin | None = None
-    #: When the customer expects the goods (it dates the order's commission to invoice).
-    expected_delivery_date: date | None = None
 
 
 class OrderCancel(BaseModel):
@@ -138,6 +136,9 @@ class OrderPublic(BaseModel):
     customer_id: str
     status: str
     status_reason: str | None
+    #: pending (released, inventory has not answered), reserved, short, released
+    #: (cancelled), or None before release (DESIGN section 4).
+    stock_status: Literal["pending", "reserved", "short", "released"] | None = None
     origin: str
     external_order_id: str | None
     currency: str
@@ -258,3 +259,18 @@ class QuoteAcceptedPublic(BaseModel):
     status: str
     order_id: str
     order_status: str
+
+
+class AttachmentPublic(BaseModel):
+    attachment_id: str
+    name: str
+    kind: Literal["proposal", "contract", "signed_contract", "other"]
+    content_type: str
+    size: int
+    uploaded_at: datetime
+    #: Who uploaded it (the token's subject); None for the proposal, which is made.
+    uploaded_by: str | None
+
+
+class AttachmentListPublic(BaseModel):
+    items: list[AttachmentPublic]

@@ -89,6 +89,7 @@ def order_public(order: Order) -> OrderPublic:
         customer_id=order.customer_id,
         status=order.status,
         status_reason=order.status_reason,
+        stock_status=order.stock_status,
         origin=order.origin,
         external_order_id=order.external_order_id,
         currency=order.currency,
@@ -197,7 +198,6 @@ def build_router(
             customer_id=body.customer_id,
             lines=line_requests(body.lines),
             origin=origin,
-            expected_delivery_date=body.expected_delivery_date,
             idempotency_key=key,
         )
         return order_public(order)

@@ -21,6 +21,8 @@ from oms_orders.domain.errors import CreditLimitExceeded
 from oms_orders.domain.pricing import ZERO, cents, totals
 
 PENDING_APPROVAL = "pending_approval"
+#: APR: the customer approved the proposal; the back office must release the order.
+AWAITING_INVOICING = "awaiting_invoicing"
 CONFIRMED = "confirmed"
 PARTIALLY_SHIPPED = "partially_shipped"
 SHIPPED = "shipped"
@@ -36,7 +38,19 @@ ORIGINS = ("backoffice", "rep", "portal", "marketplace", "partner", "quote")
 #: Origins whose orders wait for the back office's approval.
 NEEDS_APPROVAL = frozenset({"rep", "portal", "marketplace", "partner"})
 #: States the order's progress does not move it out of.
-EXPLICIT = frozenset({PENDING_APPROVAL, ON_HOLD, CANCELLED, COMPLETED})
+EXPLICIT = frozenset({PENDING_APPROVAL, AWAITING_INVOICING, ON_HOLD, CANCELLED, COMPLETED})
+#: States the back office releases an order from.
+RELEASABLE = (PENDING_APPROVAL, AWAITING_INVOICING, ON_HOLD)
+
+#: ``stock_status`` (DESIGN section 4): released and inventory has not answered yet; all
+#: lines reserved; a shortage (the order is on hold); cancelled after release (inventory
+#: gives the reservation back). None before release.
+STOCK_PENDING, STOCK_RESERVED, STOCK_SHORT, STOCK_RELEASED = (
+    "pending",
+    "reserved",
+    "short",
+    "released",
+)
 
 ISSUED, PAID_INVOICE = "issued", "paid"
 
@@ -56,8 +70,6 @@ class Order(Aggregate):
         status: str
         status_reason: str | None
         quote_id: str | None = None
-        #: When the customer expects the goods (ISO date), if the order says.
-        expected_delivery_date: str | None = None
         sales_rep_id: str | None = None
         #: The order's id where it came from (a marketplace, a partner), if anywhere.
         external_order_id: str | None = None
@@ -86,7 +98,6 @@ class Order(Aggregate):
         lines: list[dict[str, Any]]
         total: Decimal
         payment_terms_days: list[int]
-        expected_delivery_date: str | None = None
 
     class OrderCancelled(StatusEvent):
         reason: str
@@ -124,6 +135,12 @@ class Order(Aggregate):
     class OrderCompleted(StatusEvent):
         completed_at: datetime
 
+    class OrderStatusChanged(StatusEvent):
+        """Follows every event that changed the status or its reason (and the placement):
+        one event to follow for whoever only wants the status."""
+
+        previous_status: str | None
+
     @event(OrderPlaced)
     def __init__(
         self,
@@ -138,7 +155,6 @@ class Order(Aggregate):
         status: str,
         status_reason: str | None,
         quote_id: str | None = None,
-        expected_delivery_date: str | None = None,
         sales_rep_id: str | None = None,
         external_order_id: str | None = None,
         channel: str | None = None,
@@ -155,7 +171,6 @@ class Order(Aggregate):
         self.total = total
         self.payment_terms_days = list(payment_terms_days)
         self.quote_id = quote_id
-        self.expected_delivery_date = expected_delivery_date
         self.sales_rep_id = sales_rep_id
         self.external_order_id = external_order_id
         self.channel = channel
@@ -170,6 +185,7 @@ class Order(Aggregate):
         self.payments: list[dict[str, Any]] = []
         self.approved_by: str | None = None
         self.completed_at: datetime | None = None
+        self.stock_status: str | None = None
 
     # Commands -----------------------------------------------------------------------------
 
@@ -181,8 +197,8 @@ class Order(Aggregate):
         origin: str = "backoffice",
         quote_id: str | None = None,
         order_id: UUID | None = None,
-        expected_delivery_date: str | None = None,
         external_order_id: str | None = None,
+        approved_by_customer: bool = False,
         channel: str | None = None,
         buyer: dict[str, Any] | None = None,
         ship_to: dict[str, Any] | None = None,
@@ -201,6 +217,8 @@ class Order(Aggregate):
         problem = customer.credit_problem(amounts.total)
         if problem:
             status, reason = ON_HOLD, problem
+        elif approved_by_customer:  # the customer approved the proposal (APR)
+            status, reason = AWAITING_INVOICING, None
         elif origin in NEEDS_APPROVAL:
             status, reason = PENDING_APPROVAL, None
         else:
@@ -219,7 +237,6 @@ class Order(Aggregate):
             status=status,
             status_reason=reason,
             quote_id=quote_id,
-            expected_delivery_date=expected_delivery_date,
             sales_rep_id=customer.sales_rep_id,
             external_order_id=external_order_id,
             channel=channel,
@@ -231,13 +248,17 @@ class Order(Aggregate):
             order._put_on_hold(reason=reason, status=ON_HOLD, status_reason=reason)
         elif status == CONFIRMED:
             order._confirm_now(customer.payment_terms_days)
+        order._change_status(
+            previous_status=None, status=order.status, status_reason=order.status_reason
+        )
         return order
 
     def approve(self, customer: Customer, approved_by: str | None) -> None:
-        """Release an order waiting for approval or on hold, if the credit allows it."""
-        if self.status not in (PENDING_APPROVAL, ON_HOLD):
+        """Release an order waiting for approval or invoicing, or on hold, if the credit
+        allows it."""
+        if self.status not in RELEASABLE:
             raise Conflict(
-                f"order is {self.status}; only pending_approval or on_hold orders can be approved",
+                f"order is {self.status}; only {', '.join(RELEASABLE)} orders can be approved",
                 field="status",
             )
         problem = customer.credit_problem(self.total)
@@ -412,7 +433,6 @@ class Order(Aggregate):
             payment_terms_days=payment_terms_days,
             status=self.status,
             status_reason=None,
-            expected_delivery_date=self.expected_delivery_date,
         )
 
     def _complete_if_done(self) -> None:
@@ -425,6 +445,21 @@ class Order(Aggregate):
     def _set_status(self, status: str, status_reason: str | None) -> None:
         self.status = status
         self.status_reason = status_reason
+
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
+        """Every event that changes the status (or its reason) is followed by an
+        OrderStatusChanged, whichever command or reaction caused it, so none is
+        forgotten. Only new events pass here; stored ones are replayed without it."""
+        before = (self.status, self.status_reason)
+        super().trigger_event(event_class, **kwargs)
+        if (
+            issubclass(event_class, Order.StatusEvent)
+            and event_class is not Order.OrderStatusChanged
+            and (self.status, self.status_reason) != before
+        ):
+            self._change_status(
+                previous_status=before[0], status=self.status, status_reason=self.status_reason
+            )
 
     # Event methods: the only place state changes ---------------------------------------
 
@@ -447,13 +482,15 @@ class Order(Aggregate):
         payment_terms_days: list[int],
         status: str,
         status_reason: str | None,
-        expected_delivery_date: str | None = None,
     ) -> None:
         self.payment_terms_days = list(payment_terms_days)
+        self.stock_status = STOCK_PENDING
         self._set_status(status, status_reason)
 
     @event(OrderCancelled)
     def _cancel(self, reason: str, status: str, status_reason: str | None) -> None:
+        if self.stock_status is not None:
+            self.stock_status = STOCK_RELEASED
         self._set_status(status, status_reason)
 
     @event(StockReserved)
@@ -461,6 +498,7 @@ class Order(Aggregate):
         self, allocations: list[dict[str, Any]], status: str, status_reason: str | None
     ) -> None:
         self.reservations.extend(dict(a) for a in allocations)
+        self.stock_status = STOCK_RESERVED
         self._set_status(status, status_reason)
 
     @event(StockShortageReported)
@@ -472,6 +510,7 @@ class Order(Aggregate):
         status: str,
         status_reason: str | None,
     ) -> None:
+        self.stock_status = STOCK_SHORT
         self._set_status(status, status_reason)
 
     @event(ShipmentRecorded)
@@ -529,6 +568,12 @@ class Order(Aggregate):
     @event(OrderCompleted)
     def _complete(self, completed_at: datetime, status: str, status_reason: str | None) -> None:
         self.completed_at = completed_at
+        self._set_status(status, status_reason)
+
+    @event(OrderStatusChanged)
+    def _change_status(
+        self, previous_status: str | None, status: str, status_reason: str | None
+    ) -> None:
         self._set_status(status, status_reason)
 
     def _replace_invoice(self, invoice_id: str, **changes: Any) -> None:

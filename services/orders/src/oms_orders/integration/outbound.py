@@ -81,10 +81,6 @@ def product_defined(defined: Product.ProductDefined) -> contract.ProductDefined:
 # Orders ------------------------------------------------------------------------------------
 
 
-def _day(iso: str | None) -> date | None:
-    return date.fromisoformat(iso) if iso else None
-
-
 @outbound.maps(Order.OrderPlaced)
 def order_placed(placed: Order.OrderPlaced) -> contract.OrderPlaced:
     return contract.OrderPlaced(
@@ -98,7 +94,6 @@ def order_placed(placed: Order.OrderPlaced) -> contract.OrderPlaced:
         total=placed.total,
         status=placed.status,
         quote_id=placed.quote_id,
-        expected_delivery_date=_day(placed.expected_delivery_date),
         sales_rep_id=placed.sales_rep_id,
         external_order_id=placed.external_order_id,
         channel=placed.channel,
@@ -121,7 +116,6 @@ def order_confirmed(confirmed: Order.OrderConfirmed) -> contract.OrderConfirmed:
         lines=contract_lines(confirmed.lines),
         total=confirmed.total,
         payment_terms_days=confirmed.payment_terms_days,
-        expected_delivery_date=_day(confirmed.expected_delivery_date),
     )
 
 
@@ -143,6 +137,16 @@ def stock_shortage_reported(shortage: Order.StockShortageReported) -> contract.O
 @outbound.maps(Order.OrderCancelled)
 def order_cancelled(cancelled: Order.OrderCancelled) -> contract.OrderCancelled:
     return contract.OrderCancelled(order_id=str(cancelled.originator_id), reason=cancelled.reason)
+
+
+@outbound.maps(Order.OrderStatusChanged)
+def order_status_changed(changed: Order.OrderStatusChanged) -> contract.OrderStatusChanged:
+    return contract.OrderStatusChanged(
+        order_id=str(changed.originator_id),
+        status=changed.status,
+        reason=changed.status_reason,
+        previous_status=changed.previous_status,
+    )
 
 
 @outbound.maps(Order.OrderCompleted)
@@ -187,6 +191,37 @@ def quote_sent(sent: Quote.QuoteSent) -> contract.QuoteSent:
 @outbound.maps(Quote.QuoteAccepted)
 def quote_accepted(accepted: Quote.QuoteAccepted) -> contract.QuoteAccepted:
     return contract.QuoteAccepted(quote_id=str(accepted.originator_id), order_id=accepted.order_id)
+
+
+@outbound.maps(Quote.QuoteApproved)
+def quote_approved(approved: Quote.QuoteApproved) -> contract.QuoteApproved:
+    return contract.QuoteApproved(
+        quote_id=str(approved.originator_id),
+        order_id=approved.order_id,
+        approved_by=approved.approved_by,
+    )
+
+
+@outbound.maps(Quote.ContractAttached)
+def contract_attached(attached: Quote.ContractAttached) -> contract.ContractAttached:
+    return contract.ContractAttached(
+        quote_id=str(attached.originator_id),
+        attachment_id=attached.attachment_id,
+        name=attached.name,
+        content_type=attached.content_type,
+        size=attached.size,
+    )
+
+
+@outbound.maps(Quote.ContractSigned)
+def contract_signed(signed: Quote.ContractSigned) -> contract.ContractSigned:
+    return contract.ContractSigned(
+        quote_id=str(signed.originator_id),
+        attachment_id=signed.attachment_id,
+        name=signed.name,
+        content_type=signed.content_type,
+        size=signed.size,
+    )
 
 
 @outbound.maps(Quote.QuoteRejected)
