@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
@@ -32,6 +33,8 @@ from oms_marketplace_ingest.domain import (
     Product,
 )
 from oms_marketplace_ingest.domain.partner_order import PartnerLine, PartnerOrder
+from oms_marketplace_ingest.domain.shipment import MarketplaceShipment
+from oms_marketplace_ingest.domain.stock_sync import ListingStock
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,10 @@ class Page(Protocol):
 
 class MarketplaceApi(Protocol):
     def search_orders(self, params: dict[str, Any]) -> Iterator[Any]: ...
+    def confirm_shipment(self, order_id: str, payload: dict[str, Any]) -> None: ...
+    def patch_listings_item(
+        self, seller_id: str, sku: str, marketplace_ids: list[str], body: dict[str, Any]
+    ) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -308,6 +315,146 @@ class MarketplaceIngestApplication(ServiceApplication):
             return None
         return order
 
+    # Back to the marketplace: stock levels and shipments (DESIGN section 13) -------------
+    # A reaction notes what is to be told; the worker's loop (``tell_marketplaces``) tells
+    # it, retrying what fails on its next pass. A burst of stock changes between two
+    # passes is one call per listing, with the latest level.
+
+    #: The carrier named in a shipment confirmation (the OMS knows no courier yet).
+    carrier_name = "OMS"
+
+    def note_stock_level(self, sku: str, available: Decimal) -> list[Aggregate]:
+        """Inventory's available quantity of ``sku`` changed: every listing mapped to it
+        is to be told (listings of unmapped SKUs are not the OMS's to change)."""
+        changed: list[Aggregate] = []
+        for connection in self._connections():
+            for marketplace_sku, mapped in sorted(connection.sku_map.items()):
+                if mapped != sku:
+                    continue
+                listing_id = ListingStock.create_id(str(connection.id), marketplace_sku)
+                listing = self.find(ListingStock, listing_id) or ListingStock.open(
+                    str(connection.id), sku, marketplace_sku
+                )
+                if listing.note(available):
+                    changed.append(listing)
+        return changed
+
+    def record_marketplace_goods_issue(
+        self, order_id: str, goods_issue_id: str, lines: list[tuple[str, Decimal]]
+    ) -> list[Aggregate]:
+        """Goods of an imported order left the warehouse: the marketplace is to be told
+        (its items of the SKUs issued, up to the quantities ordered)."""
+        order = self.find(MarketplaceOrder, order_id)
+        if order is None or not order.record_goods_issued(goods_issue_id):
+            return []
+        items = []
+        for sku, quantity in lines:
+            left = quantity
+            for line in order.lines:
+                if line["sku"] != sku or left <= 0 or not line.get("order_item_id"):
+                    continue
+                taken = min(left, Decimal(line["quantity"]))
+                items.append(
+                    {"order_item_id": line["order_item_id"], "sku": sku, "quantity": taken}
+                )
+                left -= taken
+        shipment = MarketplaceShipment.record(
+            order_id=order_id,
+            connection_id=order.connection_id,
+            marketplace=order.marketplace,
+            marketplace_id=order.marketplace_id,
+            external_order_id=order.external_order_id,
+            goods_issue_id=goods_issue_id,
+            items=items,
+            issued_at=iso(self.clock()),
+        )
+        return [order, shipment]
+
+    def tell_marketplaces(self) -> tuple[int, int]:
+        """One pass: every listing whose level the marketplace has not been told, and
+        every shipment not confirmed. Returns (listings told, shipments confirmed); what
+        fails is logged and tried again on the next pass."""
+        told = confirmed = 0
+        for listing_id in self._pending(ListingStock.LevelNoted):
+            try:
+                told += self.sync_listing(listing_id)
+            except Exception as exc:  # retried on the next pass
+                log.warning("stock sync of listing %s failed: %s", listing_id, exc)
+        for shipment_id in self._pending(MarketplaceShipment.Recorded):
+            try:
+                confirmed += self.confirm_marketplace_shipment(shipment_id)
+            except Exception as exc:  # retried on the next pass
+                log.warning("shipment confirmation %s failed: %s", shipment_id, exc)
+        return told, confirmed
+
+    @retry_on_conflict
+    def sync_listing(self, listing_id: str) -> bool:
+        """Tell the marketplace the listing's latest available quantity (patchListingsItem,
+        ``fulfillment_availability``), if it has not been told it."""
+        listing = self.find(ListingStock, listing_id)
+        if listing is None or not listing.pending or listing.wanted is None:
+            return False
+        available = listing.wanted
+        connection = self.get_connection(listing.connection_id)
+        client = self.clients(connection, self.sealer.open(connection.sealed_credentials))
+        try:
+            answer = client.patch_listings_item(
+                connection.seller_id,
+                listing.marketplace_sku,
+                connection.marketplace_ids,
+                availability_patch(available),
+            )
+        finally:
+            client.close()
+        if answer.get("status") not in (None, "ACCEPTED"):
+            raise RuntimeError(f"listing {listing.marketplace_sku} refused: {answer.get('issues')}")
+        listing.record_synced(available, iso(self.clock()))
+        self.save(listing)
+        return True
+
+    @retry_on_conflict
+    def confirm_marketplace_shipment(self, shipment_id: str) -> bool:
+        """Confirm the shipment to its marketplace (Orders v0 ``confirmShipment``)."""
+        shipment = self.find(MarketplaceShipment, shipment_id)
+        if shipment is None or not shipment.pending:
+            return False
+        connection = self.get_connection(shipment.connection_id)
+        client = self.clients(connection, self.sealer.open(connection.sealed_credentials))
+        try:
+            client.confirm_shipment(
+                shipment.external_order_id, shipment.confirmation_request(self.carrier_name)
+            )
+        finally:
+            client.close()
+        shipment.confirm(iso(self.clock()))
+        self.save(shipment)
+        return True
+
+    def _connections(self) -> list[Connection]:
+        ids = {n.originator_id for n in self._notifications(Connection.Created)}
+        return [c for i in sorted(ids, key=str) if (c := self.find(Connection, i)) is not None]
+
+    def _pending(self, kind: type[Any]) -> list[str]:
+        """The ids of aggregates with an event of ``kind`` that still have work to do."""
+        ids = sorted({str(n.originator_id) for n in self._notifications(kind)})
+        pending = []
+        for aggregate_id in ids:
+            aggregate: Any = self.repository.get(UUID(aggregate_id))
+            if aggregate.pending:
+                pending.append(aggregate_id)
+        return pending
+
+    def _notifications(self, kind: type[Any]) -> list[Any]:
+        topic = f"{kind.__module__}:{kind.__qualname__}"
+        found: list[Any] = []
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start, 500, topics=[topic])
+            found.extend(batch)
+            if len(batch) < 500:
+                return found
+            start = batch[-1].id + 1
+
     # The parts of an import
     @retry_on_conflict
     def _fail(self, run_id: str, reason: str) -> ImportRun:
@@ -457,6 +604,20 @@ def _unit_price(item: dict[str, Any], quantity: int) -> tuple[Decimal, str | Non
     except (InvalidOperation, TypeError, AttributeError) as exc:
         raise OrderRefused(f"item {item.get('orderItemId')} has no valid price") from exc
     raise OrderRefused(f"item {item.get('orderItemId')} has no price")
+
+
+def availability_patch(available: Decimal) -> dict[str, Any]:
+    """The Listings Items patch that sets a listing's quantity the seller fulfils."""
+    return {
+        "productType": "PRODUCT",
+        "patches": [
+            {
+                "op": "replace",
+                "path": "/attributes/fulfillment_availability",
+                "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": int(available)}],
+            }
+        ],
+    }
 
 
 def request_hash(external_order_id: str, lines: Sequence[PartnerLine], note: str | None) -> str:

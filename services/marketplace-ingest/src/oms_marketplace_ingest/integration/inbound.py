@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from eventsourcing.domain import Aggregate
+from oms_contracts.inventory import GoodsIssued, StockLevelChanged
 from oms_contracts.orders import (
     OrderCancelled,
     OrderCompleted,
@@ -58,3 +59,19 @@ def on_order_completed(
 @inbound.on(ProductDefined)
 def on_product_defined(app: MarketplaceIngestApplication, event: ProductDefined) -> list[Aggregate]:
     return app.define_product(event.sku)
+
+
+# Inventory: stock levels and shipments back to the marketplaces ----------------------------
+
+
+@inbound.on(StockLevelChanged)
+def on_stock_level_changed(
+    app: MarketplaceIngestApplication, event: StockLevelChanged
+) -> list[Aggregate]:
+    return app.note_stock_level(event.sku, event.available)
+
+
+@inbound.on(GoodsIssued)
+def on_goods_issued(app: MarketplaceIngestApplication, event: GoodsIssued) -> list[Aggregate]:
+    lines = [(line.sku, line.quantity) for line in event.lines]
+    return app.record_marketplace_goods_issue(event.order_id, event.goods_issue_id, lines)

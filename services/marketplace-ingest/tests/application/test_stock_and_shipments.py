@@ -1,0 +1,166 @@
+"""Back to the marketplace, in memory with a recording client: a burst of stock changes
+of a mapped SKU is one patchListingsItem with the latest available quantity (and one
+StockSyncedToMarketplace); unmapped SKUs are left alone; a failed call is retried on the
+next pass; goods issued for an imported order are confirmed once (confirmShipment with
+the order's items), other orders' goods are not."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from oms_contracts.inventory import GoodsIssued, LotQuantity, StockLevelChanged
+from oms_contracts.marketplace_ingest import (
+    ShipmentConfirmedToMarketplace,
+    StockSyncedToMarketplace,
+)
+from oms_dev.inmemory import ServiceInMemory
+from oms_marketplace_ingest.application import ConnectionInput, MarketplaceIngestApplication
+from oms_marketplace_ingest.bootstrap import bootstrap
+from oms_marketplace_ingest.domain import Connection, MarketplaceOrder
+
+D = Decimal
+
+
+class RecordingClient:
+    """Answers as the Selling Partner API does; fails while ``failing`` is set."""
+
+    def __init__(self) -> None:
+        self.patches: list[tuple[str, str, list[str], dict[str, Any]]] = []
+        self.confirmations: list[tuple[str, dict[str, Any]]] = []
+        self.failing = False
+
+    def __call__(self, connection: Connection, secrets: dict[str, str]) -> RecordingClient:
+        assert secrets["refresh_token"] == "Atzr|refresh"  # opened only to make the client
+        return self
+
+    def search_orders(self, params: dict[str, Any]) -> Any:
+        return iter(())
+
+    def patch_listings_item(
+        self, seller_id: str, sku: str, marketplace_ids: list[str], body: dict[str, Any]
+    ) -> dict[str, Any]:
+        if self.failing:
+            raise RuntimeError("503 from the marketplace")
+        self.patches.append((seller_id, sku, marketplace_ids, body))
+        return {"sku": sku, "status": "ACCEPTED", "submissionId": "s-1", "issues": []}
+
+    def confirm_shipment(self, order_id: str, payload: dict[str, Any]) -> None:
+        if self.failing:
+            raise RuntimeError("503 from the marketplace")
+        self.confirmations.append((order_id, payload))
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def client() -> RecordingClient:
+    return RecordingClient()
+
+
+@pytest.fixture
+def ingest(client: RecordingClient) -> ServiceInMemory:
+    service = ServiceInMemory(bootstrap, dev_stack=True, clients=client)
+    app: MarketplaceIngestApplication = service.app
+    app.create_connection(
+        ConnectionInput(
+            marketplace="amazon",
+            name="EU store",
+            seller_id="A2SELLER",
+            marketplace_ids=["A1RKKUPIHCS9HS"],
+            customer_id="c-amazon",
+            client_id="amzn1.application-oa2-client.x",
+            client_secret="amzn1.oa2-cs.v1.secret",
+            refresh_token="Atzr|refresh",
+            sku_map={"AMZ-1": "SKU-1"},
+        )
+    )
+    return service
+
+
+def level(sku: str, available: int) -> StockLevelChanged:
+    return StockLevelChanged(sku=sku, on_hand=D(available), reserved=D(0), available=D(available))
+
+
+def test_a_burst_of_stock_changes_is_one_call_with_the_latest_level(
+    ingest: ServiceInMemory, client: RecordingClient
+) -> None:
+    for available in (10, 9, 7, 4):
+        ingest.deliver(level("SKU-1", available))
+    ingest.deliver(level("SKU-9", 3))  # not mapped: not ours to change
+
+    assert ingest.app.tell_marketplaces() == (1, 0)
+    assert ingest.app.tell_marketplaces() == (0, 0)  # nothing new
+
+    [(seller_id, sku, marketplace_ids, body)] = client.patches
+    assert (seller_id, sku, marketplace_ids) == ("A2SELLER", "AMZ-1", ["A1RKKUPIHCS9HS"])
+    [patch] = body["patches"]
+    assert (patch["op"], patch["path"]) == ("replace", "/attributes/fulfillment_availability")
+    assert patch["value"] == [{"fulfillment_channel_code": "DEFAULT", "quantity": 4}]
+    [synced] = ingest.published(StockSyncedToMarketplace)
+    assert (synced.sku, synced.marketplace_sku, synced.available) == ("SKU-1", "AMZ-1", D(4))
+
+
+def test_a_failed_stock_sync_is_tried_again(
+    ingest: ServiceInMemory, client: RecordingClient
+) -> None:
+    ingest.deliver(level("SKU-1", 5))
+    client.failing = True
+    assert ingest.app.tell_marketplaces() == (0, 0)
+    client.failing = False
+    ingest.deliver(level("SKU-1", 2))
+
+    assert ingest.app.tell_marketplaces() == (1, 0)
+    assert [body["patches"][0]["value"][0]["quantity"] for *_, body in client.patches] == [2]
+
+
+def test_goods_issued_for_an_imported_order_are_confirmed_once(
+    ingest: ServiceInMemory, client: RecordingClient
+) -> None:
+    app: MarketplaceIngestApplication = ingest.app
+    order = MarketplaceOrder(
+        connection_id=str(app._connections()[0].id),
+        marketplace="amazon",
+        marketplace_id="A1RKKUPIHCS9HS",
+        external_order_id="171-0000001-0000001",
+        customer_id="c-amazon",
+        purchased_at="2026-11-02T10:00:00Z",
+        currency="EUR",
+        lines=[
+            {
+                "line_no": 1,
+                "sku": "SKU-1",
+                "marketplace_sku": "AMZ-1",
+                "quantity": D(3),
+                "unit_price": D("12.50"),
+                "order_item_id": "item-1",
+            },
+        ],
+        buyer={},
+        ship_to={},
+        marketplace_status="UNSHIPPED",
+        import_run_id="run-1",
+    )
+    app.save(order)
+    issued = GoodsIssued(
+        goods_issue_id="gi-1",
+        order_id=str(order.id),
+        lines=[LotQuantity(sku="SKU-1", quantity=D(3), warehouse="MAD", lot="L1")],
+    )
+
+    ingest.deliver(issued)
+    ingest.deliver(issued)  # published again
+    ingest.deliver(GoodsIssued(goods_issue_id="gi-2", order_id="another-order", lines=[]))
+
+    assert app.tell_marketplaces() == (0, 1)
+    assert app.tell_marketplaces() == (0, 0)
+    [(amazon_order_id, payload)] = client.confirmations
+    assert amazon_order_id == "171-0000001-0000001"
+    assert payload["marketplaceId"] == "A1RKKUPIHCS9HS"
+    package = payload["packageDetail"]
+    assert package["orderItems"] == [{"orderItemId": "item-1", "quantity": 3}]
+    assert {"packageReferenceId", "carrierCode", "trackingNumber", "shipDate"} <= set(package)
+    [confirmed] = ingest.published(ShipmentConfirmedToMarketplace)
+    assert (confirmed.order_id, confirmed.goods_issue_id) == (str(order.id), "gi-1")
