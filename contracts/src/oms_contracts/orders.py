@@ -154,6 +154,8 @@ class OrderPlaced(_Orders):
     total: DecimalStr
     status: str
     quote_id: str | None = None
+    #: When the customer expects the goods, if the order says.
+    expected_delivery_date: Day | None = None
     sales_rep_id: str | None = None
     #: A marketplace's or partner's order: its id there and where it was sold.
     external_order_id: str | None = None
@@ -174,6 +176,7 @@ class OrderConfirmed(_Orders):
     lines: list[Line]
     total: DecimalStr
     payment_terms_days: list[int] = Field(default_factory=list)
+    expected_delivery_date: Day | None = None
 
 
 class OrderPutOnHold(_Orders):

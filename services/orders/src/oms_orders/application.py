@@ -145,6 +145,7 @@ class OrdersApplication(ServiceApplication):
         customer_id: str,
         lines: Sequence[LineRequest],
         origin: str = "backoffice",
+        expected_delivery_date: date | None = None,
         idempotency_key: str | None = None,
         external_order_id: str | None = None,
     ) -> Order:
@@ -163,6 +164,9 @@ class OrdersApplication(ServiceApplication):
             self._price_lines(customer, lines),
             origin,
             order_id=order_id,
+            expected_delivery_date=(
+                expected_delivery_date.isoformat() if expected_delivery_date else None
+            ),
             external_order_id=external_order_id,
         )
         try:

@@ -87,6 +87,8 @@ class OrderCreate(BaseModel):
     #: Follows the caller (a rep's "rep", a customer's "portal"); only the back office
     #: sets another, and its orders default to "backoffice".
     origin: Origin | None = None
+    #: When the customer expects the goods (it dates the order's commission to invoice).
+    expected_delivery_date: date | None = None
 
 
 class OrderCancel(BaseModel):

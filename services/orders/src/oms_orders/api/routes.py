@@ -198,6 +198,7 @@ def build_router(
             customer_id=body.customer_id,
             lines=line_requests(body.lines),
             origin=origin,
+            expected_delivery_date=body.expected_delivery_date,
             idempotency_key=key,
         )
         return order_public(order)

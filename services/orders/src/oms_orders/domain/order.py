@@ -70,6 +70,8 @@ class Order(Aggregate):
         status: str
         status_reason: str | None
         quote_id: str | None = None
+        #: When the customer expects the goods (ISO date), if the order says.
+        expected_delivery_date: str | None = None
         sales_rep_id: str | None = None
         #: The order's id where it came from (a marketplace, a partner), if anywhere.
         external_order_id: str | None = None
@@ -98,6 +100,7 @@ class Order(Aggregate):
         lines: list[dict[str, Any]]
         total: Decimal
         payment_terms_days: list[int]
+        expected_delivery_date: str | None = None
 
     class OrderCancelled(StatusEvent):
         reason: str
@@ -155,6 +158,7 @@ class Order(Aggregate):
         status: str,
         status_reason: str | None,
         quote_id: str | None = None,
+        expected_delivery_date: str | None = None,
         sales_rep_id: str | None = None,
         external_order_id: str | None = None,
         channel: str | None = None,
@@ -171,6 +175,7 @@ class Order(Aggregate):
         self.total = total
         self.payment_terms_days = list(payment_terms_days)
         self.quote_id = quote_id
+        self.expected_delivery_date = expected_delivery_date
         self.sales_rep_id = sales_rep_id
         self.external_order_id = external_order_id
         self.channel = channel
@@ -197,12 +202,13 @@ class Order(Aggregate):
         origin: str = "backoffice",
         quote_id: str | None = None,
         order_id: UUID | None = None,
+        expected_delivery_date: str | None = None,
         external_order_id: str | None = None,
-        approved_by_customer: bool = False,
         channel: str | None = None,
         buyer: dict[str, Any] | None = None,
         ship_to: dict[str, Any] | None = None,
         note: str | None = None,
+        approved_by_customer: bool = False,
     ) -> Order:
         """Place an order of priced ``lines`` for ``customer``: confirmed at once, waiting
         for approval (by its origin), or on hold when it passes the credit limit.
@@ -237,6 +243,7 @@ class Order(Aggregate):
             status=status,
             status_reason=reason,
             quote_id=quote_id,
+            expected_delivery_date=expected_delivery_date,
             sales_rep_id=customer.sales_rep_id,
             external_order_id=external_order_id,
             channel=channel,
@@ -433,6 +440,7 @@ class Order(Aggregate):
             payment_terms_days=payment_terms_days,
             status=self.status,
             status_reason=None,
+            expected_delivery_date=self.expected_delivery_date,
         )
 
     def _complete_if_done(self) -> None:
@@ -482,6 +490,7 @@ class Order(Aggregate):
         payment_terms_days: list[int],
         status: str,
         status_reason: str | None,
+        expected_delivery_date: str | None = None,
     ) -> None:
         self.payment_terms_days = list(payment_terms_days)
         self.stock_status = STOCK_PENDING

@@ -81,6 +81,10 @@ def product_defined(defined: Product.ProductDefined) -> contract.ProductDefined:
 # Orders ------------------------------------------------------------------------------------
 
 
+def _day(iso: str | None) -> date | None:
+    return date.fromisoformat(iso) if iso else None
+
+
 @outbound.maps(Order.OrderPlaced)
 def order_placed(placed: Order.OrderPlaced) -> contract.OrderPlaced:
     return contract.OrderPlaced(
@@ -94,6 +98,7 @@ def order_placed(placed: Order.OrderPlaced) -> contract.OrderPlaced:
         total=placed.total,
         status=placed.status,
         quote_id=placed.quote_id,
+        expected_delivery_date=_day(placed.expected_delivery_date),
         sales_rep_id=placed.sales_rep_id,
         external_order_id=placed.external_order_id,
         channel=placed.channel,
@@ -116,6 +121,7 @@ def order_confirmed(confirmed: Order.OrderConfirmed) -> contract.OrderConfirmed:
         lines=contract_lines(confirmed.lines),
         total=confirmed.total,
         payment_terms_days=confirmed.payment_terms_days,
+        expected_delivery_date=_day(confirmed.expected_delivery_date),
     )
 
 
