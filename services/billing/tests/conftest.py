@@ -61,11 +61,13 @@ def local_pac() -> LocalCfdiStampingProvider:
 def mexican_billing(
     company_csd: Signer, local_pac: LocalCfdiStampingProvider
 ) -> Callable[..., dict[str, Any]]:
-    """Overrides of a Mexican company's billing: fiscal country, its CSD, the local PAC."""
+    """Overrides of a Mexican company's billing: fiscal country, its CSD, the local PAC
+    (a test CSD: as on the dev stack, the only place the settings accept one)."""
 
     def overrides(**more: Any) -> dict[str, Any]:
         return {
             "fiscal_country": "MX",
+            "dev_stack": True,
             "csd": company_csd,
             "stamping_provider": local_pac,
             **more,

@@ -44,6 +44,8 @@ def routes(invoice_id: str, customer_id: str) -> list[tuple[str, str, dict[str, 
     return [
         ("GET", "/invoices", {}),
         ("GET", f"/invoices/{invoice_id}", {}),
+        ("GET", f"/invoices/{invoice_id}/xml", {}),
+        ("GET", f"/invoices/{invoice_id}/pdf", {}),
         ("POST", f"/invoices/{invoice_id}/payments", {"json": {"amount": "1.00"}}),
         ("GET", f"/customers/{customer_id}/statement", {}),
     ]
@@ -59,6 +61,14 @@ def assert_outside(
             f"/invoices/{invoice_id}",
             "/invoices/00000000-0000-0000-0000-000000000000",
             "invoice_id",
+        ),
+        *(
+            (
+                f"/invoices/{invoice_id}/{document}",
+                f"/invoices/00000000-0000-0000-0000-000000000000/{document}",
+                "invoice_id",
+            )
+            for document in ("xml", "pdf")
         ),
         (f"/customers/{customer_id}/statement", "/customers/nobody/statement", "customer_id"),
     ):
@@ -138,6 +148,7 @@ def test_the_back_office_and_admin_see_every_customer(
     assert invoice_ids(billing, headers) == set(invoices.values())
     for customer, invoice_id in invoices.items():
         assert status(billing, "GET", f"/invoices/{invoice_id}", headers) == 200
+        assert status(billing, "GET", f"/invoices/{invoice_id}/pdf", headers) == 200
         assert status(billing, "GET", f"/customers/{customer}/statement", headers) == 200
 
 
