@@ -112,8 +112,11 @@ def test_every_consumed_event_has_its_handler() -> None:
         "ReceivableOpened",
         "PaymentReceived",
         "InvoicePaid",
+        "MarketplaceOrderImported",
+        "MarketplaceOrderCancelled",
+        "PartnerOrderReceived",
     }
-    assert inbound.sources == ["billing", "inventory"]
+    assert inbound.sources == ["billing", "inventory", "marketplace-ingest"]
 
 
 def test_a_reservation_keeps_the_order_confirmed_and_a_shortage_holds_it(
