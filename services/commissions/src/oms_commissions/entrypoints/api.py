@@ -1,0 +1,8 @@
+"""The commissions HTTP API process."""
+
+from oms_kit.runtime import serve_api
+
+from oms_commissions.bootstrap import bootstrap
+
+if __name__ == "__main__":
+    serve_api(bootstrap)
