@@ -326,6 +326,7 @@ def table(results: dict[str, Any]) -> Table:
     for key, label in (
         ("cfdi_build_seal_stamp", "build, seal and stamp one CFDI (ms)"),
         ("invoice_pdf", "render one invoice PDF (ms)"),
+        ("proposal_pdf", "render one proposal PDF (ms)"),
     ):
         if key in documents:
             figure = documents[key]
@@ -377,7 +378,7 @@ async def main(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             durations: dict[str, float] = {"store": round(time.monotonic() - started, 1)}
             if not args.skip_documents:
                 t = time.monotonic()
-                say("documents: one CFDI built, sealed and stamped; one invoice PDF")
+                say("documents: one CFDI built, sealed and stamped; an invoice and a proposal PDF")
                 results["documents"] = await asyncio.to_thread(
                     run_documents, 10 if args.quick else 30
                 )

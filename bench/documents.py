@@ -1,7 +1,8 @@
 """Document figures: the time to build, seal and stamp one CFDI 4.0 (satcfdi: the
 document, its original string through SAT's XSLT, the CSD's seal, the schema check; the
 local PAC: the seal check, the TimbreFiscalDigital and its own seal and schema check) and
-to render one invoice PDF. In memory, no I/O: the CPU a document costs on this machine.
+to render one invoice PDF and one proposal PDF (orders: the quote, its customer and
+products, fpdf2 and Babel). In memory, no I/O: the CPU a document costs on this machine.
 ``python -m bench.documents`` prints them alone."""
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from oms_billing.settings import Settings
 from oms_contracts.inventory import GoodsIssued, LotQuantity
 from oms_contracts.orders import CustomerRegistered, Line, OrderConfirmed
 from oms_dev.inmemory import ServiceInMemory
+from oms_orders.api.documents import proposal_of
+from oms_orders.application import OrdersApplication
+from oms_orders.bootstrap import bootstrap as orders_bootstrap
+from oms_orders.documents.proposal import Company, render_proposal
+from oms_orders.domain.customer import Customer
+from oms_orders.domain.pricing import LineRequest
 
 #: Lines of the measured invoice: a typical order of a few products.
 LINES = 5
@@ -99,6 +106,41 @@ def mexican_invoice() -> tuple[BillingApplication, Invoice]:
     return app, invoice
 
 
+def proposal_renderer() -> Callable[[], bytes]:
+    """Renders the proposal PDF of a quote of ``LINES`` lines, as ``GET /quotes/{id}/pdf``
+    does (its customer and products read from the in-memory store)."""
+    orders: OrdersApplication = ServiceInMemory(orders_bootstrap, company_language="pt").app
+    for n in range(1, LINES + 1):
+        orders.define_product(
+            sku=f"SKU-{n}",
+            name=f"Produto {n}",
+            unit_price=Decimal("1234.50"),
+            currency="BRL",
+            tax_rate=Decimal("0.18"),
+        )
+    customer = orders.register_customer(
+        name="Cliente de Medida",
+        tax_id="12.345.678/0001-90",
+        email="bench@example.com",
+        credit_limit=Decimal("1000000.00"),
+        payment_terms_days=[30, 60, 90],
+    )
+    quote = orders.create_quote(
+        customer_id=customer.customer_id,
+        lines=[
+            LineRequest(sku=f"SKU-{n}", quantity=Decimal(n), note=f"nota {n}")
+            for n in range(1, LINES + 1)
+        ],
+    )
+    company = Company(name="OMS Demo", tax_id="98.765.432/0001-10", address="Rua A, 1")
+
+    def render() -> bytes:
+        buyer = orders.get(Customer, quote.customer_id, field="customer_id")
+        return render_proposal(proposal_of(orders, quote, buyer), company)
+
+    return render
+
+
 def run_documents(count: int = 30) -> dict[str, Any]:
     app, invoice = mexican_invoice()
     recipient = app.recipient(invoice.customer_id)
@@ -114,6 +156,7 @@ def run_documents(count: int = 30) -> dict[str, Any]:
     return {
         "cfdi_build_seal_stamp": timed(cfdi, count),
         "invoice_pdf": timed(pdf, count),
+        "proposal_pdf": timed(proposal_renderer(), count),
         "lines": LINES,
     }
 
