@@ -170,7 +170,9 @@ class Rec:
 
 
 #: Kinds of records a customer owns (what a scope is about).
-OWNED = frozenset({"customer", "order", "quote", "invoice", "pick_list", "user", "partner"})
+OWNED = frozenset(
+    {"customer", "order", "quote", "invoice", "pick_list", "user", "partner", "attachment"}
+)
 #: Kinds the world knows completely (every record that exists): lists are compared with it.
 COMPLETE = frozenset({"customer", "order", "quote", "invoice", "pick_list"})
 #: What a path or query parameter names.
@@ -179,6 +181,7 @@ PARAM_KINDS = {
     "customer_id": "customer",
     "order_id": "order",
     "quote_id": "quote",
+    "attachment_id": "attachment",
     "invoice_id": "invoice",
     "pick_list_id": "pick_list",
     "sku": "product",
@@ -453,6 +456,15 @@ RULES: dict[tuple[str, str, str], Rule] = {
         STAFF, body=lambda w, r, c: {"reason": "access check"}, prefer=_status("sent")
     ),
     ("orders", "POST", "/quotes/{quote_id}/expire"): rule(STAFF, prefer=_status("draft", "sent")),
+    # orders: documents (DESIGN section 10). The uploads are sent no file here (422 naming
+    # it where the caller reaches the quote): who may upload is what is checked.
+    ("orders", "GET", "/quotes/{quote_id}/pdf"): rule("back_office sales_rep customer"),
+    ("orders", "GET", "/quotes/{quote_id}/attachments"): rule("back_office sales_rep customer"),
+    ("orders", "POST", "/quotes/{quote_id}/attachments"): rule(STAFF),
+    ("orders", "POST", "/quotes/{quote_id}/signed-contract"): rule("customer"),
+    ("orders", "POST", "/quotes/{quote_id}/approve"): rule("customer", prefer=_status("sent")),
+    ("orders", "GET", "/orders/{order_id}/attachments"): rule("back_office sales_rep customer"),
+    ("orders", "GET", "/attachments/{attachment_id}"): rule("back_office sales_rep customer"),
     # inventory
     ("inventory", "POST", "/stock/receipts"): rule(
         "back_office warehouse",
@@ -1064,6 +1076,17 @@ def read_world(api: Api, admin: Token, world: World) -> None:
             )
     for quote in api.all_items(admin, ISSUER, "/quotes"):
         world.add(Rec("quote", quote["quote_id"], customer_id=quote["customer_id"], attrs=quote))
+        # Its documents (the proposal PDF at least): the customer's like the quote.
+        attachments = api.call(admin, ISSUER, "GET", f"/quotes/{quote['quote_id']}/attachments")
+        for attachment in attachments["items"]:
+            world.add(
+                Rec(
+                    "attachment",
+                    attachment["attachment_id"],
+                    customer_id=quote["customer_id"],
+                    attrs=attachment,
+                )
+            )
     for invoice in api.all_items(admin, "billing", "/invoices"):
         world.add(
             Rec(

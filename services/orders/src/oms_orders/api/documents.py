@@ -5,13 +5,15 @@ caller's ``Reach`` (404 outside it)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import UTC, date
 from typing import Annotated, Any
 from urllib.parse import quote as url_quote
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from oms_kit.auth import CUSTOMER, CurrentUser, allow
-from oms_kit.domain import NotFound
+from oms_kit.domain import InvalidInput, NotFound
 
 from oms_orders.api.models import (
     AttachmentListPublic,
@@ -32,6 +34,8 @@ from oms_orders.domain.product import Product
 from oms_orders.domain.quote import PROPOSAL, Quote
 
 PDF = "application/pdf"
+#: How many proposal PDFs are kept made (a few MB).
+RENDERED_KEPT = 128
 #: The proposal is made when asked for; its attachment id names the quote.
 PROPOSAL_PREFIX = "proposal-"
 
@@ -92,11 +96,25 @@ def build_documents_router(app: OrdersApplication, company: Company) -> APIRoute
     router = APIRouter(tags=["documents"])
     sellers_and_buyers = [allow(*SELLERS_AND_BUYERS)]
 
+    # The last PDFs made, by the versions of the quote and customer they show: a list of
+    # attachments needs the proposal's size, and a download follows it.
+    rendered: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
+    lock = threading.Lock()
+
     def proposal_pdf(quote: Quote) -> tuple[bytes, str]:
         customer = app.get(Customer, quote.customer_id, field="customer_id")
+        key = (quote.id, quote.version, customer.id, customer.version)
+        with lock:
+            if key in rendered:
+                rendered.move_to_end(key)
+                return rendered[key]
         proposal = proposal_of(app, quote, customer)
-        title = f"{proposal.number}.pdf"
-        return render_proposal(proposal, company), title
+        made = render_proposal(proposal, company), f"{proposal.number}.pdf"
+        with lock:
+            rendered[key] = made
+            while len(rendered) > RENDERED_KEPT:
+                rendered.popitem(last=False)
+        return made
 
     def listed(quote: Quote) -> AttachmentListPublic:
         data, name = proposal_pdf(quote)
@@ -145,18 +163,19 @@ def build_documents_router(app: OrdersApplication, company: Company) -> APIRoute
     )
     def attach_to_quote(
         quote_id: str,
-        file: Annotated[UploadFile, File()],
         caller: CurrentUser,
+        file: Annotated[UploadFile | None, File()] = None,
         kind: Annotated[str, Form()] = "other",
     ) -> AttachmentPublic:
         """A contract (the customer must sign it before approving) or another file: PDF,
         PNG or JPEG by its content (422 otherwise), up to the size limit (413)."""
-        data = _read(file, app.attachment_max_bytes)
+        Reach(app, caller).quote(quote_id)
+        upload = _required(file)
         attachment = app.attach_to_quote(
             quote_id,
             kind=kind,
-            name=file.filename or "attachment",
-            data=data,
+            name=upload.filename or "attachment",
+            data=_read(upload, app.attachment_max_bytes),
             uploaded_by=caller.subject,
         )
         return attachment_public(attachment)
@@ -165,14 +184,19 @@ def build_documents_router(app: OrdersApplication, company: Company) -> APIRoute
         "/quotes/{quote_id}/signed-contract", status_code=201, dependencies=[allow(CUSTOMER)]
     )
     def sign_contract(
-        quote_id: str, file: Annotated[UploadFile, File()], caller: CurrentUser
+        quote_id: str,
+        caller: CurrentUser,
+        file: Annotated[UploadFile | None, File()] = None,
     ) -> AttachmentPublic:
         """The customer's signed copy of the contract, named in his language ("Contrato
         Assinado.pdf")."""
         Reach(app, caller).quote(quote_id)
-        data = _read(file, app.attachment_max_bytes)
+        upload = _required(file)
         attachment = app.sign_contract(
-            quote_id, name=file.filename or "contract", data=data, uploaded_by=caller.subject
+            quote_id,
+            name=upload.filename or "contract",
+            data=_read(upload, app.attachment_max_bytes),
+            uploaded_by=caller.subject,
         )
         return attachment_public(attachment)
 
@@ -211,6 +235,14 @@ def build_documents_router(app: OrdersApplication, company: Company) -> APIRoute
         return file_response(stored.data, stored.content_type, stored.name)
 
     return router
+
+
+def _required(file: UploadFile | None) -> UploadFile:
+    """The uploaded file; checked here rather than by FastAPI so that a quote outside
+    the caller's reach answers 404 whatever the body."""
+    if file is None:
+        raise InvalidInput("file is required (multipart/form-data)", field="file")
+    return file
 
 
 def _read(file: UploadFile, max_bytes: int) -> bytes:
