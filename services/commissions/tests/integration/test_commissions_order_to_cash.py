@@ -219,14 +219,11 @@ def test_commissions_follow_orders_invoices_and_payments(system: RunningServices
         )
         return body
 
+    def shows(name: str, figures: dict[str, Figures]) -> bool:
+        return {item["customer_id"]: _figures(item) for item in view(name)["items"]} == figures
+
     for name, figures in expected.items():
-        wait_until(
-            lambda name=name, figures=figures: (
-                {item["customer_id"]: _figures(item) for item in view(name)["items"]} == figures
-            ),
-            what=f"the {name} view",
-            timeout=60,
-        )
+        wait_until(lambda: shows(name, figures), what=f"the {name} view", timeout=60)  # noqa: B023
         [item] = view(name)["items"]
         assert item["customer_name"] in ("Alfa", "Gama")
 
