@@ -120,15 +120,9 @@ class CommissionsApplication(ServiceApplication):
         expected_delivery_date: str | None,
     ) -> OrderCommission | None:
         """Keep who the order's rep is (the customer's rep at placement)."""
-        if self._order(order_id) is not None:
-            return None  # a repeat
-        return OrderCommission(
-            order_id=order_id,
-            customer_id=customer_id,
-            sales_rep_id=sales_rep_id,
-            currency=currency,
-            expected_delivery_date=expected_delivery_date,
-        )
+        order = self._order(order_id) or OrderCommission(order_id=order_id)
+        placed = order.place(customer_id, sales_rep_id, currency, expected_delivery_date)
+        return order if placed else None
 
     def confirm_order(
         self,
@@ -141,7 +135,8 @@ class CommissionsApplication(ServiceApplication):
         """Accrue the order's commission at the rates that apply now, then price the
         invoices that arrived before the confirmation."""
         order = self._order(order_id)
-        if order is None:
+        if order is None or not order.placed:
+            # Placement and confirmation share a topic and a key: never in this order.
             raise OrderNotPlaced(order_id)
         if order.sales_rep_id is None:
             return []  # no rep: no commission
@@ -185,11 +180,10 @@ class CommissionsApplication(ServiceApplication):
         until it is confirmed when the confirmation was not seen yet."""
         if self._invoice(invoice_id) is not None:
             return []  # a repeat
-        order = self._order(order_id)
-        if order is None:
-            # Its placement not consumed yet (another topic): dead-lettered, redriven later.
-            raise OrderNotPlaced(order_id)
-        if not order.commissioned:
+        # Billing's topic may run ahead of orders' (a worker catching up): an invoice of an
+        # order not seen yet is held on it until the order is placed and confirmed.
+        order = self._order(order_id) or OrderCommission(order_id=order_id)
+        if order.placed and not order.commissioned:
             return []  # no rep: no commission
         invoice = InvoiceCommission(
             invoice_id=invoice_id,

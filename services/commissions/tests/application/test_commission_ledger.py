@@ -135,6 +135,20 @@ def test_an_invoice_before_its_order_is_confirmed_is_held_then_priced(
     assert earned.commission == D("0.50")  # 1.00 x 5.80 / 11.60
 
 
+def test_an_invoice_before_its_order_is_placed_is_held_too(
+    commissions: ServiceInMemory,
+) -> None:
+    """A worker catching up may read billing's topic ahead of orders'."""
+    commissions.app.set_rate("rep-9", D("10"))
+    order = placed("o-7", "cust-9", "rep-9", [line(1, "SKU-A", 1, "10.00")])
+    early = invoice("i-7", order, [("SKU-A", 1, D("10.00"))])
+    for event in (early, payment("p-7", early, D("11.60"), D("0.00")), order, confirmed(order)):
+        assert commissions.deliver(event).status == "applied"
+    [invoiced] = commissions.published(CommissionInvoiced)
+    [earned] = commissions.published(CommissionEarned)
+    assert (invoiced.commission, earned.commission) == (D("1.00"), D("1.00"))
+
+
 def test_an_order_without_a_rep_earns_nobody_anything(commissions: ServiceInMemory) -> None:
     order = placed("o-8", "cust-8", None, [line(1, "SKU-A", 1, "10.00")])
     for event in (order, confirmed(order), invoice("i-8", order, [("SKU-A", 1, D("10.00"))])):

@@ -62,13 +62,8 @@ def test_rounding_is_half_up_to_the_cent_per_line() -> None:
 
 
 def _accrued_order() -> OrderCommission:
-    order = OrderCommission(
-        order_id="o-1",
-        customer_id="cust-1",
-        sales_rep_id="rep-1",
-        currency="BRL",
-        expected_delivery_date="2026-12-20",
-    )
+    order = OrderCommission(order_id="o-1")
+    order.place("cust-1", "rep-1", "BRL", "2026-12-20")
     plan = CommissionPlan(sales_rep_id="rep-1")
     plan.set_rate(D("5"))
     order.accrue(

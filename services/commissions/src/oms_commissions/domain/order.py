@@ -32,7 +32,12 @@ def _sum(lines: list[dict[str, Any]], key: str) -> Decimal:
 
 
 class OrderCommission(Aggregate):
-    class Placed(Aggregate.Created):
+    class Opened(Aggregate.Created):
+        """First seen: its placement, or an invoice of it that ran ahead of orders' events."""
+
+        order_id: str
+
+    class Placed(Aggregate.Event):
         order_id: str
         customer_id: str
         sales_rep_id: str | None
@@ -76,20 +81,14 @@ class OrderCommission(Aggregate):
     def create_id(order_id: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"oms/commissions/order/{order_id}")
 
-    @event(Placed)
-    def __init__(
-        self,
-        order_id: str,
-        customer_id: str,
-        sales_rep_id: str | None,
-        currency: str,
-        expected_delivery_date: str | None,
-    ) -> None:
+    @event(Opened)
+    def __init__(self, order_id: str) -> None:
         self.order_id = order_id
-        self.customer_id = customer_id
-        self.sales_rep_id = sales_rep_id
-        self.currency = currency
-        self.expected_delivery_date = expected_delivery_date
+        self.placed = False
+        self.customer_id = ""
+        self.sales_rep_id: str | None = None
+        self.currency = ""
+        self.expected_delivery_date: str | None = None
         self.accrued = False
         self.cancelled = False
         #: Per order line: what was accrued and how much of it was invoiced so far.
@@ -97,12 +96,40 @@ class OrderCommission(Aggregate):
         self.held_invoices: list[str] = []
         self.invoices: list[str] = []
 
+    def place(
+        self,
+        customer_id: str,
+        sales_rep_id: str | None,
+        currency: str,
+        expected_delivery_date: str | None,
+    ) -> bool:
+        """Keep who the rep is (the customer's at placement); False when known already."""
+        if self.placed:
+            return False
+        self._placed(self.order_id, customer_id, sales_rep_id, currency, expected_delivery_date)
+        return True
+
+    @event(Placed)
+    def _placed(
+        self,
+        order_id: str,
+        customer_id: str,
+        sales_rep_id: str | None,
+        currency: str,
+        expected_delivery_date: str | None,
+    ) -> None:
+        self.placed = True
+        self.customer_id = customer_id
+        self.sales_rep_id = sales_rep_id
+        self.currency = currency
+        self.expected_delivery_date = expected_delivery_date
+
     # --- accrual --------------------------------------------------------------------------
 
     @property
     def commissioned(self) -> bool:
         """Whether the order earns anyone a commission (its customer had a rep)."""
-        return self.sales_rep_id is not None
+        return self.placed and self.sales_rep_id is not None
 
     def accrue(
         self,
@@ -175,7 +202,8 @@ class OrderCommission(Aggregate):
     # --- invoices -------------------------------------------------------------------------
 
     def hold_invoice(self, invoice_id: str) -> None:
-        """An invoice seen before the order's confirmation: priced when it is accrued."""
+        """An invoice seen before the order's confirmation (or placement): priced when
+        the order is accrued."""
         if invoice_id not in self.held_invoices and invoice_id not in self.invoices:
             self._invoice_held(invoice_id)
 
