@@ -127,6 +127,7 @@ def test_an_order_over_the_credit_limit_is_held_naming_credit(system: RunningSer
     assert placed["status"] == "on_hold"
     view = client.order_view(placed["order_id"])
     assert view["status"] == "on_hold" and "credit" in view["status_reason"]
+    assert view["stock_status"] is None  # never released: inventory was not asked
     assert client.stock(sku)["reserved"] == 0
 
 
@@ -135,8 +136,10 @@ def test_an_order_without_enough_stock_is_held_naming_stock(system: RunningServi
     sku = client.product()
     client.receive(sku, 2)
     placed = client.order(client.customer(), sku, 3)
+    assert (placed["status"], placed["stock_status"]) == ("confirmed", "pending")
     view = client.status_becomes(placed["order_id"], "on_hold")
     assert "stock" in view["status_reason"]
+    assert view["stock_status"] == "short"
     assert client.stock(sku)["available"] == 2
 
 
@@ -146,12 +149,17 @@ def test_cancel_releases_the_reserved_stock(system: RunningServices) -> None:
     client.receive(sku, 5)
     placed = client.order(client.customer(), sku, 3)
     wait_until(lambda: client.stock(sku)["reserved"] == 3, what="stock reserved")
+    wait_until(
+        lambda: client.order_view(placed["order_id"])["stock_status"] == "reserved",
+        what="the order's stock_status reserved",
+    )
     cancelled = client.post(
         f"{client.orders}/orders/{placed['order_id']}/cancel",
         {"reason": "customer changed their mind"},
         status=200,
     )
     assert cancelled["status"] == "cancelled"
+    assert client.order_view(placed["order_id"])["stock_status"] == "released"
     wait_until(lambda: client.stock(sku)["reserved"] == 0, what="stock released")
     assert client.stock(sku)["available"] == 5
 

@@ -14,6 +14,8 @@ from eventsourcing.postgres import PostgresDatastore
 from oms_kit.domain import DomainError, InvalidInput
 
 TABLE = "orders_attachments"
+#: Serialises the table's creation between the service's processes.
+DOCUMENTS_LOCK = 0x0D0C_5A7E
 
 #: The file types accepted, by their signature (the first bytes).
 SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -83,7 +85,10 @@ class PostgresAttachments:
         self.datastore = datastore
 
     def create(self) -> None:
+        """The table, made by whichever process starts first (the api and the worker
+        start together: without the lock both may create it and one fails)."""
         with self.datastore.transaction(commit=True) as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (DOCUMENTS_LOCK,))
             cur.execute(self.ddl)
 
     def put(self, stored: StoredFile) -> None:
