@@ -5,6 +5,7 @@ payment terms and installments."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -142,10 +143,7 @@ def test_a_long_proposal_runs_over_pages() -> None:
         )
         for n in range(1, 121)
     ]
-    pdf = render_proposal(
-        Proposal(**{**long.__dict__, "lines": many}),  # type: ignore[arg-type]
-        COMPANY,
-    )
+    pdf = render_proposal(replace(long, lines=many), COMPANY)
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) > 1
     assert "Artikel 120" in text_of(pdf)
