@@ -8,6 +8,7 @@ is the reliability suite's ``access`` scenario."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,7 @@ def test_the_answers_the_table_gives() -> None:
 @pytest.mark.timeout(600)
 def test_no_caller_reaches_past_his_role_or_scope(stack: Stack, tmp_path: Path) -> None:
     services = names()
+    started = time.monotonic()
     with running_services(stack, services, tmp_path / "logs") as running:
         report = check_access(
             running.urls,
@@ -109,6 +111,7 @@ def test_no_caller_reaches_past_his_role_or_scope(stack: Stack, tmp_path: Path) 
             issuer_signer(stack.pg_dsn),
             admin_password=running.admin_password,
             orders_per_customer=4,
+            log=lambda line: print(f"{time.monotonic() - started:6.1f} s  {line}"),
         )
     print(report.summary())
     print(report.checked())

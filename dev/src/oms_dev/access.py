@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import itertools
 import json
 import re
 import time
@@ -171,7 +172,18 @@ class Rec:
 
 #: Kinds of records a customer owns (what a scope is about).
 OWNED = frozenset(
-    {"customer", "order", "quote", "invoice", "pick_list", "user", "partner", "attachment"}
+    {
+        "customer",
+        "order",
+        "quote",
+        "invoice",
+        "pick_list",
+        "user",
+        "partner",
+        "attachment",
+        "connection",
+        "import_run",
+    }
 )
 #: Kinds the world knows completely (every record that exists): lists are compared with it.
 COMPLETE = frozenset({"customer", "order", "quote", "invoice", "pick_list"})
@@ -188,6 +200,8 @@ PARAM_KINDS = {
     "user_id": "user",
     "partner_id": "partner",
     "sales_rep_id": "sales_rep",
+    "connection_id": "connection",
+    "import_run_id": "import_run",
 }
 ID_KEYS = {kind: f"{kind}_id" for kind in OWNED | {"sales_rep"}}
 #: Query parameters that name a record by something else than its id.
@@ -204,6 +218,8 @@ class World:
     tag: str
     rep_of_customer: dict[str, str] = field(default_factory=dict)
     customer_of_partner: dict[str, str] = field(default_factory=dict)
+    #: The orders partners pushed: the partner's (and their customer's) records.
+    partner_of_order: dict[str, str] = field(default_factory=dict)
     skus: list[str] = field(default_factory=list)
     records: dict[str, list[Rec]] = field(default_factory=lambda: defaultdict(list))
     texts: dict[str, Rec] = field(default_factory=dict)
@@ -238,11 +254,11 @@ class World:
             return True
         if caller.role == WAREHOUSE:
             return rec.kind in ("order", "pick_list")
+        # A partner's id is on the orders it pushed for the customer it books them to:
+        # that customer and his rep see it on them.
         if caller.role == SALES_REP:
-            return rec.kind != "partner" and self.rep_of(rec) == caller.sales_rep_id
+            return self.rep_of(rec) == caller.sales_rep_id
         if caller.role == CUSTOMER:
-            if rec.kind == "partner":
-                return False
             if rec.customer_id is not None:
                 return rec.customer_id == caller.customer_id
             return rec.rep_id is not None and rec.rep_id == self.rep_of_customer.get(
@@ -290,13 +306,18 @@ Prefer = Callable[["Rec"], bool]
 
 @dataclass(frozen=True)
 class Rule:
-    """Who may call a route: ``allow`` roles must be let through (admin always is), roles
-    in ``either`` may be let through or refused (403) as the service decided where DESIGN
-    leaves it open, every other role gets 403. ``scope`` names the kind of record the
-    body names (``customer_id`` in ``POST /orders``); ``prefer`` picks records a write
-    fits (an order waiting for approval, an open pick list); ``items`` is the kind a
-    list's items are; ``last``: run after every other call (a signing key's rotation);
-    ``missing``: roles that have no record of their own there (404)."""
+    """Who may call a route: ``allow`` roles must be let through (admin always is, unless
+    ``admin`` is false: a route for a partner's own client), roles in ``either`` may be let
+    through or refused (403) as the service decided where DESIGN leaves it open, every
+    other role gets 403. ``scope`` names the kind of record the body names (``customer_id``
+    in ``POST /orders``); ``prefer`` picks records a write fits (an order waiting for
+    approval, an open pick list); ``items`` is the kind a list's items are; ``last``: run
+    after every other call (a signing key's rotation); ``missing``: roles that have no
+    record of their own there (404); ``query``: parameters every call sends (one call
+    per value given); ``headers``: headers a call sends (a new ``Idempotency-Key``);
+    ``earner``: the list's items are a sales rep's own (his commissions: they name the
+    customers he sold to, also once they are another rep's), so each item's
+    ``sales_rep_id`` is checked instead of the customers it names."""
 
     allow: frozenset[str] = frozenset()
     either: frozenset[str] = frozenset()
@@ -306,9 +327,13 @@ class Rule:
     items: str | None = None
     last: bool = False
     missing: frozenset[str] = frozenset()
+    admin: bool = True
+    query: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    headers: Callable[[], dict[str, str]] | None = None
+    earner: bool = False
 
     def access(self, role: str) -> str:
-        if role == ADMIN or role in self.allow:
+        if (role == ADMIN and self.admin) or role in self.allow:
             return ALLOW
         return EITHER if role in self.either else DENY
 
@@ -385,6 +410,46 @@ def _rep_body(world: World, rec: Rec | None, caller: Caller) -> Json:
 
 def _partner_body(world: World, rec: Rec | None, caller: Caller) -> Json:
     return {"name": f"Access {world.tag} extra partner", "customer_id": world.of("customer")[0].id}
+
+
+def _today() -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def _new_key() -> dict[str, str]:
+    return {"Idempotency-Key": f"access-{uuid.uuid4().hex}"}
+
+
+def _commission_rule_body(world: World, rec: Rec | None, caller: Caller) -> Json:
+    customer = world.of("customer")[0]
+    return {
+        "sales_rep_id": world.rep_of_customer[customer.id],
+        "customer_id": customer.id,
+        "rate_percent": "7",
+    }
+
+
+#: Where a marketplace connection of the check reaches: nowhere (an import fails).
+NOWHERE = "http://127.0.0.1:9"
+
+
+def _connection_body(world: World, rec: Rec | None, caller: Caller) -> Json:
+    return {
+        "marketplace": "amazon",
+        "name": f"Access {world.tag} {_hex()}",
+        "seller_id": "ACCESS-SELLER",
+        "marketplace_ids": ["A1PA6795UKMFR9"],
+        "customer_id": world.of("customer")[0].id,
+        "client_id": "access-client",
+        "client_secret": "access-secret",
+        "refresh_token": "access-refresh-token",
+        "endpoint": NOWHERE,
+        "lwa_endpoint": f"{NOWHERE}/auth/o2/token",
+    }
+
+
+def _partner_order_body(world: World, rec: Rec | None, caller: Caller) -> Json:
+    return {"external_order_id": f"ACC-{_hex()}", "lines": _lines(world)}
 
 
 STAFF = "back_office"
@@ -465,6 +530,45 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ("orders", "POST", "/quotes/{quote_id}/approve"): rule("customer", prefer=_status("sent")),
     ("orders", "GET", "/orders/{order_id}/attachments"): rule("back_office sales_rep customer"),
     ("orders", "GET", "/attachments/{attachment_id}"): rule("back_office sales_rep customer"),
+    # billing's documents: like the invoice itself
+    ("billing", "GET", "/invoices/{invoice_id}/xml"): rule("back_office sales_rep customer"),
+    ("billing", "GET", "/invoices/{invoice_id}/pdf"): rule("back_office sales_rep customer"),
+    # commissions (DESIGN section 12): the back office sets rates and rules and settles; a
+    # rep reads his own rate, commissions and settlements
+    ("commissions", "GET", "/sales-reps/{sales_rep_id}/commission"): rule("back_office sales_rep"),
+    ("commissions", "PUT", "/sales-reps/{sales_rep_id}/commission"): rule(
+        STAFF, body=lambda w, r, c: {"rate_percent": "5"}
+    ),
+    ("commissions", "POST", "/commission-rules"): rule(STAFF, body=_commission_rule_body),
+    ("commissions", "GET", "/commissions"): rule(
+        "back_office sales_rep",
+        items="commission",
+        earner=True,
+        query={"view": ("to_invoice", "invoiced", "paid")},
+    ),
+    ("commissions", "GET", "/settlements"): rule(
+        "back_office sales_rep", items="settlement", earner=True
+    ),
+    ("commissions", "POST", "/settlements"): rule(
+        STAFF,
+        scope="sales_rep",
+        body=lambda w, r, c: {"sales_rep_id": r.id if r else "", "until": _today()},
+    ),
+    # marketplace-ingest (DESIGN section 13): connections and imports are the back office's;
+    # a partner's client pushes its orders (nobody else: there is no partner to book them
+    # to) and reads them, the back office every partner's
+    ("marketplace-ingest", "POST", "/connections"): rule(STAFF, body=_connection_body),
+    ("marketplace-ingest", "POST", "/connections/{connection_id}/imports"): rule(
+        STAFF, body=lambda w, r, c: {"created_from": "2026-01-01T00:00:00Z"}
+    ),
+    ("marketplace-ingest", "GET", "/imports"): rule(STAFF, items="import_run"),
+    ("marketplace-ingest", "GET", "/imports/{import_run_id}"): rule(STAFF),
+    ("marketplace-ingest", "POST", "/partner/orders"): rule(
+        "partner", admin=False, body=_partner_order_body, headers=_new_key
+    ),
+    ("marketplace-ingest", "GET", "/partner/orders/{order_id}"): rule(
+        "back_office partner", prefer=lambda rec: rec.partner_id is not None
+    ),
     # inventory
     ("inventory", "POST", "/stock/receipts"): rule(
         "back_office warehouse",
@@ -604,6 +708,10 @@ class AccessReport:
     def passed(self) -> bool:
         return not self.leaks and not self.unexpected and not self.uncovered
 
+    def not_covered(self, line: str) -> None:
+        if line not in self.uncovered:
+            self.uncovered.append(line)
+
     def checked(self) -> str:
         return ", ".join(f"{what}: {n}" for what, n in sorted(self.tally.items()))
 
@@ -643,10 +751,14 @@ class Http:
         params: Mapping[str, Any] | None = None,
         json_body: Json = None,
         content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        headers = sent
         if content is not None:
-            headers["Content-Type"] = "application/json"
+            sent["Content-Type"] = "application/json"
         last: Exception | None = None
         for _ in range(3):
             try:
@@ -686,11 +798,18 @@ class Api:
         params: Mapping[str, Any] | None = None,
         json_body: Json = None,
         timeout: float = 60.0,
+        headers: Mapping[str, str] | None = None,
     ) -> Json:
         deadline = time.monotonic() + timeout
         while True:
             answer = self.http.request(
-                service, method, path, who.token(), params=params, json_body=json_body
+                service,
+                method,
+                path,
+                who.token(),
+                params=params,
+                json_body=json_body,
+                headers=headers,
             )
             if answer.status_code in ok:
                 return answer.json() if answer.content else None
@@ -844,6 +963,7 @@ def build(
     world.add(Rec("user", spare["user_id"], attrs=spare), spare["username"])
 
     partner_customer = customers["c2b"]
+    clients: dict[str, ClientSignIn] = {}  # partner id -> its client, signed in
     for name, spare_partner in (("partner", False), ("partner-spare", True)):
         made = api.call(
             admin,
@@ -864,8 +984,9 @@ def build(
             ),
             made["client_id"],
         )
+        client = ClientSignIn(orders_url, made["client_id"], made["client_secret"])
+        clients[made["partner_id"]] = client
         if not spare_partner:
-            client = ClientSignIn(orders_url, made["client_id"], made["client_secret"])
             callers.append(Caller("partner", PARTNER, client, partner_id=made["partner_id"]))
 
     log("building: products, stock, orders, quotes")
@@ -897,6 +1018,33 @@ def build(
         )
         world.skus.append(sku)
         world.add(Rec("product", sku))
+
+    if "commissions" in api.http.urls:
+        log("building: commission rates and a rule")
+        for rep in reps:
+            api.call(
+                admin,
+                "commissions",
+                "PUT",
+                f"/sales-reps/{rep}/commission",
+                ok=(200,),
+                json_body={"rate_percent": "5"},
+            )
+        api.call(
+            admin,
+            "commissions",
+            "POST",
+            "/commission-rules",
+            ok=(201,),
+            json_body={
+                "sales_rep_id": reps[0],
+                "customer_id": customers["c1a"],
+                "rate_percent": "7",
+            },
+        )
+    if "marketplace-ingest" in api.http.urls:
+        log("building: a marketplace connection, an import, the partners' orders")
+        marketplace(api, world, back_office, clients, customers["c1a"])
 
     by_name = {c.name: c for c in callers}
     billed: list[str] = []
@@ -998,6 +1146,46 @@ def build(
     )
 
 
+def marketplace(
+    api: Api, world: World, back_office: Token, clients: Mapping[str, Token], customer: str
+) -> None:
+    """A connection (to nowhere) booked to ``customer`` and an import run of it; an order
+    pushed by each partner client, once it is in orders."""
+    body = {**_connection_body(world, None, Caller("", BACK_OFFICE, back_office))}
+    body["customer_id"] = customer
+    connection = api.call(
+        back_office, "marketplace-ingest", "POST", "/connections", ok=(201,), json_body=body
+    )["connection_id"]
+    world.add(Rec("connection", connection, customer_id=customer))
+    run = api.call(
+        back_office,
+        "marketplace-ingest",
+        "POST",
+        f"/connections/{connection}/imports",
+        ok=(202,),
+        json_body={"created_from": "2026-01-01T00:00:00Z"},
+    )["import_run_id"]
+    world.add(Rec("import_run", run, customer_id=customer))
+    for partner_id, client in clients.items():
+        pushed = api.call(
+            client,
+            "marketplace-ingest",
+            "POST",
+            "/partner/orders",
+            ok=(202,),
+            json_body=_partner_order_body(world, None, Caller("", PARTNER, client)),
+            headers=_new_key(),
+        )
+        world.partner_of_order[pushed["order_id"]] = partner_id
+
+    def placed(order_id: str) -> bool:
+        answer = api.http.request(ISSUER, "GET", f"/orders/{order_id}", back_office.token())
+        return answer.status_code == 200
+
+    for order_id in world.partner_of_order:
+        eventually(f"the partner's order {order_id} in orders", partial(placed, order_id))
+
+
 def snapshot(api: Api, admin: Token, world: World) -> dict[str, Json]:
     """Everything the admin can read about the run's records (for 'nothing changed')."""
     shot: dict[str, Json] = {
@@ -1010,7 +1198,7 @@ def snapshot(api: Api, admin: Token, world: World) -> dict[str, Json]:
             for q in api.all_items(admin, ISSUER, "/quotes")
         ),
         "invoices": sorted(
-            (i["invoice_id"], i["status"], i["open_amount"])
+            (i["invoice_id"], i["status"], i["open_amount"], bool(i.get("stamp")))
             for i in api.all_items(admin, "billing", "/invoices")
         ),
         "users": sorted(
@@ -1021,6 +1209,18 @@ def snapshot(api: Api, admin: Token, world: World) -> dict[str, Json]:
             r["sales_rep_id"] for r in api.all_items(admin, ISSUER, "/sales-reps")
         ),
     }
+    if "commissions" in api.http.urls:
+        for rep in world.of("sales_rep"):
+            shot[f"commission plan {rep.id}"] = api.call(
+                admin, "commissions", "GET", f"/sales-reps/{rep.id}/commission", ok=(200, 404)
+            )
+        shot["settlements"] = sorted(
+            s["settlement_id"] for s in api.all_items(admin, "commissions", "/settlements")
+        )
+    if "marketplace-ingest" in api.http.urls:
+        shot["imports"] = sorted(
+            r["import_run_id"] for r in api.all_items(admin, "marketplace-ingest", "/imports")
+        )
     for rec in world.of("customer"):
         shot[f"customer {rec.id}"] = api.call(admin, ISSUER, "GET", f"/customers/{rec.id}")
         statement = api.call(
@@ -1061,7 +1261,15 @@ def read_world(api: Api, admin: Token, world: World) -> None:
     for rec in world.of("customer"):
         rec.attrs = api.call(admin, ISSUER, "GET", f"/customers/{rec.id}")
     for order in api.all_items(admin, ISSUER, "/orders"):
-        world.add(Rec("order", order["order_id"], customer_id=order["customer_id"], attrs=order))
+        world.add(
+            Rec(
+                "order",
+                order["order_id"],
+                customer_id=order["customer_id"],
+                partner_id=world.partner_of_order.get(order["order_id"]),
+                attrs=order,
+            )
+        )
         lists = api.call(
             admin, "inventory", "GET", "/pick-lists", params={"order_id": order["order_id"]}
         )["items"]
@@ -1210,9 +1418,9 @@ class Checker:
             inside = [r for r in recs if self.world.sees(caller, r)]
             rec = (inside or recs)[0]
             return [Target("own" if inside else "any", rec, bool(inside))]
-        first_of_owner: dict[str | None, Rec] = {}
+        first_of_owner: dict[tuple[str | None, ...], Rec] = {}
         for rec in recs:
-            first_of_owner.setdefault(rec.customer_id or rec.rep_id or rec.partner_id, rec)
+            first_of_owner.setdefault((rec.customer_id, rec.rep_id, rec.partner_id), rec)
         mine = self.world.rep_of_customer.get(caller.customer_id or "") or caller.sales_rep_id
         chosen: list[Target] = []
         for rec in first_of_owner.values():
@@ -1229,7 +1437,7 @@ class Checker:
         access = rule.access(caller.role)
         kinds = [PARAM_KINDS.get(p) for p in op.path_params]
         if None in kinds:
-            self.report.uncovered.append(f"{op}: no records for the path parameter(s)")
+            self.report.not_covered(f"{op}: no records for the path parameter(s)")
             return []
         scope_kind = next((k for k in kinds if k is not None), None) or rule.scope
         targets = (
@@ -1243,7 +1451,7 @@ class Checker:
             for param, kind in zip(op.path_params, kinds, strict=True):
                 rec = target.rec if kind == scope_kind else self.any_of(str(kind))
                 if rec is None:
-                    self.report.uncovered.append(f"{op}: no {kind} record to name")
+                    self.report.not_covered(f"{op}: no {kind} record to name")
                     return []
                 path = path.replace("{" + param + "}", url_quote(rec.id, safe=""))
             body = (rule.body or _empty)(self.world, target.rec, caller) if op.has_body else None
@@ -1277,7 +1485,13 @@ class Checker:
         self, op: Operation, caller: Caller, access: str
     ) -> list[tuple[dict[str, Any], dict[str, str], bool]]:
         """(params, the id filters among them, whether they name records in reach): no
-        filter, then each id filter with an own and a foreign id; required ones always."""
+        filter, then each id filter naming a record of each customer; required ones always;
+        for each value of the rule's own parameters (a list's ``view``)."""
+        fixed_names = list(self.rule_of(op).query)
+        combos = [
+            dict(zip(fixed_names, values, strict=True))
+            for values in itertools.product(*self.rule_of(op).query.values())
+        ]
         filterable = [(name, req) for name, req in op.query if name in PARAM_KINDS]
         required = [name for name, req in filterable if req]
         base: dict[str, str] = {}
@@ -1288,23 +1502,26 @@ class Checker:
                 return []
             base[name] = filter_value(name, found[0].rec)
             base_inside = base_inside and found[0].inside
-        variants = [(dict(base), dict(base), base_inside)]
-        if access == DENY:
-            return variants
-        for name, _ in filterable:
-            for target in self.targets(caller, PARAM_KINDS[name], access, None):
-                if target.rec is None or base.get(name) == filter_value(name, target.rec):
-                    continue
-                filters = {**base, name: filter_value(name, target.rec)}
-                inside = base_inside and target.inside
-                variants.append((dict(filters), dict(filters), inside))
+        variants: list[tuple[dict[str, Any], dict[str, str], bool]] = []
+        for fixed in combos:
+            variants.append(({**fixed, **base}, dict(base), base_inside))
+            if access == DENY:
+                continue
+            for name, _ in filterable:
+                for target in self.targets(caller, PARAM_KINDS[name], access, None):
+                    if target.rec is None or base.get(name) == filter_value(name, target.rec):
+                        continue
+                    filters = {**base, name: filter_value(name, target.rec)}
+                    inside = base_inside and target.inside
+                    variants.append(({**fixed, **filters}, filters, inside))
         return variants
 
     # --- running -------------------------------------------------------------------------
 
     def run(self, call: Call) -> httpx.Response | None:
+        rule = self.rule_of(call.op)
         params: dict[str, Any] = dict(call.params)
-        listing = self.rule_of(call.op).items is not None
+        listing = rule.items is not None
         if listing and "limit" in dict(call.op.query):
             params["limit"] = PAGE
         answer = self.http.request(
@@ -1314,6 +1531,7 @@ class Checker:
             call.caller.signed_in.token(),
             params=params,
             json_body=call.body,
+            headers=rule.headers() if rule.headers else None,
         )
         self.report.tally[
             f"{answer.status_code // 100}xx"
@@ -1340,9 +1558,14 @@ class Checker:
         return answer
 
     def scan(self, call: Call, answer: httpx.Response, page: str = "") -> None:
-        try:
-            body = answer.json()
-        except ValueError:
+        kind = answer.headers.get("content-type", "")
+        if "json" not in kind:
+            if "xml" in kind or kind.startswith("text/"):
+                self.scan_text(call, answer.text, page)
+            return  # a PDF: its scope is what its status showed
+        body = answer.json()
+        if self.rule_of(call.op).earner and call.caller.role == SALES_REP:
+            self.check_earner(call, body, page)
             return
         self.report.tally["answers scanned"] += 1
         self.report.tally["records named"] += sum(t in self.world.texts for t in texts_in(body))
@@ -1352,15 +1575,43 @@ class Checker:
             more = f" and {len(foreign) - 6} more" if len(foreign) > 6 else ""
             self.report.leaks.append(f"{self.stage}{call}{page}: the answer names {shown}{more}")
 
+    def scan_text(self, call: Call, text: str, page: str) -> None:
+        """A document (XML): the ids and numbers of records outside reach in its text."""
+        self.report.tally["documents scanned"] += 1
+        foreign = [
+            rec
+            for named, rec in self.world.texts.items()
+            if len(named) >= 8 and named in text and not self.world.sees(call.caller, rec)
+        ]
+        if foreign:
+            shown = ", ".join(str(r) for r in foreign[:6])
+            self.report.leaks.append(f"{self.stage}{call}{page}: the document names {shown}")
+
+    def check_earner(self, call: Call, body: Json, page: str) -> None:
+        """A rep's commissions and settlements: every item his own."""
+        self.report.tally["answers scanned"] += 1
+        items = body.get("items", []) if isinstance(body, dict) else []
+        others = [i for i in items if i.get("sales_rep_id") != call.caller.sales_rep_id]
+        if others:
+            self.report.leaks.append(
+                f"{self.stage}{call}{page}: {len(others)} items of another rep "
+                f"({others[0].get('sales_rep_id')})"
+            )
+
     def check_list(self, call: Call, params: dict[str, Any], first: httpx.Response) -> None:
         """Every page: only the caller's records, all of them, and totals of his own."""
         rule = self.rule_of(call.op)
         kind = str(rule.items)
         got: list[str] = []
+        every: list[Json] = []
+        totals: Json = None
         answer = first
         for n in range(MAX_PAGES):
             body = answer.json()
             items = body.get("items", []) if isinstance(body, dict) else []
+            every += items
+            if n == 0 and isinstance(body, dict):
+                totals = body.get("totals")
             got += [str(item.get(ID_KEYS.get(kind, "id"))) for item in items]
             if isinstance(body, dict) and "totals_by_status" in body:
                 self.check_totals(call, body["totals_by_status"], n)
@@ -1380,6 +1631,8 @@ class Checker:
                 )
                 return
             self.scan(call, answer, f" page {n + 2}")
+        if isinstance(totals, dict):
+            self.check_sums(call, totals, every)
         if kind not in COMPLETE:
             return
         self.report.tally["lists compared"] += 1
@@ -1407,6 +1660,20 @@ class Checker:
             self.report.unexpected.append(
                 f"{self.stage}{call}: lists {doubled} {kind}s twice across pages"
             )
+
+    def check_sums(self, call: Call, totals: dict[str, Any], items: list[Json]) -> None:
+        """A list's ``totals``: the sums of the items the caller was given, no more."""
+        self.report.tally["totals compared"] += 1
+        for name, value in totals.items():
+            try:
+                total = Decimal(str(value))
+                summed = sum((Decimal(str(item[name])) for item in items), Decimal(0))
+            except (KeyError, ArithmeticError, ValueError):
+                continue
+            if total != summed:
+                line = f"{self.stage}{call}: totals.{name} {total}, its items add up to {summed}"
+                more = call.caller.scoped and total > summed
+                (self.report.leaks if more else self.report.unexpected).append(line)
 
     def expected_items(self, call: Call, kind: str) -> list[Rec]:
         return [
@@ -1445,11 +1712,12 @@ class Checker:
             rec = self.any_of(PARAM_KINDS.get(param, ""))
             path = path.replace("{" + param + "}", url_quote(rec.id if rec else "x", safe=""))
         rule = self.rule_of(op)
-        params = {
-            name: (self.any_of(PARAM_KINDS.get(name, "")) or Rec("", "x")).id
+        params: dict[str, Any] = {
+            name: filter_value(name, self.any_of(PARAM_KINDS.get(name, "")) or Rec("", "x"))
             for name, required in op.query
             if required
         }
+        params.update({name: values[0] for name, values in rule.query.items()})
         kind = PARAM_KINDS.get(op.path_params[0], "") if op.path_params else rule.scope
         body = (
             (rule.body or _empty)(self.world, self.any_of(kind or ""), self.cast.admin)
@@ -1470,6 +1738,7 @@ class Checker:
                 params=params,
                 json_body=json_body,
                 content=content,
+                headers=rule.headers() if rule.headers else None,
             )
             where = f"{op.service} {op.method} {path} {label}"
             self.report.tally[f"{answer.status_code} {label}"] += 1
