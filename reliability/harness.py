@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,11 +121,11 @@ class Harness:
         assert self._admin is not None, "start the services first"
         return self._admin
 
-    def start_services(self, log_dir: Path) -> None:
-        """Empty databases, then the processes (orders first, making the admin); waits
-        until every api is ready."""
+    def start_services(self, log_dir: Path, env: Mapping[str, str] | None = None) -> None:
+        """Empty databases, then the processes (orders first, making the admin), with
+        ``env`` added to their environment; waits until every api is ready."""
         drop_service_databases(self.pg_dsn, SERVICES)
-        self.supervisor = Supervisor(self.env(), log_dir)
+        self.supervisor = Supervisor({**self.env(), **(env or {})}, log_dir)
         self.supervisor.start_all(
             SERVICES, admin_password=self.admin_password, port=lambda _: free_port()
         )

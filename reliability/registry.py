@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reliability import access, bad_input, broker_lost, kill, pg_down, poison, races
+from reliability import (
+    access,
+    bad_input,
+    broker_lost,
+    kill,
+    marketplace,
+    pg_down,
+    poison,
+    races,
+)
 from reliability.harness import Harness
 from reliability.scenario import Outcome, Settings
 
@@ -18,4 +27,5 @@ SCENARIOS: dict[str, Scenario] = {
     "postgres-down": pg_down.run,
     "broker-lost": broker_lost.run,
     "access": access.run,
+    "marketplace": marketplace.run,
 }
