@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,13 +121,19 @@ class Harness:
         assert self._admin is not None, "start the services first"
         return self._admin
 
-    def start_services(self, log_dir: Path, env: Mapping[str, str] | None = None) -> None:
+    def start_services(
+        self,
+        log_dir: Path,
+        env: Mapping[str, str] | None = None,
+        only: Sequence[str] | None = None,
+    ) -> None:
         """Empty databases, then the processes (orders first, making the admin), with
-        ``env`` added to their environment; waits until every api is ready."""
+        ``env`` added to their environment (``only``: these services, not every one);
+        waits until every api is ready."""
         drop_service_databases(self.pg_dsn, SERVICES)
         self.supervisor = Supervisor({**self.env(), **(env or {})}, log_dir)
         self.supervisor.start_all(
-            SERVICES, admin_password=self.admin_password, port=lambda _: free_port()
+            only or SERVICES, admin_password=self.admin_password, port=lambda _: free_port()
         )
         self._admin = SignIn(self.url(ISSUER), "admin", self.admin_password)
         self.supervisor.wait_ready(timeout=READY_TIMEOUT_S)

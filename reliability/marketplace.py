@@ -35,7 +35,12 @@ def run(harness: Harness, settings: Settings) -> Outcome:
     n = QUICK_ORDERS if settings.quick else max(FULL_ORDERS, settings.orders)
     page = QUICK_PAGE if settings.quick else FULL_PAGE
     out = Outcome(NAME, orders=n)
-    harness.start_services(settings.log_dir / NAME, env={"OMS_IMPORT_PAGE_SIZE": str(page)})
+    # Orders (the token issuer, where the imported orders land) and marketplace-ingest.
+    harness.start_services(
+        settings.log_dir / NAME,
+        env={"OMS_IMPORT_PAGE_SIZE": str(page), "OMS_IMPORT_POLL_S": "0.2"},
+        only=["orders", SERVICE],
+    )
     client = Client(harness)
     amazon = MarketplaceDouble(currency=CURRENCY)
     amazon.start()
