@@ -25,6 +25,7 @@ from oms_kit.eventstore import ServiceApplication
 
 from oms_orders.documents.attachments import AttachmentStore, StoredFile, checked_upload
 from oms_orders.domain.customer import LANGUAGES, Customer
+from oms_orders.domain.fiscal import mexican_customer, sat_keys
 from oms_orders.domain.order import Order
 from oms_orders.domain.partner import Partner
 from oms_orders.domain.pricing import LineRequest, cents, price_line
@@ -47,6 +48,9 @@ class OrdersApplication(ServiceApplication):
     #: sets them from settings).
     company_currency: str = "BRL"
     company_language: str = "pt"
+    #: The company's fiscal country (bootstrap sets it from settings): for "MX" customers
+    #: and products carry what a CFDI 4.0 needs, checked when they are made or changed.
+    fiscal_country: str = "none"
 
     # Customers and products ---------------------------------------------------------------
 
@@ -61,8 +65,13 @@ class OrdersApplication(ServiceApplication):
         currency: str | None = None,
         sales_rep_id: str | None = None,
         language: str | None = None,
+        fiscal_regime: str | None = None,
+        postal_code: str | None = None,
+        cfdi_use: str | None = None,
     ) -> Customer:
-        """Register a customer; without a currency or language, the company's."""
+        """Register a customer; without a currency or language, the company's. For a
+        Mexican company his fiscal data must make a valid CFDI (InvalidInput naming the
+        field): ``tax_id`` is his RFC, ``cfdi_use`` G03 unless given."""
         if not name.strip():
             raise InvalidInput("name must not be empty", field="name")
         if not tax_id.strip():
@@ -72,15 +81,22 @@ class OrdersApplication(ServiceApplication):
         if any(days <= 0 for days in payment_terms_days):
             raise InvalidInput("payment terms must be positive", field="payment_terms_days")
         _check_language(language)
+        tax_id = tax_id.strip()
+        if self.fiscal_country == "MX":
+            fiscal = mexican_customer(tax_id, fiscal_regime, postal_code, cfdi_use)
+            tax_id, cfdi_use = fiscal.rfc, fiscal.cfdi_use
         customer = Customer(
             name=name.strip(),
-            tax_id=tax_id.strip(),
+            tax_id=tax_id,
             email=email,
             credit_limit=cents(credit_limit),
             currency=currency or self.company_currency,
             payment_terms_days=list(payment_terms_days),
             sales_rep_id=sales_rep_id,
             language=language or self.company_language,
+            fiscal_regime=fiscal_regime,
+            postal_code=postal_code,
+            cfdi_use=cfdi_use,
         )
         self.save(customer)
         return customer
@@ -96,8 +112,14 @@ class OrdersApplication(ServiceApplication):
         payment_terms_days: Sequence[int] | None = None,
         sales_rep_id: str | None = None,
         language: str | None = None,
+        tax_id: str | None = None,
+        fiscal_regime: str | None = None,
+        postal_code: str | None = None,
+        cfdi_use: str | None = None,
     ) -> Customer:
-        """Change the given fields (None: unchanged)."""
+        """Change the given fields (None: unchanged). For a Mexican company, changed
+        fiscal data must still make a valid CFDI with the rest (InvalidInput naming the
+        field)."""
         customer = self.get(Customer, customer_id, field="customer_id")
         if name is not None and not name.strip():
             raise InvalidInput("name must not be empty", field="name")
@@ -106,6 +128,19 @@ class OrdersApplication(ServiceApplication):
         if payment_terms_days is not None and any(days <= 0 for days in payment_terms_days):
             raise InvalidInput("payment terms must be positive", field="payment_terms_days")
         _check_language(language)
+        if tax_id is not None and not tax_id.strip():
+            raise InvalidInput("tax_id must not be empty", field="tax_id")
+        tax_id = tax_id.strip() if tax_id is not None else None
+        fiscal_changed = any(v is not None for v in (tax_id, fiscal_regime, postal_code, cfdi_use))
+        if self.fiscal_country == "MX" and fiscal_changed:
+            fiscal = mexican_customer(
+                tax_id if tax_id is not None else customer.tax_id,
+                fiscal_regime if fiscal_regime is not None else customer.fiscal_regime,
+                postal_code if postal_code is not None else customer.postal_code,
+                cfdi_use if cfdi_use is not None else customer.cfdi_use,
+            )
+            tax_id = fiscal.rfc if tax_id is not None else None
+            cfdi_use = fiscal.cfdi_use if cfdi_use is not None or not customer.cfdi_use else None
         changes: dict[str, Any] = {
             "name": name.strip() if name is not None else None,
             "email": email,
@@ -113,6 +148,10 @@ class OrdersApplication(ServiceApplication):
             "payment_terms_days": list(payment_terms_days) if payment_terms_days else None,
             "sales_rep_id": sales_rep_id,
             "language": language,
+            "tax_id": tax_id,
+            "fiscal_regime": fiscal_regime,
+            "postal_code": postal_code,
+            "cfdi_use": cfdi_use,
         }
         changes = {key: value for key, value in changes.items() if value is not None}
         if changes:
@@ -121,12 +160,30 @@ class OrdersApplication(ServiceApplication):
         return customer
 
     def define_product(
-        self, *, sku: str, name: str, unit_price: Decimal, currency: str, tax_rate: Decimal
+        self,
+        *,
+        sku: str,
+        name: str,
+        unit_price: Decimal,
+        currency: str,
+        tax_rate: Decimal,
+        sat_product_key: str | None = None,
+        sat_unit_key: str | None = None,
     ) -> Product:
+        """A product of the catalogue; for a Mexican company with its SAT keys (the
+        defaults 01010101 and H87 unless given; InvalidInput naming the field)."""
         if self.find(Product, Product.create_id(sku)) is not None:
             raise AlreadyExists(f"product {sku} exists already", field="sku")
+        if self.fiscal_country == "MX":
+            sat_product_key, sat_unit_key = sat_keys(sat_product_key, sat_unit_key)
         product = Product(
-            sku=sku, name=name, unit_price=unit_price, currency=currency, tax_rate=tax_rate
+            sku=sku,
+            name=name,
+            unit_price=unit_price,
+            currency=currency,
+            tax_rate=tax_rate,
+            sat_product_key=sat_product_key,
+            sat_unit_key=sat_unit_key,
         )
         self.save(product)
         return product

@@ -64,6 +64,7 @@ def bootstrap(
     app = build_application(OrdersApplication, settings)
     app.company_currency = settings.company_currency
     app.company_language = settings.company_language
+    app.fiscal_country = settings.fiscal_country
     keys = configure_identity(app, settings, passwords or Passwords(), clock or utc_now)
     company = configure_documents(app, settings)
     order_list = OrderListView(app)

@@ -20,6 +20,9 @@ PaymentTerms = Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)]
 Origin = Literal["backoffice", "rep", "portal", "marketplace", "partner", "quote"]
 Language = Literal["pt", "es", "pl", "en", "de"]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+#: A fiscal code (c_RegimenFiscal, a postal code, c_UsoCFDI, a SAT key): checked by the
+#: service for the company's fiscal country (422 naming the field).
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 
 
 class CustomerCreate(BaseModel):
@@ -32,6 +35,11 @@ class CustomerCreate(BaseModel):
     #: The company's (settings) when not given.
     language: Language | None = None
     currency: Currency | None = None
+    #: A Mexican company's customer (DESIGN section 10): c_RegimenFiscal, the postal code
+    #: of his fiscal address, c_UsoCFDI ("G03" when not given); ``tax_id`` is his RFC.
+    fiscal_regime: Code | None = None
+    postal_code: Code | None = None
+    cfdi_use: Code | None = None
 
 
 class CustomerUpdate(BaseModel):
@@ -41,6 +49,10 @@ class CustomerUpdate(BaseModel):
     payment_terms_days: PaymentTerms | None = None
     sales_rep_id: Id | None = None
     language: Language | None = None
+    tax_id: Text | None = None
+    fiscal_regime: Code | None = None
+    postal_code: Code | None = None
+    cfdi_use: Code | None = None
 
 
 class CustomerPublic(BaseModel):
@@ -54,6 +66,9 @@ class CustomerPublic(BaseModel):
     sales_rep_id: str | None
     language: str | None
     open_balance: Money
+    fiscal_regime: str | None = None
+    postal_code: str | None = None
+    cfdi_use: str | None = None
 
 
 class ProductCreate(BaseModel):
@@ -62,6 +77,10 @@ class ProductCreate(BaseModel):
     unit_price: MoneyIn
     currency: Currency
     tax_rate: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
+    #: SAT's c_ClaveProdServ and c_ClaveUnidad (a Mexican company's; "01010101" and
+    #: "H87" when not given).
+    sat_product_key: Code | None = None
+    sat_unit_key: Code | None = None
 
 
 class ProductPublic(BaseModel):
@@ -70,6 +89,8 @@ class ProductPublic(BaseModel):
     unit_price: Money
     currency: str
     tax_rate: Money
+    sat_product_key: str | None = None
+    sat_unit_key: str | None = None
 
 
 class LineCreate(BaseModel):

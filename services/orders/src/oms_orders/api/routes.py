@@ -70,6 +70,9 @@ def customer_public(customer: Customer) -> CustomerPublic:
         sales_rep_id=customer.sales_rep_id,
         language=customer.language,
         open_balance=customer.open_balance,
+        fiscal_regime=customer.fiscal_regime,
+        postal_code=customer.postal_code,
+        cfdi_use=customer.cfdi_use,
     )
 
 
@@ -80,6 +83,8 @@ def product_public(product: Product) -> ProductPublic:
         unit_price=product.unit_price,
         currency=product.currency,
         tax_rate=product.tax_rate,
+        sat_product_key=product.sat_product_key,
+        sat_unit_key=product.sat_unit_key,
     )
 
 

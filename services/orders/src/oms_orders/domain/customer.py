@@ -24,6 +24,11 @@ class Customer(Aggregate):
         payment_terms_days: list[int]
         sales_rep_id: str | None
         language: str | None
+        #: A Mexican company's customer (his ``tax_id`` is his RFC): c_RegimenFiscal, his
+        #: fiscal address's postal code and c_UsoCFDI (DESIGN section 10).
+        fiscal_regime: str | None = None
+        postal_code: str | None = None
+        cfdi_use: str | None = None
 
     class CustomerUpdated(Aggregate.Event):
         """The fields that changed; the others are None."""
@@ -34,6 +39,10 @@ class Customer(Aggregate):
         payment_terms_days: list[int] | None
         sales_rep_id: str | None
         language: str | None
+        tax_id: str | None = None
+        fiscal_regime: str | None = None
+        postal_code: str | None = None
+        cfdi_use: str | None = None
 
     class ReceivableRecorded(Aggregate.Event):
         receivable_id: str
@@ -54,6 +63,9 @@ class Customer(Aggregate):
         payment_terms_days: list[int],
         sales_rep_id: str | None,
         language: str | None,
+        fiscal_regime: str | None = None,
+        postal_code: str | None = None,
+        cfdi_use: str | None = None,
     ) -> None:
         self.name = name
         self.tax_id = tax_id
@@ -63,6 +75,9 @@ class Customer(Aggregate):
         self.payment_terms_days = list(payment_terms_days)
         self.sales_rep_id = sales_rep_id
         self.language = language
+        self.fiscal_regime = fiscal_regime
+        self.postal_code = postal_code
+        self.cfdi_use = cfdi_use
         self.open_balance = ZERO
 
     @property
@@ -78,6 +93,10 @@ class Customer(Aggregate):
         payment_terms_days: list[int] | None = None,
         sales_rep_id: str | None = None,
         language: str | None = None,
+        tax_id: str | None = None,
+        fiscal_regime: str | None = None,
+        postal_code: str | None = None,
+        cfdi_use: str | None = None,
     ) -> None:
         if name is not None:
             self.name = name
@@ -91,6 +110,14 @@ class Customer(Aggregate):
             self.sales_rep_id = sales_rep_id
         if language is not None:
             self.language = language
+        if tax_id is not None:
+            self.tax_id = tax_id
+        if fiscal_regime is not None:
+            self.fiscal_regime = fiscal_regime
+        if postal_code is not None:
+            self.postal_code = postal_code
+        if cfdi_use is not None:
+            self.cfdi_use = cfdi_use
 
     @event(ReceivableRecorded)
     def record_receivable(self, receivable_id: str, amount: Decimal) -> None:

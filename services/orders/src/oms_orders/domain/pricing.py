@@ -38,6 +38,10 @@ class CatalogueEntry:
     unit_price: Decimal
     currency: str
     tax_rate: Decimal
+    #: Carried onto the line as they are when it is priced (the invoice names them).
+    name: str | None = None
+    sat_product_key: str | None = None
+    sat_unit_key: str | None = None
 
 
 def price_line(
@@ -94,6 +98,9 @@ def price_line(
         "net_amount": net,
         "tax_amount": cents(net * product.tax_rate),
         "note": request.note,
+        "name": product.name,
+        "sat_product_key": product.sat_product_key,
+        "sat_unit_key": product.sat_unit_key,
     }
 
 

@@ -19,6 +19,9 @@ class Product(Aggregate):
         unit_price: Decimal
         currency: str
         tax_rate: Decimal
+        #: SAT's c_ClaveProdServ and c_ClaveUnidad (a Mexican company's CFDI names them).
+        sat_product_key: str | None = None
+        sat_unit_key: str | None = None
 
     @staticmethod
     def create_id(sku: str) -> UUID:
@@ -26,15 +29,30 @@ class Product(Aggregate):
 
     @event(ProductDefined)
     def __init__(
-        self, sku: str, name: str, unit_price: Decimal, currency: str, tax_rate: Decimal
+        self,
+        sku: str,
+        name: str,
+        unit_price: Decimal,
+        currency: str,
+        tax_rate: Decimal,
+        sat_product_key: str | None = None,
+        sat_unit_key: str | None = None,
     ) -> None:
         self.sku = sku
         self.name = name
         self.unit_price = unit_price
         self.currency = currency
         self.tax_rate = tax_rate
+        self.sat_product_key = sat_product_key
+        self.sat_unit_key = sat_unit_key
 
     def catalogue_entry(self) -> CatalogueEntry:
         return CatalogueEntry(
-            sku=self.sku, unit_price=self.unit_price, currency=self.currency, tax_rate=self.tax_rate
+            sku=self.sku,
+            unit_price=self.unit_price,
+            currency=self.currency,
+            tax_rate=self.tax_rate,
+            name=self.name,
+            sat_product_key=self.sat_product_key,
+            sat_unit_key=self.sat_unit_key,
         )

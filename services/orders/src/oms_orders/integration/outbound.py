@@ -31,6 +31,9 @@ def contract_lines(lines: list[dict[str, Any]]) -> list[contract.Line]:
             tax_rate=line["tax_rate"],
             net_amount=line["net_amount"],
             note=line.get("note"),
+            name=line.get("name"),
+            sat_product_key=line.get("sat_product_key"),
+            sat_unit_key=line.get("sat_unit_key"),
         )
         for line in lines
     ]
@@ -51,6 +54,9 @@ def customer_registered(registered: Customer.CustomerRegistered) -> contract.Cus
         payment_terms_days=registered.payment_terms_days,
         sales_rep_id=registered.sales_rep_id,
         language=registered.language,
+        fiscal_regime=registered.fiscal_regime,
+        postal_code=registered.postal_code,
+        cfdi_use=registered.cfdi_use,
     )
 
 
@@ -64,6 +70,10 @@ def customer_updated(updated: Customer.CustomerUpdated) -> contract.CustomerUpda
         payment_terms_days=updated.payment_terms_days,
         sales_rep_id=updated.sales_rep_id,
         language=updated.language,
+        tax_id=updated.tax_id,
+        fiscal_regime=updated.fiscal_regime,
+        postal_code=updated.postal_code,
+        cfdi_use=updated.cfdi_use,
     )
 
 
@@ -75,6 +85,8 @@ def product_defined(defined: Product.ProductDefined) -> contract.ProductDefined:
         unit_price=defined.unit_price,
         currency=defined.currency,
         tax_rate=defined.tax_rate,
+        sat_product_key=defined.sat_product_key,
+        sat_unit_key=defined.sat_unit_key,
     )
 
 
