@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
@@ -34,7 +33,7 @@ from oms_marketplace_ingest.domain import (
 )
 from oms_marketplace_ingest.domain.partner_order import PartnerLine, PartnerOrder
 from oms_marketplace_ingest.domain.shipment import MarketplaceShipment
-from oms_marketplace_ingest.domain.stock_sync import ListingStock
+from oms_marketplace_ingest.domain.stock_sync import ListingStock, SkuListings
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +133,12 @@ class MarketplaceIngestApplication(ServiceApplication):
         self.default_lwa_endpoint = lwa_endpoint
         self.page_size = page_size
         self.before_margin = timedelta(seconds=before_margin_s)
+        #: The teller's memory: the notifications looked at, the work found and not done.
+        self._looked_up_to = 0
+        self._to_tell: dict[type[Aggregate], set[str]] = {
+            ListingStock: set(),
+            MarketplaceShipment: set(),
+        }
 
     # Queries on the aggregates
     def get_connection(self, connection_id: str) -> Connection:
@@ -152,6 +157,7 @@ class MarketplaceIngestApplication(ServiceApplication):
         return self.find(Product, Product.create_id(sku)) is not None
 
     # Commands
+    @retry_on_conflict
     def create_connection(self, data: ConnectionInput) -> Connection:
         sealed = self.sealer.seal(
             {
@@ -173,15 +179,29 @@ class MarketplaceIngestApplication(ServiceApplication):
             sku_map=data.sku_map or {},
             created_at=iso(self.clock()),
         )
-        self.save(connection)
+        indexes: dict[str, SkuListings] = {}
+        for marketplace_sku, sku in sorted(connection.sku_map.items()):
+            self._sku_listings(sku, indexes).add(str(connection.id), marketplace_sku)
+        self.save(connection, *indexes.values())
         return connection
 
     @retry_on_conflict
     def map_sku(self, connection_id: str, marketplace_sku: str, sku: str) -> Connection:
         connection = self.get_connection(connection_id)
+        before = connection.sku_map.get(marketplace_sku)
         connection.map_sku(marketplace_sku, sku)
-        self.save(connection)
+        indexes: dict[str, SkuListings] = {}
+        if before is not None and before != sku:
+            self._sku_listings(before, indexes).remove(connection_id, marketplace_sku)
+        self._sku_listings(sku, indexes).add(connection_id, marketplace_sku)
+        self.save(connection, *indexes.values())
         return connection
+
+    def _sku_listings(self, sku: str, loaded: dict[str, SkuListings]) -> SkuListings:
+        if sku not in loaded:
+            found = self.find(SkuListings, SkuListings.create_id(sku))
+            loaded[sku] = found or SkuListings.start(sku)
+        return loaded[sku]
 
     def request_import(
         self, connection_id: str, created_from: datetime, created_to: datetime | None
@@ -327,16 +347,14 @@ class MarketplaceIngestApplication(ServiceApplication):
         """Inventory's available quantity of ``sku`` changed: every listing mapped to it
         is to be told (listings of unmapped SKUs are not the OMS's to change)."""
         changed: list[Aggregate] = []
-        for connection in self._connections():
-            for marketplace_sku, mapped in sorted(connection.sku_map.items()):
-                if mapped != sku:
-                    continue
-                listing_id = ListingStock.create_id(str(connection.id), marketplace_sku)
-                listing = self.find(ListingStock, listing_id) or ListingStock.open(
-                    str(connection.id), sku, marketplace_sku
-                )
-                if listing.note(available):
-                    changed.append(listing)
+        index = self.find(SkuListings, SkuListings.create_id(sku))
+        for connection_id, marketplace_sku in sorted(index.listings if index else []):
+            listing_id = ListingStock.create_id(connection_id, marketplace_sku)
+            listing = self.find(ListingStock, listing_id) or ListingStock.open(
+                connection_id, sku, marketplace_sku
+            )
+            if listing.note(available):
+                changed.append(listing)
         return changed
 
     def record_marketplace_goods_issue(
@@ -373,19 +391,45 @@ class MarketplaceIngestApplication(ServiceApplication):
     def tell_marketplaces(self) -> tuple[int, int]:
         """One pass: every listing whose level the marketplace has not been told, and
         every shipment not confirmed. Returns (listings told, shipments confirmed); what
-        fails is logged and tried again on the next pass."""
+        fails is logged and tried again on the next pass.
+
+        The work is found in the notifications stored since the previous pass (a level
+        noted, a shipment recorded) and kept until done, so a pass reads what is new and
+        what is to do, not the whole log (the first pass of a process reads the log once)."""
+        self._look_for_work()
         told = confirmed = 0
-        for listing_id in self._pending(ListingStock.LevelNoted):
+        for listing_id in sorted(self._to_tell[ListingStock]):
             try:
                 told += self.sync_listing(listing_id)
             except Exception as exc:  # retried on the next pass
                 log.warning("stock sync of listing %s failed: %s", listing_id, exc)
-        for shipment_id in self._pending(MarketplaceShipment.Recorded):
+            else:  # told, or nothing to tell (a later level is a later notification)
+                self._to_tell[ListingStock].discard(listing_id)
+        for shipment_id in sorted(self._to_tell[MarketplaceShipment]):
             try:
                 confirmed += self.confirm_marketplace_shipment(shipment_id)
             except Exception as exc:  # retried on the next pass
                 log.warning("shipment confirmation %s failed: %s", shipment_id, exc)
+            else:
+                self._to_tell[MarketplaceShipment].discard(shipment_id)
         return told, confirmed
+
+    def _look_for_work(self) -> None:
+        """Note the listings and shipments of the notifications since the last look."""
+        last = self.recorder.max_notification_id() or 0
+        kinds: dict[str, type[Aggregate]] = {
+            _topic(ListingStock.LevelNoted): ListingStock,
+            _topic(MarketplaceShipment.Recorded): MarketplaceShipment,
+        }
+        start = self._looked_up_to + 1
+        while start <= last:
+            batch = self.recorder.select_notifications(start, 500, stop=last, topics=list(kinds))
+            for notification in batch:
+                self._to_tell[kinds[notification.topic]].add(str(notification.originator_id))
+            if len(batch) < 500:
+                break
+            start = batch[-1].id + 1
+        self._looked_up_to = last
 
     @retry_on_conflict
     def sync_listing(self, listing_id: str) -> bool:
@@ -429,31 +473,6 @@ class MarketplaceIngestApplication(ServiceApplication):
         shipment.confirm(iso(self.clock()))
         self.save(shipment)
         return True
-
-    def _connections(self) -> list[Connection]:
-        ids = {n.originator_id for n in self._notifications(Connection.Created)}
-        return [c for i in sorted(ids, key=str) if (c := self.find(Connection, i)) is not None]
-
-    def _pending(self, kind: type[Any]) -> list[str]:
-        """The ids of aggregates with an event of ``kind`` that still have work to do."""
-        ids = sorted({str(n.originator_id) for n in self._notifications(kind)})
-        pending = []
-        for aggregate_id in ids:
-            aggregate: Any = self.repository.get(UUID(aggregate_id))
-            if aggregate.pending:
-                pending.append(aggregate_id)
-        return pending
-
-    def _notifications(self, kind: type[Any]) -> list[Any]:
-        topic = f"{kind.__module__}:{kind.__qualname__}"
-        found: list[Any] = []
-        start = 1
-        while True:
-            batch = self.recorder.select_notifications(start, 500, topics=[topic])
-            found.extend(batch)
-            if len(batch) < 500:
-                return found
-            start = batch[-1].id + 1
 
     # The parts of an import
     @retry_on_conflict
@@ -586,6 +605,10 @@ class MarketplaceIngestApplication(ServiceApplication):
             marketplace_status=status,
             import_run_id=run_id,
         )
+
+
+def _topic(kind: type[Any]) -> str:
+    return f"{kind.__module__}:{kind.__qualname__}"
 
 
 def _unit_price(item: dict[str, Any], quantity: int) -> tuple[Decimal, str | None]:

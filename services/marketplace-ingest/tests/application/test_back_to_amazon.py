@@ -19,8 +19,9 @@ from oms_contracts.marketplace_ingest import (
 from oms_contracts.orders import ProductDefined
 from oms_dev.inmemory import ServiceInMemory
 from oms_dev.marketplace import CONFIRM_SHIPMENT, PATCH_LISTINGS_ITEM, MarketplaceDouble
-from oms_marketplace_ingest.application import ConnectionInput
+from oms_marketplace_ingest.application import ConnectionInput, MarketplaceIngestApplication
 from oms_marketplace_ingest.bootstrap import bootstrap
+from oms_marketplace_ingest.domain import Connection
 
 D = Decimal
 
@@ -62,6 +63,13 @@ def level(sku: str, available: int) -> StockLevelChanged:
     return StockLevelChanged(sku=sku, on_hand=D(available), reserved=D(0), available=D(available))
 
 
+def the_connection(app: MarketplaceIngestApplication) -> str:
+    """The id of the one connection the fixture made (read from the event log)."""
+    topic = f"{Connection.Created.__module__}:{Connection.Created.__qualname__}"
+    [created] = app.recorder.select_notifications(1, 10_000, topics=[topic])
+    return str(created.originator_id)
+
+
 def test_stock_sync_is_coalesced_per_sku(
     ingest: ServiceInMemory, amazon: MarketplaceDouble
 ) -> None:
@@ -85,7 +93,7 @@ def test_goods_issued_confirm_the_shipment(
 ) -> None:
     now = amazon.now()
     amazon_order = amazon.add_order(("AMZ-1", 3, "7.50"), created=now - timedelta(hours=2))
-    connection_id = str(ingest.app._connections()[0].id)
+    connection_id = the_connection(ingest.app)
     run = ingest.app.request_import(
         connection_id, now - timedelta(hours=3), now - timedelta(hours=1)
     )

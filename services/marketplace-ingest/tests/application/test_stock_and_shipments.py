@@ -84,6 +84,13 @@ def level(sku: str, available: int) -> StockLevelChanged:
     return StockLevelChanged(sku=sku, on_hand=D(available), reserved=D(0), available=D(available))
 
 
+def the_connection(app: MarketplaceIngestApplication) -> str:
+    """The id of the one connection the fixture made (read from the event log)."""
+    topic = f"{Connection.Created.__module__}:{Connection.Created.__qualname__}"
+    [created] = app.recorder.select_notifications(1, 10_000, topics=[topic])
+    return str(created.originator_id)
+
+
 def test_a_burst_of_stock_changes_is_one_call_with_the_latest_level(
     ingest: ServiceInMemory, client: RecordingClient
 ) -> None:
@@ -121,7 +128,7 @@ def test_goods_issued_for_an_imported_order_are_confirmed_once(
 ) -> None:
     app: MarketplaceIngestApplication = ingest.app
     order = MarketplaceOrder(
-        connection_id=str(app._connections()[0].id),
+        connection_id=the_connection(app),
         marketplace="amazon",
         marketplace_id="A1RKKUPIHCS9HS",
         external_order_id="171-0000001-0000001",
@@ -164,3 +171,41 @@ def test_goods_issued_for_an_imported_order_are_confirmed_once(
     assert {"packageReferenceId", "carrierCode", "trackingNumber", "shipDate"} <= set(package)
     [confirmed] = ingest.published(ShipmentConfirmedToMarketplace)
     assert (confirmed.order_id, confirmed.goods_issue_id) == (str(order.id), "gi-1")
+
+
+def test_a_pass_reads_what_is_new_not_the_whole_log(
+    ingest: ServiceInMemory, client: RecordingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app: MarketplaceIngestApplication = ingest.app
+    for available in range(50):  # a long history: 50 levels noted and told
+        ingest.deliver(level("SKU-1", available + 1))
+        app.tell_marketplaces()
+    read: list[int] = []
+    select = app.recorder.select_notifications
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        found = select(*args, **kwargs)
+        read.append(len(found))
+        return found
+
+    monkeypatch.setattr(app.recorder, "select_notifications", counted)
+
+    assert app.tell_marketplaces() == (0, 0)
+    assert sum(read) == 0  # nothing new, nothing read
+    ingest.deliver(level("SKU-1", 99))
+    ingest.deliver(level("SKU-9", 5))  # unmapped: no listing to read
+    assert app.tell_marketplaces() == (1, 0)
+    assert sum(read) == 1  # the one level noted since
+    assert client.patches[-1][3]["patches"][0]["value"][0]["quantity"] == 99
+
+
+def test_a_remapped_sku_moves_its_listing(ingest: ServiceInMemory, client: RecordingClient) -> None:
+    app: MarketplaceIngestApplication = ingest.app
+    app.map_sku(the_connection(app), "AMZ-1", "SKU-2")
+    app.map_sku(the_connection(app), "AMZ-3", "SKU-2")
+    ingest.deliver(level("SKU-1", 4))  # no longer behind AMZ-1
+    ingest.deliver(level("SKU-2", 6))
+
+    assert app.tell_marketplaces() == (2, 0)
+    told = [(sku, body["patches"][0]["value"][0]["quantity"]) for _, sku, _, body in client.patches]
+    assert sorted(told) == [("AMZ-1", 6), ("AMZ-3", 6)]

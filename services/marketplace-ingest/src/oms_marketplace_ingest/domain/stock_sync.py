@@ -84,3 +84,48 @@ class ListingStock(Aggregate):
         synced_at: str,
     ) -> None:
         self.told = available
+
+
+class SkuListings(Aggregate):
+    """The listings (a connection's marketplace SKU) mapped to one catalogue SKU: what a
+    change of that SKU's stock is to be told to, found without reading every connection."""
+
+    class Started(Aggregate.Created):
+        sku: str
+
+    class Listed(Aggregate.Event):
+        connection_id: str
+        marketplace_sku: str
+
+    class Unlisted(Aggregate.Event):
+        connection_id: str
+        marketplace_sku: str
+
+    @staticmethod
+    def create_id(sku: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"oms/marketplace/sku/{sku}/listings")
+
+    @classmethod
+    def start(cls, sku: str) -> SkuListings:
+        return cls._create(cls.Started, id=cls.create_id(sku), sku=sku)
+
+    @event(Started)
+    def __init__(self, sku: str) -> None:
+        self.sku = sku
+        self.listings: list[tuple[str, str]] = []
+
+    def add(self, connection_id: str, marketplace_sku: str) -> None:
+        if (connection_id, marketplace_sku) not in self.listings:
+            self._listed(connection_id=connection_id, marketplace_sku=marketplace_sku)
+
+    def remove(self, connection_id: str, marketplace_sku: str) -> None:
+        if (connection_id, marketplace_sku) in self.listings:
+            self._unlisted(connection_id=connection_id, marketplace_sku=marketplace_sku)
+
+    @event(Listed)
+    def _listed(self, connection_id: str, marketplace_sku: str) -> None:
+        self.listings.append((connection_id, marketplace_sku))
+
+    @event(Unlisted)
+    def _unlisted(self, connection_id: str, marketplace_sku: str) -> None:
+        self.listings.remove((connection_id, marketplace_sku))
