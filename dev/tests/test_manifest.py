@@ -12,8 +12,8 @@ def _service(**fields: Any) -> dict[str, Any]:
     return {"package": "oms_shipping", "port": 8010, "roles": ["api", "worker"], **fields}
 
 
-def test_the_checkout_lists_orders_inventory_and_billing() -> None:
-    assert list(SERVICES) == ["orders", "inventory", "billing"]
+def test_the_checkout_lists_the_services_with_a_domain() -> None:
+    assert list(SERVICES) == ["orders", "inventory", "billing", "commissions", "marketplace-ingest"]
     assert entry("inventory").module("worker") == "oms_inventory.entrypoints.worker"
     assert entry("billing").port == 8003 and entry("billing").roles == ROLES
 
