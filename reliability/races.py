@@ -14,7 +14,13 @@ import httpx
 
 from reliability.harness import Harness
 from reliability.scenario import Outcome, Settings
-from reliability.workload import Client, Workload, check_invoice_numbers, run_order
+from reliability.workload import (
+    Client,
+    Workload,
+    check_invoice_documents,
+    check_invoice_numbers,
+    run_order,
+)
 
 PAYMENT_RACES = 3
 PAYERS = 8
@@ -33,6 +39,10 @@ def run(harness: Harness, settings: Settings) -> Outcome:
         concurrent_payments(harness, client, work, out)
         out.recover_s = time.monotonic() - started
         out.take(check_invoice_numbers(client))
+        # The documents of every invoiced order of the scenario (the paid ones).
+        documents = check_invoice_documents(client, [o.invoice_id for o in work.orders])
+        out.take(documents)
+        out.notes.append(f"documents: {len(work.orders)} invoices' XML and PDF checked")
     finally:
         client.close()
         harness.stop_services()

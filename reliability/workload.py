@@ -11,9 +11,11 @@ real client would; the idempotency keys make that safe.
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 import uuid
+import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pypdf
 from oms_dev.client import SignInFailed
 
 from reliability.harness import Harness
@@ -339,6 +342,50 @@ def check_invoice_numbers(c: Client, series: str = "A") -> Verdict:
     if bad:
         verdict.problems.append(f"unexpected invoice series: {bad[:5]}")
     return verdict
+
+
+CFDI = "{http://www.sat.gob.mx/cfd/4}"
+STAMP = "{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital"
+
+
+def check_invoice_documents(
+    c: Client, invoice_ids: Iterable[str], *, cfdi: Callable[[bytes], Any] | None = None
+) -> Verdict:
+    """Each invoice's documents once it is stamped (the XML answers 409 until then and is
+    asked again): ``/xml`` parses, is a Comprobante with the invoice's Total (``cfdi``,
+    when given, checks it further: a Mexican company's stamped CFDI 4.0), ``/pdf`` is a PDF
+    that parses and shows the invoice's number."""
+    v = Verdict()
+    for invoice_id in invoice_ids:
+        detail = c.json("GET", "billing", f"/invoices/{invoice_id}")
+        number, total = detail["number"], Decimal(detail["total"])
+        xml = c.call("GET", "billing", f"/invoices/{invoice_id}/xml").content
+        try:
+            root = ET.fromstring(xml)  # noqa: S314 - our own service's answer
+        except ET.ParseError as exc:
+            v.problems.append(f"invoice {number}: its XML does not parse: {exc}")
+            continue
+        if root.tag != f"{CFDI}Comprobante" or Decimal(root.get("Total", "-1")) != total:
+            v.problems.append(
+                f"invoice {number}: XML {root.tag} with Total {root.get('Total')}, not {total}"
+            )
+        if cfdi is not None:
+            try:
+                cfdi(xml)
+            except Exception as exc:  # any failed check is the scenario's failure
+                v.problems.append(f"invoice {number}: not a valid stamped CFDI: {exc!r}"[:300])
+        pdf = c.call("GET", "billing", f"/invoices/{invoice_id}/pdf")
+        if not pdf.headers.get("content-type", "").startswith("application/pdf"):
+            v.problems.append(f"invoice {number}: PDF served as {pdf.headers.get('content-type')}")
+            continue
+        try:
+            text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+        except Exception as exc:  # a PDF that does not parse fails the check
+            v.problems.append(f"invoice {number}: its PDF does not parse: {exc!r}")
+            continue
+        if number not in text:
+            v.problems.append(f"invoice {number}: its PDF does not show its number")
+    return v
 
 
 def converged(c: Client, work: Workload) -> bool:
