@@ -143,6 +143,9 @@ class Workload:
     orders: list[ExpectedOrder] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     extra_invoices: int = 0  # invoices issued outside the workload (other scenario parts)
+    #: The customers' fiscal data where the company's fiscal country asks for it (Mexico:
+    #: an RFC, c_RegimenFiscal, postal code), replacing the made-up tax ids.
+    customer_fiscal: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def setup(self, client: Client, n_orders: int, stock_per_sku: int | None = None) -> None:
@@ -182,6 +185,7 @@ class Workload:
                     "credit_limit": "100000000.00",
                     "payment_terms_days": [30],
                     "currency": "EUR",
+                    **self.customer_fiscal,
                 },
             )
             self.customers.append(body["customer_id"])
@@ -370,6 +374,9 @@ def check_invoice_documents(
                 f"invoice {number}: XML {root.tag} with Total {root.get('Total')}, not {total}"
             )
         if cfdi is not None:
+            stamp = root.find(f"{CFDI}Complemento/{STAMP}")
+            if stamp is None or stamp.get("Version") != "1.1":
+                v.problems.append(f"invoice {number}: no TimbreFiscalDigital 1.1 in its CFDI")
             try:
                 cfdi(xml)
             except Exception as exc:  # any failed check is the scenario's failure
