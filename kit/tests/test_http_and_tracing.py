@@ -11,6 +11,7 @@ from pathlib import Path
 from uuid import UUID
 
 import httpx
+import psycopg
 from fastapi import APIRouter
 from oms_dev.auth import TestIssuer
 from oms_dev.testing import Stack
@@ -189,3 +190,25 @@ with tracer("t").start_as_current_span("consume", context=context_from(parent)) 
     version, trace_id, span_id, _flags = traceparent.split("-")
     assert version == "00" and trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert span_id != "00f067aa0ba902b7"  # a span of its own in the caller's trace
+
+
+def test_a_value_the_database_cannot_store_is_a_422_naming_the_parameter() -> None:
+    router = APIRouter()
+
+    @router.get("/stock")
+    def stock(warehouse: str = "") -> dict[str, str]:
+        # What psycopg raises when a text holds a NUL character.
+        raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+
+    app = create_app(service="inventory", title="t", verifier=ISSUER.verifier, routers=[router])
+
+    async def call() -> httpx.Response:
+        async with client_for(app) as client:
+            return await client.get("/stock", params={"warehouse": "a\x00b"}, headers=ADMIN)
+
+    response = asyncio.run(call())
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"] == [
+        {"field": "warehouse", "message": "must not contain a NUL character"}
+    ]

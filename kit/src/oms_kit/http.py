@@ -10,7 +10,12 @@ from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
+from eventsourcing.persistence import (
+    DataError,
+    InterfaceError,
+    OperationalError,
+    RecordConflictError,
+)
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -171,6 +176,18 @@ def create_app(
 
     async def on_unavailable(_: Request, exc: Exception) -> JSONResponse:
         return unavailable(exc)
+
+    @app.exception_handler(psycopg.DataError)
+    @app.exception_handler(DataError)
+    async def on_unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # A value PostgreSQL cannot take (a NUL character in a text, a number out of
+        # range) that no model refused first: the caller's input, never a 500.
+        fields = [
+            name for name, value in request.query_params.multi_items() if "\x00" in value
+        ] or [name for name in request.path_params if "\x00" in request.path_params[name]]
+        log.info("input the database refused: %s", exc)
+        errors = [{"field": name, "message": "must not contain a NUL character"} for name in fields]
+        return problem(422, "Invalid request", "a value cannot be stored", errors=errors)
 
     for error_type in UNAVAILABLE:
         app.add_exception_handler(error_type, on_unavailable)
