@@ -45,7 +45,7 @@ bench: install ## Run the benchmarks (figures against the machine's limits)
 	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then $(RUN) python -m bench; \
 	else echo "no benchmarks yet"; fi
 
-reliability: install ## Break the running system on purpose; count what was lost or doubled
+reliability: install ## Break the running system on purpose; count what was lost, doubled or leaked
 	$(RUN) python -m reliability
 
 clean: ## Remove the environment and local state
