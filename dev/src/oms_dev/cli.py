@@ -20,6 +20,7 @@ import shutil
 import signal
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
@@ -53,7 +54,7 @@ from oms_kit.settings import database_name
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -63,6 +64,10 @@ users_app = typer.Typer(
     help="The orders service's users: create, list, disable.", no_args_is_help=True
 )
 app.add_typer(users_app, name="users")
+marketplace_app = typer.Typer(
+    help="Marketplaces: import a seller account's orders.", no_args_is_help=True
+)
+app.add_typer(marketplace_app, name="marketplace")
 console = Console()
 
 HEALTH_TIMEOUT_S = 60.0
@@ -335,6 +340,95 @@ def demo(
         f"done in {timeline.seconds:.2f} s; the order's history: "
         f"GET {urls['orders']}/orders/{timeline.order_id}/history"
     )
+
+
+def _urls() -> dict[str, str]:
+    """Each running service's address: the stack file of ``oms up``, else the manifest."""
+    urls = {e.name: f"http://127.0.0.1:{e.port}" for e in SERVICES.values()}
+    for name, svc in read_stack().get("services", {}).items():
+        urls[name] = f"http://127.0.0.1:{svc['port']}"
+    return urls
+
+
+#: How times may be given on the command line.
+TIMES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]
+
+
+def _aware(value: datetime, option: str) -> datetime:
+    """A time given without an offset is UTC (Amazon's API refuses local offsets anyway)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    if value.utcoffset() != timedelta(0):
+        raise typer.BadParameter("give the time in UTC (Z or +00:00)", param_hint=option)
+    return value
+
+
+@marketplace_app.command("import")
+def marketplace_import(
+    connection: Annotated[str, typer.Argument(help="The connection's id (POST /connections).")],
+    created_from: Annotated[
+        datetime, typer.Option("--from", help="Orders created from (UTC).", formats=TIMES)
+    ],
+    created_to: Annotated[
+        datetime | None,
+        typer.Option("--to", help="Orders created until (UTC; default: now).", formats=TIMES),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the run.")] = 1800.0,
+) -> None:
+    """Import the orders a marketplace account created in a period, with a progress bar;
+    an order already imported is not imported again."""
+    start = _aware(created_from, "--from")
+    end = _aware(created_to, "--to") if created_to else None
+    if end is not None and end <= start:
+        raise typer.BadParameter("must be after --from", param_hint="--to")
+    password = admin_password()
+    if password is None:
+        console.print(
+            f"[red]No admin password: set OMS_ADMIN_PASSWORD ({admin_password_file()}).[/red]"
+        )
+        raise typer.Exit(2)
+    urls = _urls()
+    body: dict[str, str] = {"created_from": start.isoformat()}
+    if end is not None:
+        body["created_to"] = end.isoformat()
+    auth = SignIn(urls["orders"], "admin", password).auth
+    with httpx.Client(base_url=urls["marketplace-ingest"], auth=auth, timeout=30) as client:
+        answer = client.post(f"/connections/{connection}/imports", json=body)
+        if answer.status_code != 202:
+            console.print(f"[red]{answer.status_code}: {answer.text}[/red]")
+            raise typer.Exit(1)
+        run_id = answer.json()["import_run_id"]
+        run = _follow_import(client, run_id, timeout)
+    console.print(
+        f"import {run_id}: {run['status']}; imported {run['imported']}, updated "
+        f"{run['updated']}, skipped {run['skipped']}, failed {run['failed']}"
+    )
+    for order in run["orders"]:
+        if order["status"] not in ("imported", "updated", "skipped"):
+            console.print(f"  {order['external_order_id']}: {order['status']}")
+    if run["status"] != "completed":
+        raise typer.Exit(1)
+
+
+def _follow_import(client: httpx.Client, run_id: str, timeout: float) -> dict[str, Any]:
+    """Poll the run until it is no longer running, showing what it has done so far."""
+    deadline = time.monotonic() + timeout
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("importing", total=None)
+        while True:
+            run: dict[str, Any] = client.get(f"/imports/{run_id}").raise_for_status().json()
+            done = run["imported"] + run["updated"] + run["skipped"] + run["failed"]
+            bar.update(task, description=f"importing: {done} orders read, {run['failed']} failed")
+            if run["status"] != "running":
+                return run
+            if time.monotonic() > deadline:
+                console.print(
+                    f"[red]still running after {timeout:.0f} s: GET /imports/{run_id}[/red]"
+                )
+                raise typer.Exit(1)
+            time.sleep(1.0)
 
 
 @dlq_app.command("list")
