@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from aiokafka.producer.message_accumulator import BatchBuilder
 from eventsourcing.persistence import Notification
 from oms_contracts import Envelope, events_topic
@@ -238,6 +239,10 @@ class OutboxRelay:
                 acks.cancel()
             await producer.stop()
 
+    #: Attempts per batch of a republish, and the first pause between them (doubled).
+    republish_attempts = 6
+    republish_pause_s = 0.5
+
     async def republish(
         self,
         start_after: int,
@@ -245,7 +250,10 @@ class OutboxRelay:
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """Publish the stored events after ``start_after`` (up to ``until``) once, without
-        moving the live relay's position: for ``oms republish`` after a broker loss."""
+        moving the live relay's position: for ``oms republish`` after a broker loss. A batch
+        the broker refuses (a broker just replaced answers errors for a moment) is sent
+        again with a new producer, after a pause: sending twice is harmless, consumers drop
+        repeats by their tracking records."""
         producer = self._producer_factory()
         await producer.start()
         sent = 0
@@ -260,7 +268,22 @@ class OutboxRelay:
                 )
                 if not batch:
                     return sent
-                position = await self.publish(producer, list(batch))
+                for attempt in range(1, self.republish_attempts + 1):
+                    try:
+                        position = await self.publish(producer, list(batch))
+                        break
+                    except KafkaError:
+                        if attempt == self.republish_attempts:
+                            raise
+                        log.warning(
+                            "republish %s: the broker refused a batch; sending it again",
+                            self.service,
+                            exc_info=True,
+                        )
+                        await producer.stop()
+                        await asyncio.sleep(self.republish_pause_s * 2 ** (attempt - 1))
+                        producer = self._producer_factory()
+                        await producer.start()
                 sent += len(batch)
                 if progress:
                     progress(len(batch))
