@@ -22,10 +22,11 @@ from oms_billing.settings import Settings
 from oms_contracts.inventory import GoodsIssued, LotQuantity
 from oms_contracts.orders import CustomerRegistered, Line, OrderConfirmed
 from oms_dev.inmemory import ServiceInMemory
+from oms_kit.settings import Company
 from oms_orders.api.documents import proposal_of
 from oms_orders.application import OrdersApplication
 from oms_orders.bootstrap import bootstrap as orders_bootstrap
-from oms_orders.documents.proposal import Company, render_proposal
+from oms_orders.documents.proposal import render_proposal
 from oms_orders.domain.customer import Customer
 from oms_orders.domain.pricing import LineRequest
 

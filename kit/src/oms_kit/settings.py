@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import psycopg
@@ -92,6 +93,19 @@ class ServiceSettings(BaseSettings):
         return make_conninfo(self.server_dsn, dbname=self.database)
 
 
+@dataclass(frozen=True)
+class Company:
+    """The company a document comes from, as its header shows it."""
+
+    name: str
+    tax_id: str = ""
+    address: str = ""
+    postal_code: str = ""
+    email: str = ""
+    phone: str = ""
+    language: str = "pt"
+
+
 class CompanyProfile(BaseSettings):
     """The company every document names (DESIGN section 10): a mixin of the settings of
     each service that makes documents (orders' proposals, billing's invoices), read from
@@ -114,6 +128,17 @@ class CompanyProfile(BaseSettings):
     fiscal_country: Literal["MX", "BR", "none"] = "none"
     #: The company's tax regime where the fiscal country needs one (Mexico: c_RegimenFiscal).
     company_fiscal_regime: str = ""
+
+    def company(self) -> Company:
+        return Company(
+            name=self.company_name,
+            tax_id=self.company_tax_id,
+            address=self.company_address,
+            postal_code=self.company_postal_code,
+            email=self.company_email,
+            phone=self.company_phone,
+            language=self.company_language,
+        )
 
 
 def database_name(service: str) -> str:

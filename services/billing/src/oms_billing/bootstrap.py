@@ -7,11 +7,12 @@ from typing import Any
 from oms_kit.auth import TokenVerifier
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
+from oms_kit.settings import Company
 from satcfdi.models import Signer
 
 from oms_billing.adapters.cfdi import Cfdi40Documents, CfdiIssuer, LocalCfdiStampingProvider
 from oms_billing.adapters.csd import load_csd, make_test_csd
-from oms_billing.adapters.invoice_pdf import Company, InvoicePdfRenderer
+from oms_billing.adapters.invoice_pdf import InvoicePdfRenderer
 from oms_billing.adapters.stamping import LocalStampingProvider
 from oms_billing.api.routes import make_router
 from oms_billing.application import BillingApplication
@@ -75,15 +76,7 @@ def default_fiscal_documents(settings: Settings, csd: Signer | None = None) -> F
 
 
 def company(settings: Settings) -> Company:
-    return Company(
-        name=settings.company_name,
-        tax_id=settings.company_tax_id,
-        address=settings.company_address,
-        postal_code=settings.company_postal_code,
-        email=settings.company_email,
-        phone=settings.company_phone,
-        language=settings.company_language,
-    )
+    return settings.company()
 
 
 def bootstrap(

@@ -23,13 +23,14 @@ from billing_examples import (
 from cfdi_checks import NS, check_cfdi
 from cryptography import x509
 from oms_billing.adapters.cfdi import GENERIC_RFC, LocalCfdiStampingProvider
-from oms_billing.adapters.invoice_pdf import Company, InvoicePdfRenderer
+from oms_billing.adapters.invoice_pdf import InvoicePdfRenderer
 from oms_billing.application import BillingApplication
 from oms_billing.application.stamping import StampingFailed
 from oms_billing.bootstrap import bootstrap
 from oms_billing.domain.invoice import Invoice
 from oms_contracts.orders import CustomerUpdated
 from oms_dev.inmemory import ServiceInMemory
+from oms_kit.settings import Company
 from pypdf import PdfReader
 
 

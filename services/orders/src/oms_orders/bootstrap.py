@@ -11,6 +11,7 @@ from typing import Any
 from oms_kit.auth import TokenVerifier
 from oms_kit.eventstore import build_application
 from oms_kit.service import Service
+from oms_kit.settings import Company
 
 from oms_orders.api.documents import build_documents_router
 from oms_orders.api.identity import TOKEN_URL, build_public_router
@@ -22,7 +23,6 @@ from oms_orders.documents.attachments import (
     MemoryAttachments,
     PostgresAttachments,
 )
-from oms_orders.documents.proposal import Company
 from oms_orders.identity.keys import (
     IDENTITY_LOCK,
     Clock,
@@ -101,14 +101,7 @@ def configure_documents(app: OrdersApplication, settings: Settings) -> Company:
     else:
         attachments = MemoryAttachments()
     app.configure_documents(attachments=attachments, max_bytes=settings.attachment_max_bytes)
-    return Company(
-        name=settings.company_name,
-        tax_id=settings.company_tax_id,
-        address=settings.company_address,
-        postal_code=settings.company_postal_code,
-        email=settings.company_email,
-        phone=settings.company_phone,
-    )
+    return settings.company()
 
 
 def configure_identity(

@@ -10,8 +10,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from oms_kit.settings import Company
 from oms_orders.documents.proposal import (
-    Company,
     Party,
     Proposal,
     ProposalLine,

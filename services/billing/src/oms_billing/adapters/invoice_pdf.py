@@ -16,6 +16,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from oms_kit.settings import Company
 
 from oms_billing.application.documents import Recipient
 from oms_billing.domain.invoice import Invoice
@@ -164,19 +165,6 @@ LABELS: dict[str, dict[str, str]] = {
 #: A Unicode TrueType font when the machine has one (Polish needs more than Latin-1);
 #: otherwise the PDF's core Helvetica, with characters it lacks transliterated.
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
-
-
-@dataclass(frozen=True)
-class Company:
-    """The company the invoice comes from (the company profile settings)."""
-
-    name: str
-    tax_id: str = ""
-    address: str = ""
-    postal_code: str = ""
-    email: str = ""
-    phone: str = ""
-    language: str = "pt"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from urllib.parse import quote as url_quote
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from oms_kit.auth import CUSTOMER, CurrentUser, allow
 from oms_kit.domain import InvalidInput, NotFound
+from oms_kit.settings import Company
 
 from oms_orders.api.models import (
     AttachmentListPublic,
@@ -23,7 +24,6 @@ from oms_orders.api.models import (
 from oms_orders.api.scope import BACK_OFFICE_ONLY, SELLERS_AND_BUYERS, Reach
 from oms_orders.application import OrdersApplication
 from oms_orders.documents.proposal import (
-    Company,
     Party,
     Proposal,
     ProposalLine,

@@ -21,6 +21,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from oms_kit.settings import Company
 
 HERE = Path(__file__).parent
 LANGUAGES = ("pt", "es", "pl", "en", "de")
@@ -28,18 +29,6 @@ LANGUAGES = ("pt", "es", "pl", "en", "de")
 LOCALES = {"pt": "pt_BR", "es": "es_ES", "pl": "pl_PL", "en": "en_US", "de": "de_DE"}
 FONT = "DejaVu"
 CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True)
-class Company:
-    """Who sends the proposal (the company profile of the settings)."""
-
-    name: str
-    tax_id: str = ""
-    address: str = ""
-    postal_code: str = ""
-    email: str = ""
-    phone: str = ""
 
 
 @dataclass(frozen=True)
