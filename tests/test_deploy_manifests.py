@@ -357,6 +357,8 @@ def test_every_process_gets_the_identity_settings():
         env = _container_env(_container(deployment))
         assert {"OMS_AUTH_KEY_PASSWORD", "OMS_AUTH_JWKS_URL", "OMS_ADMIN_PASSWORD"} <= set(env)
         assert env["OMS_AUTH_JWKS_URL"].startswith("http://orders-api.")
+        if name == "marketplace-ingest":  # refuses to start without its secrets key
+            assert "OMS_SECRETS_KEY" in env
 
 
 # --- the code the manifests start ---------------------------------------------------------
