@@ -6,7 +6,12 @@ service's queries.
 Tokens are JWTs signed with an asymmetric key. The orders service issues them and
 publishes its public keys at ``/.well-known/jwks.json``; every service verifies with the
 keys found at ``OMS_AUTH_JWKS_URL`` (so a deployment may point it at its own OIDC
-provider, with ``OMS_AUTH_ISSUER``)."""
+provider, with ``OMS_AUTH_ISSUER``).
+
+Besides people and partners' clients, another service of the deployment may sign in with
+a credential of its own (role ``service``, subject ``service:<client id>``): it reaches the
+few routes whose ``allow`` names it, every customer's records there, and nothing else (403
+on every other route, checked with the token on every guarded route)."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
@@ -37,7 +43,17 @@ WAREHOUSE = "warehouse"
 SALES_REP = "sales_rep"
 CUSTOMER = "customer"
 PARTNER = "partner"
+#: Another service of the deployment, signed in with a credential of its own (the
+#: notifications service fetching the documents it attaches to e-mails). Not staff: it
+#: stands for nobody and may call only the routes that name it in ``allow(...)``; every
+#: other route answers it 403, whatever its scope (``Scope.of``: everything).
+SERVICE = "service"
+#: The roles a user (or a partner's client) may have.
 ROLES = (ADMIN, BACK_OFFICE, WAREHOUSE, SALES_REP, CUSTOMER, PARTNER)
+#: The roles a token may carry: a user's, or a service's.
+TOKEN_ROLES = (*ROLES, SERVICE)
+#: The subject of a service's token: ``service:<client id>``.
+SERVICE_SUBJECT_PREFIX = "service:"
 #: Roles that see every customer's records.
 STAFF = frozenset({ADMIN, BACK_OFFICE})
 #: The claim naming whom a role stands for (a rep, a customer, a partner).
@@ -88,11 +104,22 @@ class Caller:
     def is_staff(self) -> bool:
         return self.role in STAFF
 
+    @property
+    def is_service(self) -> bool:
+        return self.role == SERVICE
+
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> Caller:
         subject, role = claims.get("sub"), claims.get("role")
-        if not isinstance(subject, str) or not subject or role not in ROLES:
+        if not isinstance(subject, str) or not subject or role not in TOKEN_ROLES:
             raise Unauthorized("the token names no known role")
+        if role == SERVICE:
+            # A service stands for nobody: whatever else its token says is not kept.
+            if not subject.startswith(SERVICE_SUBJECT_PREFIX) or subject == SERVICE_SUBJECT_PREFIX:
+                raise Unauthorized(
+                    f"a service token's subject must be {SERVICE_SUBJECT_PREFIX}<id>"
+                )
+            return cls(subject=subject, role=SERVICE)
         stands_for = ROLE_CLAIMS.get(str(role))
         if stands_for and not isinstance(claims.get(stands_for), str):
             raise Unauthorized(f"a {role} token must carry {stands_for}")
@@ -230,9 +257,16 @@ async def authenticate(request: Request) -> Caller:
 CurrentUser = Annotated[Caller, Depends(current_caller)]
 
 
+#: The roles each ``allow`` check lets through, by the check (read off a route by
+#: ``open_to_services``).
+_ALLOWED: weakref.WeakKeyDictionary[Callable[..., Any], frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def allow(*roles: str) -> Any:
     """A route dependency: 403 unless the caller's role is one of ``roles``
-    (admin may do everything)."""
+    (admin may do everything; a service only where it is named)."""
     permitted = frozenset(roles) | {ADMIN}
 
     async def check(caller: CurrentUser) -> Caller:
@@ -240,15 +274,51 @@ def allow(*roles: str) -> Any:
             raise Forbidden(f"a {caller.role} may not do this")
         return caller
 
+    _ALLOWED[check] = permitted
     return Depends(check)
+
+
+def open_to_services(route: Any) -> bool:
+    """Whether ``route`` lets a service's token through: every ``allow`` on it (the
+    router's and its own) names ``SERVICE``, and there is at least one."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return False
+    allowed: list[frozenset[str]] = []
+    pending = list(dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        roles = _allowed_by(dependency.call)
+        if roles is not None:
+            allowed.append(roles)
+        pending.extend(dependency.dependencies)
+    return bool(allowed) and all(SERVICE in roles for roles in allowed)
+
+
+def _allowed_by(call: Any) -> frozenset[str] | None:
+    """The roles ``call`` lets through if it is an ``allow`` check."""
+    try:
+        return _ALLOWED.get(call)
+    except TypeError:  # not an allow check: it cannot even be weakly referred to
+        return None
+
+
+async def services_only_where_allowed(request: Request, caller: CurrentUser) -> Caller:
+    """Every guarded route's check, after the token's: a service's token answers 403
+    unless the route names ``SERVICE`` in its ``allow`` (a route that relies only on the
+    caller's scope would otherwise show a service everything). Closed by default, so a
+    route added later is closed to services too."""
+    if caller.is_service and not open_to_services(request.scope.get("route")):
+        raise Forbidden(f"a {SERVICE} may not do this")
+    return caller
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose customer records a caller may see: all of them (staff), one customer's (a
-    customer), a portfolio's (a sales rep: the customers whose rep he is now), or none
-    (every other role). Each service applies it in every query, with the table where it
-    keeps which rep each customer has."""
+    """Whose customer records a caller may see: all of them (staff, and a service on the
+    routes open to it), one customer's (a customer), a portfolio's (a sales rep: the
+    customers whose rep he is now), or none (every other role). Each service applies it
+    in every query, with the table where it keeps which rep each customer has."""
 
     everything: bool = False
     customer_id: str | None = None
@@ -256,7 +326,9 @@ class Scope:
 
     @classmethod
     def of(cls, caller: Caller) -> Scope:
-        if caller.is_staff:
+        # A service reads any customer's documents, on the few routes open to it (the
+        # others refuse it before any scope is applied: ``services_only_where_allowed``).
+        if caller.is_staff or caller.is_service:
             return cls(everything=True)
         if caller.role == CUSTOMER:
             return cls(customer_id=caller.customer_id)

@@ -32,6 +32,7 @@ from oms_kit.auth import (
     Unauthorized,
     authenticate,
     current_caller,
+    services_only_where_allowed,
 )
 from oms_kit.context import metadata_scope
 from oms_kit.domain import DomainError
@@ -225,8 +226,9 @@ def create_app(
         return problem(503, "Not ready", "a dependency is unavailable", checks=results)
 
     # Every route of a service checks who calls; only the routes a service names public
-    # (signing in, its public keys) and the operations routes above do not.
-    guards = [Depends(current_caller)]
+    # (signing in, its public keys) and the operations routes above do not. Another
+    # service's token passes only where a route's ``allow`` names it.
+    guards = [Depends(current_caller), Depends(services_only_where_allowed)]
     if token_url:
         # The docs' Authorize button signs in there (the OAuth 2 password grant) and sends
         # the token it gets; the check is current_caller's all the same.

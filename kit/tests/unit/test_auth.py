@@ -13,7 +13,10 @@ from oms_dev.auth import TestIssuer
 from oms_kit.auth import (
     BACK_OFFICE,
     CUSTOMER,
+    ROLES,
     SALES_REP,
+    SERVICE,
+    STAFF,
     Caller,
     CurrentUser,
     JwksVerifier,
@@ -21,6 +24,7 @@ from oms_kit.auth import (
     Scope,
     Unauthorized,
     allow,
+    open_to_services,
 )
 from oms_kit.context import current_metadata
 from oms_kit.http import create_app
@@ -104,6 +108,8 @@ def _whoami_router() -> APIRouter:
         {"role": SALES_REP},  # a rep token must say which rep
         {"role": CUSTOMER, "sales_rep_id": "rep-1"},
         {"sub": ""},
+        {"role": SERVICE, "sub": "notifications"},  # a service's subject is service:<id>
+        {"role": SERVICE, "sub": "service:"},
     ],
 )
 def test_tokens_without_a_proper_role_are_refused(issuer: TestIssuer, claims: dict) -> None:
@@ -117,6 +123,17 @@ def test_scope_of_each_role() -> None:
     assert Scope.of(Caller("c", CUSTOMER, customer_id="c-1")) == Scope(customer_id="c-1")
     assert Scope.of(Caller("r", SALES_REP, sales_rep_id="r-1")) == Scope(sales_rep_id="r-1")
     assert Scope.of(Caller("w", "warehouse")) == Scope()
+    assert Scope.of(Caller("service:notifications", SERVICE)).everything
+
+
+def test_a_service_token_stands_for_nobody_and_is_not_staff(issuer: TestIssuer) -> None:
+    """Role ``service``: subject ``service:<client id>``, no claim of whom it stands for
+    (one given is not kept), not staff, and no role a user may be given."""
+    token = issuer.token(SERVICE, "service:notifications", customer_id="c-1", sales_rep_id="r")
+    caller = issuer.verifier.verify(token)
+    assert caller == Caller(subject="service:notifications", role=SERVICE)
+    assert caller.is_service and not caller.is_staff
+    assert SERVICE not in STAFF and SERVICE not in ROLES
 
 
 def test_scope_restricts_queries_and_single_records() -> None:
@@ -148,6 +165,10 @@ def app_client(issuer: TestIssuer) -> Iterator[httpx.AsyncClient]:
     @router.post("/approve", dependencies=[allow(BACK_OFFICE)])
     def approve() -> dict[str, str]:
         return {"status": "approved"}
+
+    @router.get("/documents/{name}", dependencies=[allow(BACK_OFFICE, CUSTOMER, SERVICE)])
+    def document(name: str) -> dict[str, str]:
+        return {"document": name}
 
     @router.post("/notes")
     def add_note(note: Note, caller: CurrentUser) -> dict[str, str]:
@@ -191,6 +212,57 @@ def test_routes_need_a_token_and_roles_are_checked(
     assert forbidden.status_code == 403 and forbidden.json()["title"] == "Forbidden"
     assert approved.status_code == admin.status_code == 200
     assert open_.status_code == health.status_code == 200
+
+
+def test_a_service_is_refused_everywhere_but_where_a_route_allows_it(
+    issuer: TestIssuer, app_client: httpx.AsyncClient
+) -> None:
+    """Closed by default: a route that checks only the token (its scope would be
+    everything) or allows other roles answers a service 403; the route whose ``allow``
+    names ``service`` answers it."""
+    service = issuer.headers(SERVICE, "service:notifications")
+
+    async def calls() -> list[httpx.Response]:
+        async with app_client as client:
+            return [
+                await client.get("/whoami", headers=service),
+                await client.post("/approve", headers=service),
+                await client.post("/notes", json={"text": "hi"}, headers=service),
+                await client.get("/documents/a.pdf", headers=service),
+                await client.get("/documents/a.pdf", headers=issuer.headers("warehouse")),
+                await client.get("/documents/a.pdf", headers=issuer.headers("admin")),
+                await client.get("/open", headers=service),
+            ]
+
+    whoami, approve, note, document, warehouse, admin, open_ = asyncio.run(calls())
+    for refused in (whoami, approve, note, warehouse):
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert document.status_code == admin.status_code == 200
+    assert document.json() == {"document": "a.pdf"}
+    assert open_.status_code == 200  # a public route asks for no token at all
+
+
+def test_a_route_is_open_to_services_only_if_every_allow_on_it_names_the_role() -> None:
+    """A router's ``allow`` without ``service`` closes its routes even where a route's own
+    ``allow`` names it."""
+    closed_router = APIRouter(dependencies=[allow(BACK_OFFICE)])
+    open_router = APIRouter()
+
+    @closed_router.get("/a", dependencies=[allow(BACK_OFFICE, SERVICE)])
+    @open_router.get("/a", dependencies=[allow(BACK_OFFICE, SERVICE)])
+    def a() -> None: ...
+
+    @open_router.get("/b")
+    def b(caller: CurrentUser) -> None: ...
+
+    @open_router.get("/c", dependencies=[allow(SERVICE)])
+    def c(caller: CurrentUser) -> None: ...
+
+    opened = {route.path: open_to_services(route) for route in open_router.routes}
+    assert opened == {"/a": True, "/b": False, "/c": True}
+    assert [open_to_services(route) for route in closed_router.routes] == [False]
+    assert not open_to_services(None)
 
 
 def test_without_a_token_the_answer_is_401_whatever_the_body(
