@@ -1,6 +1,7 @@
 """Who may call billing's routes, and what each caller sees (DESIGN section 9), on the real
 stack: 401 without a valid token, 403 for warehouse and partners everywhere and for anyone
-but the back office recording a payment, and the scope of every list and detail: two reps
+but the back office recording a payment, a service's token reading any invoice's documents
+and refused (403) everywhere else, and the scope of every list and detail: two reps
 with a customer each; a portfolio change takes effect everywhere."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 from billing_examples import customer_registered, customer_updated, issue_invoice
 from fastapi.testclient import TestClient
 from oms_dev.testing import ServiceOnStack
-from oms_kit.auth import ADMIN, BACK_OFFICE, CUSTOMER, PARTNER, SALES_REP, WAREHOUSE
+from oms_kit.auth import ADMIN, BACK_OFFICE, CUSTOMER, PARTNER, SALES_REP, SERVICE, WAREHOUSE
 from oms_kit.projection import ProjectionRunner
 
 
@@ -122,6 +123,31 @@ def test_warehouse_and_partners_may_not_use_billing(
     headers = billing.headers(role, partner_id="partner-1" if role == PARTNER else None)
     for method, url, kwargs in routes(invoices["cust-1"], "cust-1"):
         assert status(billing, method, url, headers, **kwargs) == 403, url
+
+
+def test_a_service_reads_every_customers_invoice_documents_and_nothing_else(
+    billing: ServiceOnStack, invoices: dict[str, str]
+) -> None:
+    """The notifications service's token (role ``service``) fetches the PDF and XML of
+    any customer's invoice, to attach them to e-mails; the invoices themselves, their
+    list, statements and payments answer it 403, whoever's they are."""
+    service = billing.headers(SERVICE, "service:notifications")
+    for customer, invoice_id in invoices.items():
+        pdf = billing.client.get(f"/invoices/{invoice_id}/pdf", headers=service)
+        assert pdf.status_code == 200, pdf.text
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF")
+        xml = billing.client.get(f"/invoices/{invoice_id}/xml", headers=service)
+        assert xml.status_code == 200, xml.text
+        assert xml.headers["content-type"].startswith("application/xml")
+        for method, url, kwargs in routes(invoice_id, customer):
+            if not url.endswith(("/pdf", "/xml")):
+                assert status(billing, method, url, service, **kwargs) == 403, url
+        unknown = "/invoices/00000000-0000-0000-0000-000000000000/pdf"
+        assert status(billing, "GET", unknown, service) == 404
+    assert status(billing, "GET", "/invoices", service, params={"customer_id": "cust-1"}) == 403
+    detail = billing.client.get(f"/invoices/{invoices['cust-1']}").json()
+    assert detail["payments"] == []  # nothing was recorded
 
 
 def test_only_the_back_office_and_admin_record_payments(

@@ -2,8 +2,10 @@
 
 Who may call (DESIGN section 9): back office and admin everything; a sales rep the invoices
 and statements of his portfolio's customers, a customer his own; warehouse and partners
-nothing (403). Only back office and admin record payments. What a caller may see is the
-scope of his token, applied by every query (``projections/portfolio.py``)."""
+nothing (403). Only back office and admin record payments. Another service's token (role
+``service``: the notifications service, which attaches them to its e-mails) reads any
+invoice's PDF and XML and nothing else (403). What a caller may see is the scope of his
+token, applied by every query (``projections/portfolio.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response, status
-from oms_kit.auth import BACK_OFFICE, CUSTOMER, SALES_REP, CurrentUser, Scope, allow
+from oms_kit.auth import BACK_OFFICE, CUSTOMER, SALES_REP, SERVICE, CurrentUser, Scope, allow
 from oms_kit.http import Paging
 
 from oms_billing.api.models import (
@@ -45,6 +47,11 @@ def caller_scope(caller: CurrentUser) -> Scope:
 #: The customers whose records the caller may see.
 CallerScope = Annotated[Scope, Depends(caller_scope)]
 
+#: Read invoices and statements, each within the caller's scope.
+READERS = (BACK_OFFICE, SALES_REP, CUSTOMER)
+#: Read an invoice's documents: its readers, and the services that send them.
+DOCUMENT_READERS = (*READERS, SERVICE)
+
 
 def make_router(
     app: BillingApplication,
@@ -55,11 +62,11 @@ def make_router(
 ) -> APIRouter:
     router = APIRouter(
         tags=["billing"],
-        dependencies=[allow(BACK_OFFICE, SALES_REP, CUSTOMER)],
         responses={403: {"description": "the caller's role may not do this"}},
     )
+    readers = [allow(*READERS)]
 
-    @router.get("/invoices", response_model=InvoiceListPublic)
+    @router.get("/invoices", response_model=InvoiceListPublic, dependencies=readers)
     def list_invoices(
         scope: CallerScope,
         page: Paging,
@@ -77,6 +84,7 @@ def make_router(
     @router.get(
         "/invoices/{invoice_id}",
         response_model=InvoicePublic,
+        dependencies=readers,
         responses={404: {"description": "unknown invoice"}},
     )
     def get_invoice(invoice_id: str, scope: CallerScope) -> InvoicePublic:
@@ -93,6 +101,7 @@ def make_router(
     @router.get(
         "/invoices/{invoice_id}/xml",
         response_class=Response,
+        dependencies=[allow(*DOCUMENT_READERS)],
         responses={
             200: {"content": {"application/xml": {}}, "description": "the fiscal document"},
             404: {"description": "unknown invoice"},
@@ -114,6 +123,7 @@ def make_router(
     @router.get(
         "/invoices/{invoice_id}/pdf",
         response_class=Response,
+        dependencies=[allow(*DOCUMENT_READERS)],
         responses={
             200: {"content": {"application/pdf": {}}, "description": "the invoice PDF"},
             404: {"description": "unknown invoice"},
@@ -164,6 +174,7 @@ def make_router(
     @router.get(
         "/customers/{customer_id}/statement",
         response_model=StatementPublic,
+        dependencies=readers,
         responses={404: {"description": "no entries for this customer"}},
     )
     def get_statement(customer_id: str, scope: CallerScope) -> StatementPublic:
