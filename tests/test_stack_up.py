@@ -1,8 +1,8 @@
-"""`oms up` from nothing: embedded PostgreSQL, the tansu broker, every service of the
-manifest healthy and ready; the admin's password made, stored for this user only and
-printed; the README's example gets a token with it and lists the orders, and inventory and
-billing take the same token (and nothing without one); `oms status` sees them; Ctrl-C
-stops everything."""
+"""`oms up` from nothing: embedded PostgreSQL, the tansu broker, the SMTP sink, every
+service of the manifest healthy and ready; the admin's password made, stored for this user
+only and printed; the README's example gets a token with it and lists the orders, and
+inventory and billing take the same token (and nothing without one); `oms status` sees
+them; a message sent to the sink is in `oms mail list`; Ctrl-C stops everything."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import json
 import os
 import re
 import signal
+import smtplib
 import subprocess
 import sys
 import tempfile
 import time
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -66,10 +68,13 @@ def test_oms_up_brings_every_service_up_and_ctrl_c_stops_them() -> None:
             k: v
             for k, v in os.environ.items()
             if k not in ("OMS_PG_DSN", "OMS_KAFKA_BOOTSTRAP", "OMS_ADMIN_PASSWORD")
+            and not k.startswith("OMS_SMTP_")
         }
         env["OMS_HOME"] = str(home)
+        env["COLUMNS"] = "250"  # the table's rows on one line each
+        smtp_port = free_port()
         up = subprocess.Popen(
-            [*OMS, "up", "--broker-port", str(free_port())],
+            [*OMS, "up", "--broker-port", str(free_port()), "--smtp-port", str(smtp_port)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -119,11 +124,30 @@ def test_oms_up_brings_every_service_up_and_ctrl_c_stops_them() -> None:
             for name in SERVICES:
                 assert name in status.stdout
             assert (home / "stack.json").exists()
+            smtp = json.loads((home / "stack.json").read_text())["smtp"]
+            assert smtp == {"host": "127.0.0.1", "port": smtp_port, "folder": str(home / "mail")}
+
+            message = EmailMessage()
+            message["From"], message["To"] = "OMS <no-reply@oms.localhost>", "a@example.com"
+            message["Subject"], message["Message-ID"] = "Hello from the stack", "<1@oms.localhost>"
+            message.set_content("kept")
+            with smtplib.SMTP("127.0.0.1", smtp_port) as client:
+                client.send_message(message)
+            mail = subprocess.run(
+                [*OMS, "mail", "list"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert mail.returncode == 0, mail.stderr
+            assert "Hello from the stack" in mail.stdout and "<1@oms.localhost>" in mail.stdout
         finally:
             up.send_signal(signal.SIGINT)
             output, _ = up.communicate(timeout=60)
         assert up.returncode == 0, output
         assert "OMS is up" in output
+        assert f"127.0.0.1:{smtp_port}, messages in {home / 'mail'}" in output
         assert f"admin password: {password} (new, stored in {stored.resolve()})" in output
         assert not _all("/health")
         assert not (home / "stack.json").exists()

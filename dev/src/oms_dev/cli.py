@@ -1,13 +1,14 @@
 """``oms``: run the whole system on one machine and operate it.
 
-oms up                      PostgreSQL, the broker, every service, the admin's password;
-                            Ctrl-C stops all
+oms up                      PostgreSQL, the broker, an SMTP sink, every service, the
+                            admin's password; Ctrl-C stops all
 oms status                  health, readiness, relay and projection lag per service
 oms replay SERVICE PROJ     drop a read model and rebuild it from the event store
 oms republish SERVICE       publish stored events again (after a broker lost its data)
 oms dlq list|redrive        dead letters: show them, send them back to be consumed
 oms users create|list|disable   the orders service's users (signing in: DESIGN section 9)
 oms demo                    order to cash through the routes, signed in as the admin
+oms mail list|show          the messages the dev stack's SMTP sink kept
 """
 
 from __future__ import annotations
@@ -30,13 +31,21 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from oms_contracts import dlq_topic
 from oms_dev.client import TOKEN_PATH, SignIn, SignInFailed
 from oms_dev.demo import DemoFailed, run_demo
-from oms_dev.devstack import create_service_databases, dev_stack, env_defaults
+from oms_dev.devstack import (
+    create_service_databases,
+    dev_stack,
+    env_defaults,
+    mail_sink,
+    smtp_defaults,
+)
+from oms_dev.mailsink import DEFAULT_MAIL_FROM, KeptMessage, duplicates, read_mail
 from oms_dev.manifest import SERVICES, entry
 from oms_dev.stack import (
     admin_password,
     admin_password_file,
     ensure_admin_password,
     load_service,
+    mail_folder,
     read_stack,
     stack_file,
     state_dir,
@@ -56,6 +65,7 @@ from psycopg.conninfo import make_conninfo
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 dlq_app = typer.Typer(help="Dead-letter topics: list and redrive.", no_args_is_help=True)
@@ -68,6 +78,10 @@ marketplace_app = typer.Typer(
     help="Marketplaces: import a seller account's orders.", no_args_is_help=True
 )
 app.add_typer(marketplace_app, name="marketplace")
+mail_app = typer.Typer(
+    help="The messages the dev stack's SMTP sink kept: list and show.", no_args_is_help=True
+)
+app.add_typer(mail_app, name="mail")
 console = Console()
 
 HEALTH_TIMEOUT_S = 60.0
@@ -77,19 +91,27 @@ HEALTH_TIMEOUT_S = 60.0
 def up(
     fresh: Annotated[bool, typer.Option(help="Start from empty event stores.")] = False,
     broker_port: Annotated[int, typer.Option(help="Port of the embedded broker.")] = 9092,
+    smtp_port: Annotated[
+        int, typer.Option(help="Port of the SMTP sink (a free one if it is taken).")
+    ] = 1025,
 ) -> None:
-    """Start PostgreSQL, the broker and every service of the manifest, and print where they
-    are and the admin's password (OMS_ADMIN_PASSWORD, else the one stored in the state
-    folder, else a new one stored there); Ctrl-C stops all."""
+    """Start PostgreSQL, the broker, an SMTP sink that keeps every message as a file
+    (unless OMS_SMTP_HOST names a server) and every service of the manifest, and print
+    where they are and the admin's password (OMS_ADMIN_PASSWORD, else the one stored in the
+    state folder, else a new one stored there); Ctrl-C stops all."""
     home = state_dir()
     if fresh and (home / "pgdata").exists():
         shutil.rmtree(home / "pgdata")
     pg_dsn, kafka = env_defaults()
+    smtp_host, smtp_port_given, mail_from = smtp_defaults()
     reused_data = not pg_dsn and (home / "pgdata" / "PG_VERSION").exists()
     started = time.monotonic()
-    with dev_stack(home, pg_dsn=pg_dsn, kafka_bootstrap=kafka, broker_port=broker_port) as (
-        postgres,
-        broker,
+    with (
+        dev_stack(home, pg_dsn=pg_dsn, kafka_bootstrap=kafka, broker_port=broker_port) as (
+            postgres,
+            broker,
+        ),
+        mail_sink(mail_folder(), smtp_port, smtp_host) as sink,
     ):
         create_service_databases(postgres.dsn, list(SERVICES))
         asyncio.run(ensure_topics(broker.bootstrap, 3, all_topics()))
@@ -102,6 +124,9 @@ def up(
             "OMS_KAFKA_BOOTSTRAP": broker.bootstrap,
             # Only here are throw-away defaults accepted (orders' key password, ...).
             "OMS_DEV_STACK": "true",
+            # The services' mail goes to the sink, unless the operator named a server.
+            **(sink.env() if sink is not None else {}),
+            "OMS_MAIL_FROM": mail_from or DEFAULT_MAIL_FROM,
         }
         password, kept = ensure_admin_password()
         supervisor = Supervisor(env, home / "logs")
@@ -111,6 +136,11 @@ def up(
                 "pg_dsn": postgres.dsn,
                 "kafka_bootstrap": broker.bootstrap,
                 "services": {name: {"port": port} for name, port in supervisor.ports.items()},
+                **(
+                    {"smtp": {"host": sink.host, "port": sink.port, "folder": str(sink.folder)}}
+                    if sink is not None
+                    else {}
+                ),
             }
         )
         stopping = False
@@ -141,6 +171,14 @@ def up(
             for name in SERVICES:
                 state = "healthy" if name in healthy else "[red]not healthy[/red]"
                 table.add_row(f"{name} ({state})", f"{supervisor.url(name)}/docs")
+            if sink is not None:
+                table.add_row(
+                    "SMTP sink (keeps every message)",
+                    f"{sink.address}, messages in {sink.folder} (oms mail list)",
+                )
+            else:
+                where = f"{smtp_host}:{smtp_port_given}" if smtp_port_given else f"{smtp_host}"
+                table.add_row("SMTP server (OMS_SMTP_HOST)", where)
             table.add_row("logs", str(supervisor.log_dir))
             console.print(table)
             console.print(f"admin password: {password} ({kept})", markup=False, soft_wrap=True)
@@ -547,6 +585,106 @@ def _is_json(value: bytes) -> bool:
         return isinstance(json.loads(value), dict)
     except ValueError:
         return False
+
+
+# --- oms mail: what the dev stack's SMTP sink kept ----------------------------------------
+
+
+def _kept_mail() -> list[KeptMessage]:
+    messages = read_mail(mail_folder())
+    if not messages:
+        console.print(
+            f"No messages in {mail_folder()}: 'oms up' keeps there what the services send "
+            "(unless OMS_SMTP_HOST names a server of your own).",
+            markup=False,
+        )
+    return messages
+
+
+def _when(message: KeptMessage) -> str:
+    return message.received_at.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+@mail_app.command("list")
+def mail_list(
+    limit: Annotated[int, typer.Option(help="Show the newest LIMIT messages.")] = 50,
+) -> None:
+    """The messages kept, newest first: number, time, from, to, subject, attachments and
+    Message-ID; a Message-ID seen before is marked (a message sent again because the sender
+    could not tell whether the first had gone out)."""
+    messages = _kept_mail()
+    if not messages:
+        return
+    again = duplicates(messages)
+    table = Table(title=f"mail kept in {mail_folder()}")
+    table.add_column("#", no_wrap=True)
+    for column in ("time (UTC)", "from", "to", "subject", "attachments", "Message-ID"):
+        table.add_column(column, overflow="fold")
+    for message in list(reversed(messages))[:limit]:
+        message_id = Text(message.message_id)
+        if message.number in again:
+            message_id.append(f" duplicate of #{again[message.number]}", style="bold yellow")
+        table.add_row(
+            str(message.number),
+            _when(message),
+            Text(message.sender),
+            Text(message.recipients),
+            Text(message.subject),
+            Text(", ".join(name for name, _ in message.attachments)),
+            message_id,
+        )
+    console.print(table)
+    shown = min(limit, len(messages))
+    summary = f"{len(messages)} messages" + (
+        f", newest {shown} shown" if shown < len(messages) else ""
+    )
+    if again:
+        summary += f"; {len(again)} with a Message-ID sent before"
+    console.print(summary)
+
+
+def _say(text: str) -> None:
+    """Print text as it is (a subject or a body is no markup)."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+@mail_app.command("show")
+def mail_show(
+    number: Annotated[int, typer.Argument(help="The message's # in oms mail list.")],
+) -> None:
+    """One message: its envelope, headers, text and its attachments' names and sizes."""
+    messages = _kept_mail()
+    message = next((m for m in messages if m.number == number), None)
+    if message is None:
+        if messages:
+            console.print(
+                f"No message #{number} in {mail_folder()} (oms mail list).",
+                style="red",
+                markup=False,
+            )
+        raise typer.Exit(1)
+    again = duplicates(messages)
+    _say(f"#{message.number}, received {_when(message)} from {message.peer or 'unknown'}")
+    _say(
+        f"envelope: MAIL FROM <{message.mail_from}> RCPT TO "
+        + ", ".join(f"<{r}>" for r in message.rcpt_tos)
+    )
+    _say(f"file: {message.path}")
+    if message.number in again:
+        console.print(
+            f"[bold yellow]duplicate of #{again[message.number]}[/bold yellow] "
+            "(the same Message-ID: sent again)"
+        )
+    _say("")
+    for name, value in message.message.items():
+        _say(f"{name}: {value}")
+    _say("")
+    _say(message.text.replace("\r\n", "\n").rstrip("\n"))
+    attachments = message.attachments
+    _say("")
+    _say(f"{len(attachments)} attachments" + (":" if attachments else ""))
+    for name, size in attachments:
+        _say(f"  {name}  {size} bytes")
 
 
 # --- oms users: the orders service's users, through its Application in this process ------

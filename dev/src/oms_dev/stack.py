@@ -22,6 +22,11 @@ def stack_file() -> Path:
     return state_dir() / "stack.json"
 
 
+def mail_folder() -> Path:
+    """Where the dev stack's SMTP sink keeps the messages (``oms mail`` reads it)."""
+    return state_dir() / "mail"
+
+
 def write_stack(info: dict[str, Any]) -> None:
     stack_file().parent.mkdir(parents=True, exist_ok=True)
     stack_file().write_text(json.dumps(info, indent=2))

@@ -1,5 +1,6 @@
 """Pytest fixtures for tests that cross a boundary: a real PostgreSQL and a real
-Kafka-protocol broker over sockets, the same dev stack ``oms up`` runs.
+Kafka-protocol broker over sockets, the same dev stack ``oms up`` runs, and an SMTP server
+that keeps what it receives (``smtp_sink``), where the services started by a test send mail.
 
 ``OMS_PG_DSN`` / ``OMS_KAFKA_BOOTSTRAP`` point the tests at servers of your own; otherwise
 the embedded PostgreSQL and an in-memory tansu broker are started for the session.
@@ -32,6 +33,7 @@ from oms_dev.devstack import (
     start_postgres,
 )
 from oms_dev.inmemory import Fed
+from oms_dev.mailsink import DEFAULT_MAIL_FROM, MailSink
 from oms_dev.manifest import SERVICES
 from oms_dev.supervisor import ISSUER, Supervisor
 from oms_kit.kafka import all_topics, ensure_topics
@@ -65,6 +67,10 @@ class Stack:
     #: Signs tokens for any role; the services of a test accept them (its JWKS file is
     #: their OMS_AUTH_JWKS_URL), unless a test runs the orders service to sign in with.
     issuer: TestIssuer
+    #: Where the services of a test send e-mail (the ``smtp_sink`` fixture); None: where
+    #: the environment's OMS_SMTP_* say. A test with a server of its own replaces it
+    #: (``dataclasses.replace(stack, smtp=...)``) or passes ``env`` to ``running_services``.
+    smtp: MailSink | None = None
 
     def settings_overrides(self) -> dict[str, str]:
         return {"pg_dsn": self.pg_dsn, "kafka_bootstrap": self.kafka_bootstrap}
@@ -75,7 +81,14 @@ class Stack:
             "OMS_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "OMS_DEV_STACK": "true",
             **self.issuer.env(),
+            **(self.smtp_env() if self.smtp is not None else {}),
         }
+
+    def smtp_env(self) -> dict[str, str]:
+        """The services' SMTP settings: the stack's sink, and a sender."""
+        if self.smtp is None:
+            raise LookupError("this stack has no SMTP sink")
+        return {**self.smtp.env(), "OMS_MAIL_FROM": DEFAULT_MAIL_FROM}
 
 
 @pytest.fixture(scope="session")
@@ -116,10 +129,23 @@ def issuer(stack_home: Path) -> TestIssuer:
 
 
 @pytest.fixture
-def stack(postgres_dsn: str, broker: Broker, issuer: TestIssuer) -> Iterator[Stack]:
-    """Empty service databases on the session's PostgreSQL and a fresh broker."""
+def smtp_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
+    """An SMTP server in this process (a thread, a port of its own) keeping every message
+    it accepts as a file: ``smtp_sink.messages()``; ``smtp_sink.refuse(n)`` answers 451."""
+    with MailSink(tmp_path_factory.mktemp("mail")) as sink:
+        yield sink
+
+
+@pytest.fixture
+def stack(
+    postgres_dsn: str, broker: Broker, issuer: TestIssuer, smtp_sink: MailSink
+) -> Iterator[Stack]:
+    """Empty service databases on the session's PostgreSQL, a fresh broker, and an SMTP
+    sink for the mail of the services a test starts."""
     drop_service_databases(postgres_dsn, list(SERVICES))
-    yield Stack(pg_dsn=postgres_dsn, kafka_bootstrap=broker.bootstrap, issuer=issuer)
+    yield Stack(
+        pg_dsn=postgres_dsn, kafka_bootstrap=broker.bootstrap, issuer=issuer, smtp=smtp_sink
+    )
 
 
 class ServiceOnStack(Fed):
@@ -203,14 +229,19 @@ class RunningServices:
 
 @contextlib.contextmanager
 def running_services(
-    stack: Stack, names: list[str], log_dir: Path, ready_timeout: float = 90.0
+    stack: Stack,
+    names: list[str],
+    log_dir: Path,
+    ready_timeout: float = 90.0,
+    env: dict[str, str] | None = None,
 ) -> Iterator[RunningServices]:
     """Start each named service's api and worker as processes, on free ports, and wait
     until every api answers ``/ready``. With orders among them, orders starts first, with
-    an admin of a new password, and every service verifies orders' tokens. Stops them
-    (SIGTERM, then SIGKILL) on exit."""
+    an admin of a new password, and every service verifies orders' tokens. ``env`` is
+    added to the stack's environment (an SMTP server of the test's own, a setting). Stops
+    them (SIGTERM, then SIGKILL) on exit."""
     password = new_password() if ISSUER in names else None
-    with Supervisor(stack.env(), log_dir) as supervisor:
+    with Supervisor({**stack.env(), **(env or {})}, log_dir) as supervisor:
         supervisor.start_all(names, admin_password=password, port=lambda _: free_port())
         supervisor.wait_ready(timeout=ready_timeout)
         yield RunningServices(supervisor, password)
