@@ -35,6 +35,7 @@ from oms_orders.domain.sales_rep import SalesRep
 from oms_orders.domain.user import ADMIN, PARTNER, USERNAME, User, username_key
 from oms_orders.identity.keys import SigningKeys
 from oms_orders.identity.passwords import Passwords
+from oms_orders.identity.service_clients import SERVICE, ServiceClients, subject_of
 from oms_orders.identity.throttle import SignInThrottle
 from oms_orders.identity.tokens import AccessToken, InvalidClient, InvalidGrant, TokenSigner
 
@@ -659,6 +660,7 @@ class OrdersApplication(ServiceApplication):
     signing_keys: SigningKeys | None = None
     tokens: TokenSigner | None = None
     throttle: SignInThrottle | None = None
+    service_clients: ServiceClients = ServiceClients({})
 
     def configure_identity(
         self,
@@ -667,11 +669,13 @@ class OrdersApplication(ServiceApplication):
         signing_keys: SigningKeys,
         tokens: TokenSigner,
         throttle: SignInThrottle,
+        service_clients: ServiceClients | None = None,
     ) -> None:
         self.passwords = passwords
         self.signing_keys = signing_keys
         self.tokens = tokens
         self.throttle = throttle
+        self.service_clients = service_clients or ServiceClients({})
 
     def register_user(
         self,
@@ -799,19 +803,30 @@ class OrdersApplication(ServiceApplication):
         return self._tokens().sign(user.username, user.role, user.stands_for)
 
     def client_grant(self, client_id: str, client_secret: str, address: str) -> AccessToken:
-        """A token for a partner client (OAuth 2 client credentials grant); refused with
-        ``InvalidClient`` alike for an unknown client, a disabled one and a wrong secret."""
+        """A token for a partner client or a service client (OAuth 2 client credentials
+        grant); refused with ``InvalidClient`` alike for an unknown client, a disabled one
+        and a wrong secret, a service's or a partner's, after the same work and counted
+        the same way. A service client's id is never looked up among the partners' (their
+        ids cannot be the same: settings refuse ``partner-...`` for a service)."""
         subject = f"client:{client_id}"
         throttle = self._throttle()
         throttle.check(subject, address)
-        partner = self.find(Partner, Partner.create_id(client_id))
-        if partner is None:
+        if client_id in self.service_clients:
+            if self.service_clients.verify(client_id, client_secret):
+                throttle.succeeded(subject)
+                return self._tokens().sign(subject_of(client_id), SERVICE, {})
             self._passwords().verify_nobody(client_secret)
-        elif self._passwords().verify(client_secret, partner.secret_hash)[0] and partner.enabled:
-            throttle.succeeded(subject)
-            return self._tokens().sign(
-                partner.client_id, PARTNER, {"partner_id": partner.partner_id}
-            )
+        else:
+            partner = self.find(Partner, Partner.create_id(client_id))
+            if partner is None:
+                self._passwords().verify_nobody(client_secret)
+            elif (
+                self._passwords().verify(client_secret, partner.secret_hash)[0] and partner.enabled
+            ):
+                throttle.succeeded(subject)
+                return self._tokens().sign(
+                    partner.client_id, PARTNER, {"partner_id": partner.partner_id}
+                )
         throttle.failed(subject, address)
         raise InvalidClient()
 

@@ -33,6 +33,7 @@ from oms_orders.identity.keys import (
     utc_now,
 )
 from oms_orders.identity.passwords import Passwords
+from oms_orders.identity.service_clients import ServiceClients
 from oms_orders.identity.throttle import (
     FailureLog,
     Limits,
@@ -108,9 +109,9 @@ def configure_identity(
     app: OrdersApplication, settings: Settings, passwords: Passwords, clock: Clock
 ) -> SigningKeys:
     """Signing in: the key and failure tables (on PostgreSQL, or in memory beside the
-    in-memory event store), the hasher, the token signer; then the first admin, when
-    ``admin_password`` is set and there is no user ``admin`` yet (one process at a time:
-    the api and worker start together). Returns the key ring."""
+    in-memory event store), the hasher, the token signer, the service clients; then the
+    first admin, when ``admin_password`` is set and there is no user ``admin`` yet (one
+    process at a time: the api and worker start together). Returns the key ring."""
     key_table: KeyTable
     failures: FailureLog
     if settings.event_store == "postgres":
@@ -131,6 +132,12 @@ def configure_identity(
         signing_keys=keys,
         tokens=TokenSigner(keys, settings.auth_issuer, lifetime, clock),
         throttle=SignInThrottle(failures, limits, clock),
+        service_clients=ServiceClients(
+            {
+                client_id: secret.get_secret_value()
+                for client_id, secret in settings.service_client_secrets().items()
+            }
+        ),
     )
     if settings.admin_password is not None:
         password = settings.admin_password.get_secret_value()

@@ -11,6 +11,7 @@ from oms_kit.domain import Conflict, InvalidInput
 from oms_orders.domain.partner import Partner
 from oms_orders.domain.sales_rep import SalesRep
 from oms_orders.domain.user import ROLES, STANDS_FOR, User
+from oms_orders.identity.service_clients import SERVICE, ServiceClients
 
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$made-up"
 
@@ -30,6 +31,25 @@ def test_the_roles_are_the_kits() -> None:
     """Every service checks tokens against the kit's roles: users get no other."""
     assert ROLES == auth.ROLES
     assert dict(STANDS_FOR) == dict(auth.ROLE_CLAIMS)
+
+
+def test_a_service_is_no_role_a_user_may_have() -> None:
+    """Role ``service`` (the kit's) comes only with a configured service client's
+    credential: no user is registered with it."""
+    assert SERVICE == auth.SERVICE and SERVICE not in ROLES
+    with pytest.raises(InvalidInput) as refused:
+        user(role=SERVICE)
+    assert refused.value.field == "role"
+
+
+def test_service_clients_check_secrets_and_show_none() -> None:
+    clients = ServiceClients({"notifications": "the-notifications-secret-123"})
+    assert "notifications" in clients and "partner-1" not in clients
+    assert clients.verify("notifications", "the-notifications-secret-123")
+    assert not clients.verify("notifications", "the-notifications-secret-12")
+    assert not clients.verify("notifications", "")
+    assert not clients.verify("nobody", "the-notifications-secret-123")
+    assert "secret" not in repr(clients) and "notifications" in repr(clients)
 
 
 def test_a_username_has_one_id_whatever_its_letter_case() -> None:

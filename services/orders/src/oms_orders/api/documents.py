@@ -21,7 +21,7 @@ from oms_orders.api.models import (
     AttachmentPublic,
     QuoteAcceptedPublic,
 )
-from oms_orders.api.scope import BACK_OFFICE_ONLY, SELLERS_AND_BUYERS, Reach
+from oms_orders.api.scope import BACK_OFFICE_ONLY, PROPOSAL_READERS, SELLERS_AND_BUYERS, Reach
 from oms_orders.application import OrdersApplication
 from oms_orders.documents.proposal import (
     Party,
@@ -133,12 +133,13 @@ def build_documents_router(app: OrdersApplication, company: Company) -> APIRoute
 
     @router.get(
         "/quotes/{quote_id}/pdf",
-        dependencies=sellers_and_buyers,
+        dependencies=[allow(*PROPOSAL_READERS)],
         response_class=Response,
         responses={200: {"content": {PDF: {}}, "description": "The proposal PDF"}},
     )
     def get_proposal_pdf(quote_id: str, caller: CurrentUser) -> Response:
-        """The proposal in the customer's language."""
+        """The proposal in the customer's language (also for a service's token: the
+        notifications service attaches it to the e-mail that sends the quote)."""
         data, name = proposal_pdf(Reach(app, caller).quote(quote_id))
         return file_response(data, PDF, name)
 

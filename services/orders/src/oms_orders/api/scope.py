@@ -11,7 +11,11 @@ caller's reach, below):
   ``GET /quotes/{id}``;
 - back_office, sales_rep (reach): ``POST /quotes``, ``POST /quotes/{id}/revise``,
   ``/duplicate`` and ``/send``;
-- back_office, sales_rep, customer, warehouse: ``GET /products/{sku}``.
+- back_office, sales_rep, customer, warehouse: ``GET /products/{sku}``;
+- back_office, sales_rep, customer (reach), service (every customer's): the proposal PDF,
+  ``GET /quotes/{id}/pdf``, which the notifications service attaches to its e-mails. A
+  service's token answers 403 on every other route (the kit refuses it wherever a route's
+  ``allow`` does not name it).
 
 The warehouse reads the catalogue (it handles the skus) and nothing else of orders' sales
 routes; a partner nothing yet (it will push orders through ``/partner/orders``). A rep
@@ -35,6 +39,7 @@ from oms_kit.auth import (
     CUSTOMER,
     PARTNER,
     SALES_REP,
+    SERVICE,
     WAREHOUSE,
     Caller,
     Forbidden,
@@ -55,6 +60,8 @@ CATALOGUE_READERS = (BACK_OFFICE, SALES_REP, CUSTOMER, WAREHOUSE)
 SELLERS_AND_BUYERS = (BACK_OFFICE, SALES_REP, CUSTOMER)
 #: Draft, revise, duplicate and send quotes, within reach.
 QUOTE_WRITERS = (BACK_OFFICE, SALES_REP)
+#: Read the proposal PDF: whoever reads the quote, and the services that send it.
+PROPOSAL_READERS = (*SELLERS_AND_BUYERS, SERVICE)
 
 #: The origin of the orders a role places; the back office chooses ("backoffice" unless
 #: it says otherwise).

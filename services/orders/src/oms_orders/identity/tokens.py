@@ -1,7 +1,8 @@
 """Access tokens: short-lived JWTs signed with the current key (EdDSA), carrying the
-claims every service checks (DESIGN section 9): ``iss``, ``sub`` (the username or client
-id), ``role``, the ``sales_rep_id`` / ``customer_id`` / ``partner_id`` the role stands for,
-``iat``, ``exp`` and ``jti``."""
+claims every service checks (DESIGN section 9): ``iss``, ``sub`` (the username, the
+partner's client id, or ``service:<client id>`` for a service client), ``role``, the
+``sales_rep_id`` / ``customer_id`` / ``partner_id`` the role stands for, ``iat``, ``exp``
+and ``jti``."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class InvalidGrant(SignInRefused):
 
 
 class InvalidClient(SignInRefused):
-    """The client id and secret do not sign any partner in."""
+    """The client id and secret do not sign any partner or service client in."""
 
     error = "invalid_client"
     status = 401
