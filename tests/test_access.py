@@ -1,10 +1,12 @@
 """The leak suite (issue 10, DESIGN section 9): orders, inventory and billing as processes,
-orders issuing the tokens; two sales reps, two customers of each, a user of every role and
-a partner; every route of every service called as each of them, without a token and with
-expired, forged, another issuer's and ``alg: none`` tokens, and again after a customer
-moves to the other rep. No caller receives a record, a total or a count outside his reach,
-and every answer is the one DESIGN section 9's table gives (401, 403, 404). The same check
-is the reliability suite's ``access`` scenario."""
+orders issuing the tokens; two sales reps, two customers of each, a user of every role, a
+partner and a service client (the notifications service's own credential: it reads the
+proposal and invoice documents of any customer and gets 403 on every other route); every
+route of every service called as each of them, without a token and with expired, forged,
+another issuer's and ``alg: none`` tokens, and again after a customer moves to the other
+rep. No caller receives a record, a total or a count outside his reach, and every answer
+is the one DESIGN section 9's table gives (401, 403, 404). The same check is the
+reliability suite's ``access`` scenario."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from oms_dev.access import (
     DENY,
     EITHER,
     RULES,
+    SERVICE_ROUTES,
     Caller,
     Rec,
     World,
@@ -26,7 +29,7 @@ from oms_dev.access import (
 )
 from oms_dev.manifest import names
 from oms_dev.testing import Stack, running_services
-from oms_kit.auth import ADMIN, BACK_OFFICE, CUSTOMER, PARTNER, SALES_REP, WAREHOUSE
+from oms_kit.auth import ADMIN, BACK_OFFICE, CUSTOMER, PARTNER, SALES_REP, SERVICE, WAREHOUSE
 
 
 class _NoToken:
@@ -51,6 +54,7 @@ def _world() -> tuple[World, dict[str, Caller]]:
         "rep1": Caller("rep1", SALES_REP, _NoToken(), sales_rep_id="r1"),
         "c1a": Caller("c1a", CUSTOMER, _NoToken(), customer_id="c1a"),
         "partner": Caller("p", PARTNER, _NoToken(), partner_id="p1"),
+        "service": Caller("notifications", SERVICE, _NoToken()),
     }
     return world, callers
 
@@ -79,6 +83,8 @@ def test_the_check_finds_what_a_caller_must_not_see() -> None:
     assert [r.id for r in world.foreign_in(callers["c1a"], {"m": f"see {uuid_id} here"})] == [
         uuid_id
     ]
+    # A service reaches every customer's documents (the routes open to it are few).
+    assert world.foreign_in(callers["service"], {"x": ["order-c2a", "A-c1b", "c1a"]}) == []
 
 
 def test_the_answers_the_table_gives() -> None:
@@ -94,9 +100,17 @@ def test_the_answers_the_table_gives() -> None:
     assert expect(EITHER, True, write=True).met(403)
     assert not expect(EITHER, False, write=True).met(201)
     # every rule names roles that exist
-    roles = {BACK_OFFICE, WAREHOUSE, SALES_REP, CUSTOMER, PARTNER}
+    roles = {BACK_OFFICE, WAREHOUSE, SALES_REP, CUSTOMER, PARTNER, SERVICE}
     for rule in RULES.values():
         assert rule.allow <= roles and rule.either <= roles
+
+
+def test_a_service_may_call_the_document_routes_and_nothing_else() -> None:
+    """The rules let a service's token through on the proposal PDF and an invoice's PDF
+    and XML only; everywhere else (a route without a rule too) it must get 403."""
+    opened = {key for key, rule in RULES.items() if rule.access(SERVICE) != DENY}
+    assert opened == SERVICE_ROUTES
+    assert all(RULES[key].access(SERVICE) == ALLOW for key in SERVICE_ROUTES)
 
 
 @pytest.mark.stack
@@ -119,5 +133,6 @@ def test_no_caller_reaches_past_his_role_or_scope(stack: Stack, tmp_path: Path) 
     assert (len(report.leaks), len(report.unexpected), len(report.uncovered)) == (0, 0, 0), (
         f"{report.summary()}\n{shown}"
     )
-    assert report.callers == 10  # admin, back office, warehouse, 2 reps, 4 customers, partner
+    # admin, back office, warehouse, 2 reps, 4 customers, partner, the notifications service
+    assert report.callers == 11
     assert report.routes >= 30 and report.calls > report.routes * report.callers

@@ -7,7 +7,8 @@ services running as processes that verify the tokens of the orders service:
 
 1. Sign in as admin and build the records through the routes: two sales reps, two
    customers of each, a user of every role (back office, warehouse, each rep, one per
-   customer) and a partner with its client credentials, products, stock, orders (some
+   customer), a partner with its client credentials, the dev stack's service client
+   (role ``service``: the notifications service's own credential), products, stock, orders (some
    invoiced and part paid, some with an open pick list, some placed by the rep and by the
    customer), quotes (draft and sent). Wait until everything has settled, then read back
    what exists as the admin sees it: the expected world.
@@ -28,6 +29,10 @@ services running as processes that verify the tokens of the orders service:
    numbers), pick lists, customer users and partners outside the caller's reach; every
    list is compared with the caller's own records, and ``totals_by_status`` (and counts)
    with what his own records give.
+
+A service's token reads the documents DESIGN section 10 lets it send (the proposal PDF, an
+invoice's PDF and XML: ``SERVICE_ROUTES``), any customer's, and gets 403 on every other
+route of every service, a route without a rule too.
 
 A leak is an answer (or a change) that reaches past the caller's scope or role: a record,
 total or count of someone else, a 2xx for a record outside his scope, a write refused but
@@ -59,7 +64,7 @@ import psycopg
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from oms_dev.client import TOKEN_PATH, SignIn, new_password
-from oms_kit.auth import ADMIN, BACK_OFFICE, CUSTOMER, PARTNER, SALES_REP, WAREHOUSE
+from oms_kit.auth import ADMIN, BACK_OFFICE, CUSTOMER, PARTNER, SALES_REP, SERVICE, WAREHOUSE
 
 ISSUER = "orders"
 JWKS_PATH = "/.well-known/jwks.json"
@@ -96,7 +101,8 @@ class Token(Protocol):
 
 
 class ClientSignIn:
-    """A partner's client signed in with the client-credentials grant (RFC 6749 4.4)."""
+    """A client (a partner's, or a service's own) signed in with the client-credentials
+    grant (RFC 6749 4.4)."""
 
     def __init__(self, orders_url: str, client_id: str, client_secret: str) -> None:
         self.orders_url = orders_url.rstrip("/")
@@ -119,7 +125,7 @@ class ClientSignIn:
             )
             if response.status_code != 200:
                 raise SetupFailed(
-                    f"partner client {self.client_id} signing in: "
+                    f"client {self.client_id} signing in: "
                     f"{response.status_code} {response.text[:300]}"
                 )
             body = response.json()
@@ -143,8 +149,9 @@ class Caller:
 
     @property
     def scoped(self) -> bool:
-        """Sees only part of the customers' records (his own, his portfolio's, none)."""
-        return self.role not in (ADMIN, BACK_OFFICE)
+        """Sees only part of the customers' records (his own, his portfolio's, none); a
+        service reaches every customer's, on the few routes open to it."""
+        return self.role not in (ADMIN, BACK_OFFICE, SERVICE)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role})"
@@ -250,7 +257,7 @@ class World:
 
     def sees(self, caller: Caller, rec: Rec) -> bool:
         """Whether ``rec`` is within ``caller``'s reach (DESIGN section 9)."""
-        if caller.role in (ADMIN, BACK_OFFICE) or rec.kind == "product":
+        if caller.role in (ADMIN, BACK_OFFICE, SERVICE) or rec.kind == "product":
             return True
         if caller.role == WAREHOUSE:
             return rec.kind in ("order", "pick_list")
@@ -456,6 +463,18 @@ STAFF = "back_office"
 #: A partner is a client, not a user: it has no user record of its own (404).
 PARTNER_CLIENT = frozenset({PARTNER})
 EVERY_USER = "back_office warehouse sales_rep customer"
+#: Who reads a document: whoever reads its quote or invoice, and another service (the
+#: notifications service attaches them to e-mails), whoever's it is.
+DOCUMENT_READERS = "back_office sales_rep customer service"
+#: The only routes a service's token may call (DESIGN sections 9 and 10): every other
+#: route of every service answers it 403.
+SERVICE_ROUTES = frozenset(
+    {
+        ("orders", "GET", "/quotes/{quote_id}/pdf"),
+        ("billing", "GET", "/invoices/{invoice_id}/xml"),
+        ("billing", "GET", "/invoices/{invoice_id}/pdf"),
+    }
+)
 _spare: Prefer = lambda rec: bool(rec.attrs.get("spare"))  # noqa: E731
 
 #: (service, method, path) -> who may call it. A route of an /openapi.json that is not
@@ -523,16 +542,16 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ("orders", "POST", "/quotes/{quote_id}/expire"): rule(STAFF, prefer=_status("draft", "sent")),
     # orders: documents (DESIGN section 10). The uploads are sent no file here (422 naming
     # it where the caller reaches the quote): who may upload is what is checked.
-    ("orders", "GET", "/quotes/{quote_id}/pdf"): rule("back_office sales_rep customer"),
+    ("orders", "GET", "/quotes/{quote_id}/pdf"): rule(DOCUMENT_READERS),
     ("orders", "GET", "/quotes/{quote_id}/attachments"): rule("back_office sales_rep customer"),
     ("orders", "POST", "/quotes/{quote_id}/attachments"): rule(STAFF),
     ("orders", "POST", "/quotes/{quote_id}/signed-contract"): rule("customer"),
     ("orders", "POST", "/quotes/{quote_id}/approve"): rule("customer", prefer=_status("sent")),
     ("orders", "GET", "/orders/{order_id}/attachments"): rule("back_office sales_rep customer"),
     ("orders", "GET", "/attachments/{attachment_id}"): rule("back_office sales_rep customer"),
-    # billing's documents: like the invoice itself
-    ("billing", "GET", "/invoices/{invoice_id}/xml"): rule("back_office sales_rep customer"),
-    ("billing", "GET", "/invoices/{invoice_id}/pdf"): rule("back_office sales_rep customer"),
+    # billing's documents: like the invoice itself, and a service's
+    ("billing", "GET", "/invoices/{invoice_id}/xml"): rule(DOCUMENT_READERS),
+    ("billing", "GET", "/invoices/{invoice_id}/pdf"): rule(DOCUMENT_READERS),
     # commissions (DESIGN section 12): the back office sets rates and rules and settles; a
     # rep reads his own rate, commissions and settlements
     ("commissions", "GET", "/sales-reps/{sales_rep_id}/commission"): rule("back_office sales_rep"),
@@ -870,9 +889,11 @@ def build(
     admin_password: str | None,
     orders_per_customer: int,
     log: Callable[[str], None],
+    service_client: tuple[str, str],
 ) -> Cast:
-    """Two reps, two customers each, a user of every role, a partner, orders and quotes;
-    once settled, the world as the admin reads it."""
+    """Two reps, two customers each, a user of every role, a partner, a service client
+    (``service_client``: its id and secret), orders and quotes; once settled, the world as
+    the admin reads it."""
     tag = uuid.uuid4().hex[:6]
     world = World(tag)
     orders_url = api.http.urls[ISSUER]
@@ -988,6 +1009,10 @@ def build(
         clients[made["partner_id"]] = client
         if not spare_partner:
             callers.append(Caller("partner", PARTNER, client, partner_id=made["partner_id"]))
+    service_id, service_secret = service_client
+    callers.append(
+        Caller(service_id, SERVICE, ClientSignIn(orders_url, service_id, service_secret))
+    )
 
     log("building: products, stock, orders, quotes")
     back_office = staff_users[BACK_OFFICE]
@@ -1855,6 +1880,15 @@ def issuer_signer(pg_dsn: str) -> Signer:
     return sign
 
 
+def dev_service_client() -> tuple[str, str]:
+    """The service client orders accepts on a dev stack (the notifications service's own
+    credential): its id and secret, from orders' settings."""
+    clients: Mapping[str, str] = importlib.import_module(
+        f"oms_{ISSUER}.settings"
+    ).DEV_SERVICE_CLIENTS
+    return next(iter(clients.items()))
+
+
 # --- 3. all of it --------------------------------------------------------------------------
 
 
@@ -1865,17 +1899,26 @@ def check_access(
     *,
     admin_password: str | None = None,
     orders_per_customer: int = 4,
+    service_client: tuple[str, str] | None = None,
     log: Callable[[str], None] = lambda line: None,
 ) -> AccessReport:
     """Build the records, call every route as every caller, and report what reached past
     a caller's role or scope. ``urls``: orders, inventory and billing; ``admin``: the
     admin signed in at orders (``admin_password``: his password, for his own password
-    change); ``sign``: signs claims with the issuer's key."""
+    change); ``sign``: signs claims with the issuer's key; ``service_client``: the id and
+    secret of a service client orders accepts (the dev stack's by default)."""
     report = AccessReport()
     http = Http(urls)
     api = Api(http)
     try:
-        cast = build(api, admin, admin_password, orders_per_customer, log)
+        cast = build(
+            api,
+            admin,
+            admin_password,
+            orders_per_customer,
+            log,
+            service_client or dev_service_client(),
+        )
         world = cast.world
         report.orders = len(world.of("order"))
         report.callers = len(cast.callers)
