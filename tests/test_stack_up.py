@@ -2,7 +2,8 @@
 service of the manifest healthy and ready; the admin's password made, stored for this user
 only and printed; the README's example gets a token with it and lists the orders, and
 inventory and billing take the same token (and nothing without one); `oms status` sees
-them; a message sent to the sink is in `oms mail list`; Ctrl-C stops everything."""
+them; a message sent to the sink is in `oms mail list`; `oms demo` drives an order to cash
+and imports the sandbox marketplace's orders; Ctrl-C stops everything."""
 
 from __future__ import annotations
 
@@ -72,9 +73,18 @@ def test_oms_up_brings_every_service_up_and_ctrl_c_stops_them() -> None:
         }
         env["OMS_HOME"] = str(home)
         env["COLUMNS"] = "250"  # the table's rows on one line each
-        smtp_port = free_port()
+        smtp_port, sandbox_port = free_port(), free_port()
         up = subprocess.Popen(
-            [*OMS, "up", "--broker-port", str(free_port()), "--smtp-port", str(smtp_port)],
+            [
+                *OMS,
+                "up",
+                "--broker-port",
+                str(free_port()),
+                "--smtp-port",
+                str(smtp_port),
+                "--sandbox-port",
+                str(sandbox_port),
+            ],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -142,6 +152,37 @@ def test_oms_up_brings_every_service_up_and_ctrl_c_stops_them() -> None:
             )
             assert mail.returncode == 0, mail.stderr
             assert "Hello from the stack" in mail.stdout and "<1@oms.localhost>" in mail.stdout
+
+            # The sandbox marketplace's orders: the demo imports them after order to cash.
+            sandbox = json.loads((home / "stack.json").read_text())["sandbox_marketplace"]
+            assert sandbox["url"] == f"http://127.0.0.1:{sandbox_port}"
+            demo = subprocess.run(
+                [*OMS, "demo"], env=env, capture_output=True, text=True, timeout=300
+            )
+            assert demo.returncode == 0, demo.stdout + demo.stderr
+            assert "order completed" in demo.stdout, demo.stdout
+            assert f"connection {sandbox['connection_id']}" in demo.stdout, demo.stdout
+            assert "imported 4, updated 0, skipped 1, failed 0" in demo.stdout, demo.stdout
+            imported = re.findall(
+                r"^  (\d{3}-\d{7}-\d{7}) -> order ([0-9a-f-]{36}): pending_approval, "
+                r"[\d.]+ EUR, [^,]+, (\w+) \(imported\)$",
+                demo.stdout,
+                re.MULTILINE,
+            )
+            assert {city for _, _, city in imported} == {
+                "Madrid",
+                "Barcelona",
+                "Valencia",
+                "Sevilla",
+            }, demo.stdout
+            assert re.search(r"^  \d{3}-\d{7}-\d{7}: skipped: cancelled", demo.stdout, re.M)
+            for _, order_id, _ in imported:
+                answer = httpx.get(
+                    f"http://127.0.0.1:{SERVICES['orders'].port}/orders/{order_id}",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=10,
+                )
+                assert answer.json()["origin"] == "marketplace", answer.text
         finally:
             up.send_signal(signal.SIGINT)
             output, _ = up.communicate(timeout=60)

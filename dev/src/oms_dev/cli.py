@@ -1,13 +1,14 @@
 """``oms``: run the whole system on one machine and operate it.
 
-oms up                      PostgreSQL, the broker, an SMTP sink, every service, the
-                            admin's password; Ctrl-C stops all
+oms up                      PostgreSQL, the broker, an SMTP sink, a sandbox marketplace,
+                            every service, the admin's password; Ctrl-C stops all
 oms status                  health, readiness, relay and projection lag per service
 oms replay SERVICE PROJ     drop a read model and rebuild it from the event store
 oms republish SERVICE       publish stored events again (after a broker lost its data)
 oms dlq list|redrive        dead letters: show them, send them back to be consumed
 oms users create|list|disable   the orders service's users (signing in: DESIGN section 9)
-oms demo                    order to cash through the routes, signed in as the admin
+oms demo                    order to cash through the routes, signed in as the admin, and
+                            the sandbox marketplace's orders imported
 oms mail list|show          the messages the dev stack's SMTP sink kept
 """
 
@@ -21,7 +22,9 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 import httpx
@@ -30,7 +33,7 @@ import typer
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from oms_contracts import dlq_topic
 from oms_dev.client import TOKEN_PATH, SignIn, SignInFailed
-from oms_dev.demo import DemoFailed, run_demo
+from oms_dev.demo import DemoFailed, MarketplaceImport, run_demo, run_marketplace_import
 from oms_dev.devstack import (
     create_service_databases,
     dev_stack,
@@ -40,6 +43,8 @@ from oms_dev.devstack import (
 )
 from oms_dev.mailsink import DEFAULT_MAIL_FROM, KeptMessage, duplicates, read_mail
 from oms_dev.manifest import SERVICES, entry
+from oms_dev.marketplace import MarketplaceDouble
+from oms_dev.sandbox import SANDBOX_PORT, SandboxMarketplace, connect, forget, running_double
 from oms_dev.stack import (
     admin_password,
     admin_password_file,
@@ -94,14 +99,26 @@ def up(
     smtp_port: Annotated[
         int, typer.Option(help="Port of the SMTP sink (a free one if it is taken).")
     ] = 1025,
+    sandbox_marketplace: Annotated[
+        bool,
+        typer.Option(
+            help="Run a sandbox Amazon seller account (the Selling Partner API double) with "
+            "a few orders, connected to marketplace-ingest: oms demo imports them."
+        ),
+    ] = True,
+    sandbox_port: Annotated[
+        int, typer.Option(help="Port of the sandbox marketplace (a free one if it is taken).")
+    ] = SANDBOX_PORT,
 ) -> None:
     """Start PostgreSQL, the broker, an SMTP sink that keeps every message as a file
-    (unless OMS_SMTP_HOST names a server) and every service of the manifest, and print
-    where they are and the admin's password (OMS_ADMIN_PASSWORD, else the one stored in the
-    state folder, else a new one stored there); Ctrl-C stops all."""
+    (unless OMS_SMTP_HOST names a server), a sandbox marketplace and every service of the
+    manifest, and print where they are and the admin's password (OMS_ADMIN_PASSWORD, else
+    the one stored in the state folder, else a new one stored there); Ctrl-C stops all."""
     home = state_dir()
     if fresh and (home / "pgdata").exists():
         shutil.rmtree(home / "pgdata")
+    if fresh:
+        forget()
     pg_dsn, kafka = env_defaults()
     smtp_host, smtp_port_given, mail_from = smtp_defaults()
     reused_data = not pg_dsn and (home / "pgdata" / "PG_VERSION").exists()
@@ -112,6 +129,7 @@ def up(
             broker,
         ),
         mail_sink(mail_folder(), smtp_port, smtp_host) as sink,
+        running_double(sandbox_port, sandbox_marketplace and MARKETPLACE in SERVICES) as double,
     ):
         create_service_databases(postgres.dsn, list(SERVICES))
         asyncio.run(ensure_topics(broker.bootstrap, 3, all_topics()))
@@ -131,18 +149,14 @@ def up(
         password, kept = ensure_admin_password()
         supervisor = Supervisor(env, home / "logs")
         supervisor.start_all(SERVICES, admin_password=password)
-        write_stack(
-            {
-                "pg_dsn": postgres.dsn,
-                "kafka_bootstrap": broker.bootstrap,
-                "services": {name: {"port": port} for name, port in supervisor.ports.items()},
-                **(
-                    {"smtp": {"host": sink.host, "port": sink.port, "folder": str(sink.folder)}}
-                    if sink is not None
-                    else {}
-                ),
-            }
-        )
+        stack_info: dict[str, Any] = {
+            "pg_dsn": postgres.dsn,
+            "kafka_bootstrap": broker.bootstrap,
+            "services": {name: {"port": port} for name, port in supervisor.ports.items()},
+        }
+        if sink is not None:
+            stack_info["smtp"] = {"host": sink.host, "port": sink.port, "folder": str(sink.folder)}
+        write_stack(stack_info)
         stopping = False
 
         def request_stop(*_: Any) -> None:
@@ -161,6 +175,12 @@ def up(
             healthy = supervisor.answering(
                 "/health", timeout=HEALTH_TIMEOUT_S, stopping=lambda: stopping
             )
+            sandbox: SandboxMarketplace | str | None = None
+            if double is not None:
+                sandbox = _connect_sandbox(double, supervisor, password, lambda: stopping)
+                if isinstance(sandbox, SandboxMarketplace):
+                    stack_info["sandbox_marketplace"] = sandbox.stack_entry()
+                    write_stack(stack_info)
             table = Table(title=f"OMS is up ({time.monotonic() - started:.1f} s)")
             table.add_column("what")
             table.add_column("where", overflow="fold")
@@ -179,6 +199,14 @@ def up(
             else:
                 where = f"{smtp_host}:{smtp_port_given}" if smtp_port_given else f"{smtp_host}"
                 table.add_row("SMTP server (OMS_SMTP_HOST)", where)
+            if isinstance(sandbox, SandboxMarketplace):
+                table.add_row(
+                    "sandbox marketplace (Amazon.es, the Selling Partner API double)",
+                    f"{sandbox.double.url}: {len(sandbox.double.orders)} orders, connection "
+                    f"{sandbox.connection_id} (oms demo imports them)",
+                )
+            elif isinstance(sandbox, str):
+                table.add_row("sandbox marketplace", Text(f"not connected: {sandbox}", "red"))
             table.add_row("logs", str(supervisor.log_dir))
             console.print(table)
             console.print(f"admin password: {password} ({kept})", markup=False, soft_wrap=True)
@@ -199,6 +227,29 @@ def up(
             console.print("stopping…")
             supervisor.stop()
             stack_file().unlink(missing_ok=True)
+
+
+#: The service that imports a marketplace's orders (the sandbox is connected to it).
+MARKETPLACE = "marketplace-ingest"
+
+
+def _connect_sandbox(
+    double: MarketplaceDouble,
+    supervisor: Supervisor,
+    password: str,
+    stopping: Callable[[], bool],
+) -> SandboxMarketplace | str:
+    """Connect marketplace-ingest to the sandbox, signed in as the admin, once orders and it
+    are ready; what went wrong, if it could not."""
+    names = [ISSUER, MARKETPLACE]
+    ready = supervisor.answering("/ready", names, timeout=HEALTH_TIMEOUT_S, stopping=stopping)
+    if set(names) - ready:
+        return f"{', '.join(sorted(set(names) - ready))} not ready"
+    admin = SignIn(supervisor.url(ISSUER), "admin", password)
+    try:
+        return connect(double, supervisor.url(ISSUER), supervisor.url(MARKETPLACE), admin)
+    except (DemoFailed, SignInFailed, httpx.HTTPError) as exc:
+        return str(exc)
 
 
 #: Where the worker's relay got to: its row in the tracking table (oms_kit.eventstore.Positions
@@ -378,6 +429,51 @@ def demo(
         f"done in {timeline.seconds:.2f} s; the order's history: "
         f"GET {urls['orders']}/orders/{timeline.order_id}/history"
     )
+    sandbox = info.get("sandbox_marketplace")
+    if not sandbox or MARKETPLACE not in urls:
+        return
+    console.print(
+        f"[bold]The sandbox marketplace's orders[/bold] ({sandbox['url']}, connection "
+        f"{sandbox['connection_id']})"
+    )
+    try:
+        run = run_marketplace_import(
+            urls["orders"],
+            urls[MARKETPLACE],
+            SignIn(urls["orders"], "admin", password),
+            sandbox["connection_id"],
+            sandbox["created_from"],
+            timeout=timeout,
+            on_step=lambda what: console.print(f"  {what}", markup=False),
+        )
+    except (DemoFailed, SignInFailed, httpx.HTTPError) as exc:
+        console.print(f"[red]import failed: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    _print_import(run)
+    if run.status != "completed" or run.failed:
+        raise typer.Exit(1)
+
+
+#: How an import run's outcomes read in the demo.
+OUTCOMES = {"unchanged": "imported before"}
+
+
+def _print_import(run: MarketplaceImport) -> None:
+    say = partial(console.print, markup=False, soft_wrap=True)
+    say(
+        f"import {run.run_id}: {run.status}; imported {run.imported}, updated {run.updated}, "
+        f"skipped {run.skipped}, failed {run.failed}"
+    )
+    for order in run.orders:
+        outcome = OUTCOMES.get(order.outcome, order.outcome)
+        if order.status:
+            say(
+                f"  {order.external_order_id} -> order {order.order_id}: {order.status}, "
+                f"{order.total} {order.currency}, {order.buyer} ({outcome})"
+            )
+        else:
+            reason = f": {order.reason}" if order.reason else ""
+            say(f"  {order.external_order_id}: {outcome}{reason}")
 
 
 def _urls() -> dict[str, str]:

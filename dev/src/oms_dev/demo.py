@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import httpx
@@ -227,3 +228,151 @@ def run_demo(
             f"{len(final['shipments'])} shipments, total {final['total']}"
         )
     return line
+
+
+# --- the sandbox marketplace's orders (oms up runs it: oms_dev.sandbox) -------------------
+
+#: The products the sandbox marketplace sells: (SKU, name, unit price in EUR). The demo
+#: defines them in the catalogue (once), and ``oms up`` seeds the sandbox's orders with
+#: them; the seller SKUs on Amazon are the catalogue's.
+MARKETPLACE_PRODUCTS = (
+    ("DEMO-MUG-350", "Ceramic mug 350 ml, white", "12.90"),
+    ("DEMO-TEE-M", "Organic cotton T-shirt, size M", "19.95"),
+    ("DEMO-BOTTLE-750", "Insulated steel bottle 750 ml", "24.50"),
+    ("DEMO-TOTE", "Canvas tote bag", "9.99"),
+)
+MARKETPLACE_CURRENCY = "EUR"
+MARKETPLACE_TAX_RATE = "0.21"
+#: A run's outcome for an order marketplace-ingest cannot import yet: orders' catalogue
+#: reaches it through events, so products just defined may not be known there for a moment.
+UNKNOWN_SKU = "unknown SKU"
+
+
+def define_marketplace_products(orders: str, http: httpx.Client) -> None:
+    """The sandbox's products in the catalogue (a product already there is left as it is)."""
+    for sku, name, price in MARKETPLACE_PRODUCTS:
+        answer = http.post(
+            f"{orders}/products",
+            json={
+                "sku": sku,
+                "name": name,
+                "unit_price": price,
+                "currency": MARKETPLACE_CURRENCY,
+                "tax_rate": MARKETPLACE_TAX_RATE,
+            },
+        )
+        _ok(answer, 201, 409)
+
+
+@dataclass
+class ImportedOrder:
+    external_order_id: str
+    #: What the run did with it: imported, updated, skipped or failed.
+    outcome: str
+    order_id: str | None = None
+    reason: str | None = None
+    #: The order in orders, once it is there.
+    status: str = ""
+    total: str = ""
+    currency: str = ""
+    #: Who bought it and where it goes.
+    buyer: str = ""
+
+
+@dataclass
+class MarketplaceImport:
+    run_id: str
+    status: str
+    imported: int
+    updated: int
+    skipped: int
+    failed: int
+    orders: list[ImportedOrder]
+
+
+def run_marketplace_import(
+    orders: str,
+    marketplace_ingest: str,
+    signed_in: SignIn,
+    connection_id: str,
+    created_from: str,
+    *,
+    timeout: float = 30.0,
+    on_step: Callable[[str], None] | None = None,
+) -> MarketplaceImport:
+    """Import the orders a connection's account created since ``created_from`` as ``oms
+    marketplace import`` does (``POST /connections/{id}/imports``, then the run followed),
+    and find each imported order in orders. A run that met products marketplace-ingest has
+    not heard of yet is run again (an order is imported once, however many runs read it)."""
+    deadline = time.monotonic() + timeout
+
+    def say(what: str) -> None:
+        if on_step:
+            on_step(what)
+
+    with httpx.Client(timeout=10.0, auth=signed_in.auth) as http:
+        define_marketplace_products(orders, http)
+        while True:
+            accepted = _ok(
+                http.post(
+                    f"{marketplace_ingest}/connections/{connection_id}/imports",
+                    json={"created_from": created_from},
+                ),
+                202,
+            )
+            run_id = accepted["import_run_id"]
+            say(f"import run {run_id} requested")
+            run = _wait(
+                f"import run {run_id}",
+                partial(_finished, http, f"{marketplace_ingest}/imports/{run_id}"),
+                max(1.0, deadline - time.monotonic()),
+            )
+            waiting = [o for o in run["orders"] if (o.get("reason") or "").startswith(UNKNOWN_SKU)]
+            if not waiting or time.monotonic() > deadline:
+                break
+            say(f"{len(waiting)} orders wait for the catalogue to reach marketplace-ingest")
+            time.sleep(1.0)
+        found = [
+            ImportedOrder(
+                external_order_id=o["external_order_id"],
+                outcome=o["status"],
+                order_id=o.get("order_id"),
+                reason=o.get("reason"),
+            )
+            for o in run["orders"]
+        ]
+        for order in found:
+            if order.order_id is None or order.outcome == "failed":
+                continue
+            placed = _wait(
+                f"order {order.order_id} in orders",
+                partial(_found, http, f"{orders}/orders/{order.order_id}"),
+                max(1.0, deadline - time.monotonic()),
+            )
+            order.status = placed["status"]
+            order.total = placed["total"]
+            order.currency = placed.get("currency", "")
+            who = placed.get("buyer") or {}
+            where = placed.get("ship_to") or {}
+            order.buyer = ", ".join(str(v) for v in (who.get("name"), where.get("city")) if v)
+    return MarketplaceImport(
+        run_id=run["import_run_id"],
+        status=run["status"],
+        imported=run["imported"],
+        updated=run["updated"],
+        skipped=run["skipped"],
+        failed=run["failed"],
+        orders=found,
+    )
+
+
+def _finished(http: httpx.Client, url: str) -> dict[str, Any] | None:
+    run = _ok(http.get(url), 200)
+    return run if run["status"] != "running" else None
+
+
+def _found(http: httpx.Client, url: str) -> dict[str, Any] | None:
+    answer = http.get(url)
+    if answer.status_code == 404:
+        return None
+    return _ok(answer, 200)

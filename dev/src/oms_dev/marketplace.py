@@ -214,11 +214,13 @@ class MarketplaceDouble:
         marketplace_id: str = "ATVPDKIKX0DER",
         currency: str = "USD",
         token_lifetime_s: int = 3600,
+        credentials: Credentials | None = None,
+        port: int | None = None,
     ) -> None:
         self.seller_id = seller_id
         self.marketplace_id = marketplace_id
         self.currency = currency
-        self.credentials = Credentials()
+        self.credentials = credentials or Credentials()
         self.token_lifetime_s = token_lifetime_s
         self.orders: dict[str, AmazonOrder] = {}
         self.shipments: list[dict[str, Any]] = []
@@ -231,7 +233,7 @@ class MarketplaceDouble:
         self._offset = timedelta(0)
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        self.port = _free_port()
+        self.port = port or _free_port()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -259,9 +261,12 @@ class MarketplaceDouble:
         created: datetime | None = None,
         status: str = "UNSHIPPED",
         order_id: str | None = None,
+        buyer_name: str | None = None,
+        address: dict[str, str] | None = None,
     ) -> AmazonOrder:
         """An order of ``(seller_sku, quantity, unit_price)`` lines, created at ``created``
-        (default: ten minutes before the double's now)."""
+        (default: ten minutes before the double's now); ``address`` fields replace those of
+        the made-up one (``city``, ``postalCode``, ``countryCode``...)."""
         with self._lock:
             n = next(self._ids)
             created = created or self.now() - timedelta(minutes=10)
@@ -282,15 +287,19 @@ class MarketplaceDouble:
                     for i, (sku, quantity, price) in enumerate(lines, start=1)
                 ],
                 currency=self.currency,
-                buyer={"buyerName": f"Buyer {n}", "buyerEmail": f"b{n}@marketplace.amazon.com"},
+                buyer={
+                    "buyerName": buyer_name or f"Buyer {n}",
+                    "buyerEmail": f"b{n}@marketplace.amazon.com",
+                },
                 address={
-                    "name": f"Buyer {n}",
+                    "name": buyer_name or f"Buyer {n}",
                     "addressLine1": f"{n} Main Street",
                     "city": "Seattle",
                     "stateOrRegion": "WA",
                     "postalCode": "98101",
                     "countryCode": "US",
                     "addressType": "RESIDENTIAL",
+                    **(address or {}),
                 },
             )
             self.orders[order.order_id] = order
