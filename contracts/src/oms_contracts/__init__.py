@@ -21,6 +21,20 @@ __all__ = [
 ]
 
 # Importing the event modules registers every public event.
-from oms_contracts import billing, commissions, inventory, marketplace_ingest, orders
+from oms_contracts import (
+    billing,
+    commissions,
+    inventory,
+    marketplace_ingest,
+    notifications,
+    orders,
+)
 
-__all__ += ["billing", "commissions", "inventory", "marketplace_ingest", "orders"]
+__all__ += [
+    "billing",
+    "commissions",
+    "inventory",
+    "marketplace_ingest",
+    "notifications",
+    "orders",
+]

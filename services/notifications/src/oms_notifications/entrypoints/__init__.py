@@ -1,0 +1,1 @@
+"""Process entry points: `python -m <package>.entrypoints.api` or `.worker`."""

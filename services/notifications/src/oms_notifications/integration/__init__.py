@@ -1,0 +1,1 @@
+"""Where the service meets other services: contract events in and out."""

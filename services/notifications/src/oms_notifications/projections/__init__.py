@@ -1,0 +1,2 @@
+"""Read models of the notifications service, each rebuildable with
+`oms replay notifications NAME`."""

@@ -1,0 +1,169 @@
+"""The sender: claims each due notification, sends it, records the outcome.
+
+Exactly once, as far as SMTP allows: the claim (``SendingStarted``, with the message and
+its Message-ID) is recorded before the SMTP transaction and the outcome after it. A
+redelivered event queues nothing new (the notification's id comes from its idempotency
+key); two senders racing for one notification are decided by the aggregate's version (the
+loser skips it); a server that refuses for now (4xx) or does not answer is retried with
+back-off, the same message; a permanent refusal (5xx) is ``failed`` with the answer.
+
+The limit of the protocol: a sender that dies after the server accepted the message and
+before ``Sent`` is recorded leaves the claim in flight; after the lease the message is sent
+again, with the SAME Message-ID and ``X-OMS-Idempotency-Key``. SMTP has no way to ask a
+server whether it already took a message (and the server cannot refuse a duplicate: the
+DATA answer is the only acknowledgement), so this in-doubt case is not avoidable here; the
+duplicate is recognisable by its Message-ID, which mail clients and most servers already
+use to drop a repeat. The window is the time between the server's "250" and one write to
+the event store."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Protocol
+from uuid import UUID
+
+from oms_notifications.application import NotificationsApplication
+from oms_notifications.domain.notification import Attempt
+
+log = logging.getLogger(__name__)
+
+#: How many due notifications one pass takes (the rest wait for the next pass).
+PASS_SIZE = 100
+IDEMPOTENCY_HEADER = "X-OMS-Idempotency-Key"
+
+
+class TemporaryMailError(Exception):
+    """No server, a timeout, or a 4xx answer: tried again after the back-off."""
+
+
+class PermanentMailError(Exception):
+    """A 5xx answer: the server will never take this message."""
+
+
+class DocumentUnavailable(Exception):
+    """An attachment could not be fetched now: tried again after the back-off."""
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> str:
+        """Hand ``message`` to the server; its answer ("250 ..."). Raises
+        ``TemporaryMailError`` or ``PermanentMailError``."""
+        ...
+
+
+class DocumentSource(Protocol):
+    def fetch(self, kind: str, attempt: Attempt) -> Document:
+        """The document ``kind`` of the attempt's document; ``DocumentUnavailable``."""
+        ...
+
+
+Clock = Callable[[], datetime]
+#: The ids of the notifications due at a time (a read model: it may lag; each is reloaded).
+DueLister = Callable[[datetime, int], list[UUID]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_message(attempt: Attempt, mail_from: str, documents: list[Document]) -> EmailMessage:
+    """The e-mail of an attempt: text/plain, its documents attached, the cycle's
+    Message-ID and the idempotency key in a header."""
+    message = attempt.message
+    email = EmailMessage()
+    email["From"] = mail_from
+    _, address = parseaddr(message.recipient)
+    email["To"] = formataddr((message.recipient_name, address)) if address else message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = message.message_id
+    email["Date"] = format_datetime(utc_now())
+    email[IDEMPOTENCY_HEADER] = attempt.idempotency_key
+    email.set_content(message.body, cte="quoted-printable")
+    email["Content-Language"] = message.language  # after set_content, which resets Content-*
+    for document in documents:
+        maintype, _, subtype = document.content_type.partition("/")
+        email.add_attachment(
+            document.data,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=document.filename,
+        )
+    return email
+
+
+class Sender:
+    """Claims due notifications and sends them, one at a time, until stopped."""
+
+    def __init__(
+        self,
+        app: NotificationsApplication,
+        due: DueLister,
+        mailer: Mailer,
+        documents: DocumentSource,
+        mail_from: str,
+        *,
+        clock: Clock = utc_now,
+        poll_s: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.due = due
+        self.mailer = mailer
+        self.documents = documents
+        self.mail_from = mail_from
+        self.clock = clock
+        self.poll_s = poll_s
+
+    def send_due(self) -> int:
+        """One pass over what is due now; how many were sent."""
+        sent = 0
+        for notification_id in self.due(self.clock(), PASS_SIZE):
+            try:
+                if self.attempt(notification_id) == "sent":
+                    sent += 1
+            except Exception:
+                log.exception("sending notification %s failed", notification_id)
+        return sent
+
+    def attempt(self, notification_id: UUID) -> str | None:
+        """Claim, send and record one notification: "sent", "retrying", "failed", or None
+        when it was not claimed (not due, postponed, failed to compose, or claimed by
+        another sender)."""
+        claimed = self.app.claim(notification_id, self.clock())
+        if claimed is None:
+            return None
+        try:
+            documents = [self.documents.fetch(kind, claimed) for kind in claimed.attachments]
+            answer = self.mailer.send(build_message(claimed, self.mail_from, documents))
+        except PermanentMailError as exc:
+            log.warning("notification %s refused: %s", notification_id, exc)
+            self.app.record_failure(notification_id, claimed.attempt, str(exc), self.clock())
+            return "failed"
+        except Exception as exc:  # temporary: no server, 4xx, a document not available
+            log.info("notification %s attempt %s: %s", notification_id, claimed.attempt, exc)
+            error = str(exc) or type(exc).__name__
+            self.app.record_attempt_failed(notification_id, claimed.attempt, error, self.clock())
+            return "retrying"
+        self.app.record_sent(notification_id, claimed.attempt, self.clock(), answer)
+        return "sent"
+
+    def run(self, stop: threading.Event) -> None:
+        """Send what is due every ``poll_s`` until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                self.send_due()
+            except Exception:
+                log.exception("sending pass failed")
+            stop.wait(self.poll_s)

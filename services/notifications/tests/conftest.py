@@ -1,0 +1,9 @@
+"""Fixtures shared by the notifications tests (example events and collaborators in
+notifications_examples.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
