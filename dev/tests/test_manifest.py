@@ -13,7 +13,14 @@ def _service(**fields: Any) -> dict[str, Any]:
 
 
 def test_the_checkout_lists_the_services_with_a_domain() -> None:
-    assert list(SERVICES) == ["orders", "inventory", "billing", "commissions", "marketplace-ingest"]
+    assert list(SERVICES) == [
+        "orders",
+        "inventory",
+        "billing",
+        "commissions",
+        "marketplace-ingest",
+        "notifications",
+    ]
     assert entry("inventory").module("worker") == "oms_inventory.entrypoints.worker"
     assert entry("billing").port == 8003 and entry("billing").roles == ROLES
 
