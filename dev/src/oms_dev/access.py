@@ -190,6 +190,7 @@ OWNED = frozenset(
         "attachment",
         "connection",
         "import_run",
+        "notification",
     }
 )
 #: Kinds the world knows completely (every record that exists): lists are compared with it.
@@ -209,7 +210,10 @@ PARAM_KINDS = {
     "sales_rep_id": "sales_rep",
     "connection_id": "connection",
     "import_run_id": "import_run",
+    "notification_id": "notification",
 }
+#: Path parameters that name no record but one of a few fixed things: the value used.
+FIXED_PARAMS = {"document_type": "order_confirmed", "language": "en"}
 ID_KEYS = {kind: f"{kind}_id" for kind in OWNED | {"sales_rep"}}
 #: Query parameters that name a record by something else than its id.
 FILTER_FIELDS = {"invoice_number": "number"}
@@ -228,6 +232,8 @@ class World:
     #: The orders partners pushed: the partner's (and their customer's) records.
     partner_of_order: dict[str, str] = field(default_factory=dict)
     skus: list[str] = field(default_factory=list)
+    #: The notifications' template at ``FIXED_PARAMS`` as it was (written back unchanged).
+    template: dict[str, str] = field(default_factory=dict)
     records: dict[str, list[Rec]] = field(default_factory=lambda: defaultdict(list))
     texts: dict[str, Rec] = field(default_factory=dict)
 
@@ -459,6 +465,13 @@ def _partner_order_body(world: World, rec: Rec | None, caller: Caller) -> Json:
     return {"external_order_id": f"ACC-{_hex()}", "lines": _lines(world)}
 
 
+def _stock_alert_body(world: World, rec: Rec | None, caller: Caller) -> Json:
+    """An alert for the caller himself (a rep), or for the first rep (the back office)."""
+    reps = world.of("sales_rep")
+    rep = caller.sales_rep_id or (reps[0].id if reps else "")
+    return {"sku": world.skus[0], "sales_rep_id": rep}
+
+
 STAFF = "back_office"
 #: A partner is a client, not a user: it has no user record of its own (404).
 PARTNER_CLIENT = frozenset({PARTNER})
@@ -587,6 +600,31 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ),
     ("marketplace-ingest", "GET", "/partner/orders/{order_id}"): rule(
         "back_office partner", prefer=lambda rec: rec.partner_id is not None
+    ),
+    # notifications (DESIGN section 11): settings, templates and resending are the back
+    # office's; the log is read within reach; stock alerts are a rep's own
+    ("notifications", "GET", "/settings"): rule(STAFF),
+    ("notifications", "PUT", "/settings/{document_type}"): rule(
+        STAFF, body=lambda w, r, c: {"enabled": True}
+    ),
+    ("notifications", "GET", "/templates/{document_type}/{language}"): rule(STAFF),
+    ("notifications", "PUT", "/templates/{document_type}/{language}"): rule(
+        STAFF, body=lambda w, r, c: dict(w.template)
+    ),
+    ("notifications", "GET", "/notifications"): rule(
+        "back_office sales_rep customer", items="notification"
+    ),
+    ("notifications", "GET", "/notifications/{notification_id}"): rule(
+        "back_office sales_rep customer"
+    ),
+    ("notifications", "POST", "/notifications/{notification_id}/resend"): rule(
+        STAFF, prefer=_status("sent", "failed")
+    ),
+    ("notifications", "POST", "/stock-alerts"): rule(
+        "back_office sales_rep", body=_stock_alert_body
+    ),
+    ("notifications", "GET", "/stock-alerts"): rule(
+        "back_office sales_rep", items="stock_alert", earner=True
     ),
     # inventory
     ("inventory", "POST", "/stock/receipts"): rule(
@@ -1067,6 +1105,9 @@ def build(
                 "rate_percent": "7",
             },
         )
+    if "notifications" in api.http.urls:
+        template = api.call(admin, "notifications", "GET", _template_path(), ok=(200,))
+        world.template = {"subject": template["subject"], "body": template["body"]}
     if "marketplace-ingest" in api.http.urls:
         log("building: a marketplace connection, an import, the partners' orders")
         marketplace(api, world, back_office, clients, customers["c1a"])
@@ -1171,6 +1212,10 @@ def build(
     )
 
 
+def _template_path() -> str:
+    return "/templates/{document_type}/{language}".format(**FIXED_PARAMS)
+
+
 def marketplace(
     api: Api, world: World, back_office: Token, clients: Mapping[str, Token], customer: str
 ) -> None:
@@ -1242,6 +1287,12 @@ def snapshot(api: Api, admin: Token, world: World) -> dict[str, Json]:
         shot["settlements"] = sorted(
             s["settlement_id"] for s in api.all_items(admin, "commissions", "/settlements")
         )
+    if "notifications" in api.http.urls:
+        shot["notification settings"] = api.call(admin, "notifications", "GET", "/settings")
+        shot["notification template"] = api.call(admin, "notifications", "GET", _template_path())
+        shot["stock alerts"] = sorted(
+            a["alert_id"] for a in api.all_items(admin, "notifications", "/stock-alerts")
+        )
     if "marketplace-ingest" in api.http.urls:
         shot["imports"] = sorted(
             r["import_run_id"] for r in api.all_items(admin, "marketplace-ingest", "/imports")
@@ -1281,8 +1332,9 @@ def settled(api: Api, admin: Token, world: World) -> dict[str, Json]:
 
 
 def read_world(api: Api, admin: Token, world: World) -> None:
-    """Orders, quotes, invoices and pick lists as the admin lists them (again)."""
-    world.forget("order", "pick_list", "quote", "invoice")
+    """Orders, quotes, invoices, pick lists and notifications as the admin lists them
+    (again)."""
+    world.forget("order", "pick_list", "quote", "invoice", "notification")
     for rec in world.of("customer"):
         rec.attrs = api.call(admin, ISSUER, "GET", f"/customers/{rec.id}")
     for order in api.all_items(admin, ISSUER, "/orders"):
@@ -1327,6 +1379,19 @@ def read_world(api: Api, admin: Token, world: World) -> None:
             ),
             invoice["number"],
         )
+    if "notifications" in api.http.urls:
+        # A customer's (the e-mails about his documents); a rep's own stock alert e-mails
+        # name no customer and are left out.
+        for notice in api.all_items(admin, "notifications", "/notifications"):
+            if notice.get("customer_id"):
+                world.add(
+                    Rec(
+                        "notification",
+                        notice["notification_id"],
+                        customer_id=notice["customer_id"],
+                        attrs=notice,
+                    )
+                )
 
 
 def move_customer(api: Api, cast: Cast, log: Callable[[str], None]) -> None:
@@ -1346,6 +1411,12 @@ def move_customer(api: Api, cast: Cast, log: Callable[[str], None]) -> None:
     )
     cast.world.rep_of_customer[moved] = new_rep
 
+    lists = [(ISSUER, "/orders"), ("billing", "/invoices")]
+    if "notifications" in api.http.urls and any(
+        rec.customer_id == moved for rec in cast.world.of("notification")
+    ):
+        lists.append(("notifications", "/notifications"))
+
     def seen_by_new_rep() -> bool:
         return all(
             api.http.request(
@@ -1353,11 +1424,11 @@ def move_customer(api: Api, cast: Cast, log: Callable[[str], None]) -> None:
             )
             .json()
             .get("items")
-            for service, path in ((ISSUER, "/orders"), ("billing", "/invoices"))
+            for service, path in lists
         )
 
     try:  # a service that never learns it is found by the reads that follow
-        eventually("the new rep to see the customer's orders and invoices", seen_by_new_rep, 60)
+        eventually("the new rep to see the customer's records", seen_by_new_rep, 60)
     except SetupFailed as exc:
         log(str(exc))
     settled(api, cast.admin.signed_in, cast.world)
@@ -1460,11 +1531,11 @@ class Checker:
     def plan(self, op: Operation, caller: Caller) -> list[Call]:
         rule = self.rule_of(op)
         access = rule.access(caller.role)
-        kinds = [PARAM_KINDS.get(p) for p in op.path_params]
+        kinds = ["" if p in FIXED_PARAMS else PARAM_KINDS.get(p) for p in op.path_params]
         if None in kinds:
             self.report.not_covered(f"{op}: no records for the path parameter(s)")
             return []
-        scope_kind = next((k for k in kinds if k is not None), None) or rule.scope
+        scope_kind = next((k for k in kinds if k), None) or rule.scope
         targets = (
             self.targets(caller, scope_kind, access, rule.prefer)
             if scope_kind
@@ -1474,6 +1545,9 @@ class Checker:
         for target in targets:
             path = op.path
             for param, kind in zip(op.path_params, kinds, strict=True):
+                if param in FIXED_PARAMS:
+                    path = path.replace("{" + param + "}", FIXED_PARAMS[param])
+                    continue
                 rec = target.rec if kind == scope_kind else self.any_of(str(kind))
                 if rec is None:
                     self.report.not_covered(f"{op}: no {kind} record to name")
@@ -1735,7 +1809,8 @@ class Checker:
         path = op.path
         for param in op.path_params:
             rec = self.any_of(PARAM_KINDS.get(param, ""))
-            path = path.replace("{" + param + "}", url_quote(rec.id if rec else "x", safe=""))
+            value = FIXED_PARAMS.get(param) or (rec.id if rec else "x")
+            path = path.replace("{" + param + "}", url_quote(value, safe=""))
         rule = self.rule_of(op)
         params: dict[str, Any] = {
             name: filter_value(name, self.any_of(PARAM_KINDS.get(name, "")) or Rec("", "x"))
