@@ -152,12 +152,15 @@ def product(sku: str = "SKU-1", name: str = "Parafuso M6") -> ProductDefined:
 
 
 def quote_created(
-    quote_id: str = "q-1", customer_id: str = "cust-1", total: str = "1234.50"
+    quote_id: str = "q-1",
+    customer_id: str = "cust-1",
+    total: str = "1234.50",
+    currency: str = "BRL",
 ) -> QuoteCreated:
     return QuoteCreated(
         quote_id=quote_id,
         customer_id=customer_id,
-        currency="BRL",
+        currency=currency,
         lines=[],
         total=D(total),
         valid_until=date(2030, 1, 31),
@@ -170,12 +173,14 @@ def quote_sent(
     return QuoteSent(quote_id=quote_id, customer_id=customer_id, email=email)
 
 
-def order_placed(order_id: str = "o-1", customer_id: str = "cust-1") -> OrderPlaced:
+def order_placed(
+    order_id: str = "o-1", customer_id: str = "cust-1", currency: str = "BRL"
+) -> OrderPlaced:
     return OrderPlaced(
         order_id=order_id,
         customer_id=customer_id,
         origin="rep",
-        currency="BRL",
+        currency=currency,
         lines=[],
         net_total=D("1000.00"),
         tax_total=D("234.50"),
@@ -207,14 +212,17 @@ def status_changed(
 
 
 def invoice_issued(
-    invoice_id: str = "inv-1", order_id: str = "o-1", customer_id: str = "cust-1"
+    invoice_id: str = "inv-1",
+    order_id: str = "o-1",
+    customer_id: str = "cust-1",
+    currency: str = "BRL",
 ) -> InvoiceIssued:
     return InvoiceIssued(
         invoice_id=invoice_id,
         number="A-000001",
         order_id=order_id,
         customer_id=customer_id,
-        currency="BRL",
+        currency=currency,
         lines=[],
         net_total=D("1000.00"),
         tax_total=D("234.50"),
@@ -234,14 +242,17 @@ def invoice_stamped(invoice_id: str = "inv-1", order_id: str = "o-1") -> Invoice
 
 
 def payment(
-    invoice_id: str = "inv-1", customer_id: str = "cust-1", amount: str = "500.00"
+    invoice_id: str = "inv-1",
+    customer_id: str = "cust-1",
+    amount: str = "500.00",
+    currency: str = "BRL",
 ) -> PaymentReceived:
     return PaymentReceived(
         payment_id=f"pay-{next(_ids)}",
         invoice_id=invoice_id,
         order_id="o-1",
         customer_id=customer_id,
-        currency="BRL",
+        currency=currency,
         amount=D(amount),
         open_after=D("734.50"),
     )

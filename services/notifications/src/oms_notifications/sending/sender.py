@@ -92,7 +92,6 @@ def build_message(attempt: Attempt, mail_from: str, documents: list[Document]) -
     email["Date"] = format_datetime(utc_now())
     email[IDEMPOTENCY_HEADER] = attempt.idempotency_key
     email.set_content(message.body, cte="quoted-printable")
-    email["Content-Language"] = message.language  # after set_content, which resets Content-*
     for document in documents:
         maintype, _, subtype = document.content_type.partition("/")
         email.add_attachment(
@@ -101,6 +100,8 @@ def build_message(attempt: Attempt, mail_from: str, documents: list[Document]) -
             subtype=subtype or "octet-stream",
             filename=document.filename,
         )
+    # Last: set_content and add_attachment move the Content-* headers to the text part.
+    email["Content-Language"] = message.language
     return email
 
 

@@ -70,7 +70,10 @@ class SmtpMailer:
                     code, text = smtp.rcpt(recipient)
                     if code not in (250, 251):
                         raise _refused(code, text, f"RCPT TO {recipient}")
+                # smtplib raises on a refused DATA command, not on a refused message.
                 code, text = smtp.data(data)
+                if code != 250:
+                    raise _refused(code, text, "DATA")
                 return _answer(code, text)
         except (PermanentMailError, TemporaryMailError):
             raise
