@@ -5,7 +5,8 @@
 - only ``integration/`` imports ``oms_contracts``;
 - only Settings classes read the environment (the runtime: the kit and the services; the
   developer tooling in ``dev/`` is exempt);
-- the import-linter contracts and the workspace name exactly the services of the manifest.
+- the import-linter contracts and the workspace name exactly the services of the manifest
+  (and the portal, which is no service: it imports none of them).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from oms_dev.manifest import SERVICES, ServiceEntry
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = [service.package for service in SERVICES.values()]
+#: The web pages (DESIGN section 14): in the workspace, not in the manifest.
+PORTAL = "oms_portal"
 
 
 def _source(service: ServiceEntry) -> Path:
@@ -132,6 +135,7 @@ def _environment_reads(path: Path) -> Iterator[tuple[int, str]]:
 
 def _runtime_files() -> Iterator[Path]:
     yield from sorted((ROOT / "kit" / "src").rglob("*.py"))
+    yield from sorted((ROOT / "portal" / "src").rglob("*.py"))
     for service in SERVICES.values():
         yield from sorted(_source(service).rglob("*.py"))
 
@@ -168,7 +172,13 @@ def _pyproject() -> dict:  # type: ignore[type-arg]
 
 def test_import_linter_contracts_name_exactly_the_services() -> None:
     config = _pyproject()["tool"]["importlinter"]
-    assert set(config["root_packages"]) == {"oms_contracts", "oms_kit", "oms_dev", *PACKAGES}
+    assert set(config["root_packages"]) == {
+        "oms_contracts",
+        "oms_kit",
+        "oms_dev",
+        PORTAL,
+        *PACKAGES,
+    }
     contracts = {c["name"]: c for c in config["contracts"]}
     assert set(contracts["Services never import each other"]["modules"]) == set(PACKAGES)
     layers = contracts["In every service, dependencies point inward"]
@@ -183,6 +193,9 @@ def test_import_linter_contracts_name_exactly_the_services() -> None:
     sources = set(contracts_only["source_modules"])
     assert {s.split(".")[0] for s in sources} == set(PACKAGES)
     assert not any(s.endswith(".integration") for s in sources)
+    portal = contracts["The portal calls the services over HTTP only"]
+    assert portal["source_modules"] == [PORTAL]
+    assert {"oms_contracts", "oms_dev", *PACKAGES} <= set(portal["forbidden_modules"])
     for service in SERVICES.values():
         top_level = {
             f"{service.package}.{p.stem}"
@@ -198,11 +211,11 @@ def test_import_linter_contracts_name_exactly_the_services() -> None:
 def test_the_workspace_holds_exactly_the_services() -> None:
     project = _pyproject()
     distributions = {f"oms-{name}" for name in SERVICES}
-    runtime = {"oms-contracts", "oms-kit", "oms-dev"}
+    runtime = {"oms-contracts", "oms-kit", "oms-dev", "oms-portal"}
     assert set(project["project"]["dependencies"]) == runtime | distributions
     assert set(project["tool"]["uv"]["sources"]) == runtime | distributions
     members = project["tool"]["uv"]["workspace"]["members"]
-    assert members == ["contracts", "kit", "dev", "services/*"]
+    assert members == ["contracts", "kit", "dev", "services/*", "portal"]
     on_disk = {p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml")}
     assert on_disk == set(SERVICES)
     # mypy resolves a service's own imports only with its src on the path (else they are
@@ -210,6 +223,7 @@ def test_the_workspace_holds_exactly_the_services() -> None:
     mypy_path = project["tool"]["mypy"]["mypy_path"].split(":")
     for service in SERVICES.values():
         assert f"$MYPY_CONFIG_FILE_DIR/{service.folder}/src" in mypy_path
+    assert "$MYPY_CONFIG_FILE_DIR/portal/src" in mypy_path
 
 
 def test_every_service_publishes_and_only_services_publish() -> None:

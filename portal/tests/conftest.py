@@ -1,0 +1,76 @@
+"""The portal's test fixtures: one dev stack per test module (a broker of its own, empty
+service databases), orders, inventory and billing running as processes on it, the portal
+served by uvicorn in a thread pointed at them, and Debian's chromium driven by Playwright
+(never a browser of its own: ``make browser`` installs chromium when it is missing)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from oms_dev.devstack import drop_service_databases, env_defaults, start_broker
+from oms_dev.manifest import SERVICES
+from oms_dev.testing import RunningServices, Stack, running_services
+from oms_kit.kafka import all_topics, ensure_topics
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from portal_server import PortalServer
+
+CHROMIUM = "/usr/bin/chromium"
+#: What the customer area calls: orders (users, quotes, orders, documents), billing
+#: (invoices, installments, statements), and inventory for an order to be invoiced.
+PORTAL_SERVICES = ["orders", "inventory", "billing"]
+
+
+@pytest.fixture(scope="module")
+def module_stack(postgres_dsn: str, issuer: Any, stack_home: Path) -> Iterator[Stack]:
+    """The ``stack`` fixture's stack, kept for a whole module (its tests share the
+    services, their data and the browser)."""
+    _, bootstrap_servers = env_defaults()
+    broker = start_broker(bootstrap_servers, log_file=stack_home / "portal-broker.log")
+    asyncio.run(ensure_topics(broker.bootstrap, 3, all_topics()))
+    drop_service_databases(postgres_dsn, list(SERVICES))
+    try:
+        yield Stack(pg_dsn=postgres_dsn, kafka_bootstrap=broker.bootstrap, issuer=issuer)
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="module")
+def system(
+    module_stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServices]:
+    logs = tmp_path_factory.mktemp("service-logs")
+    with running_services(module_stack, PORTAL_SERVICES, logs) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def portal(system: RunningServices) -> Iterator[PortalServer]:
+    with PortalServer(
+        dev_stack=True,
+        orders_url=system.url("orders"),
+        inventory_url=system.url("inventory"),
+        billing_url=system.url("billing"),
+        company_language="pt",
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(portal: PortalServer) -> Iterator[Any]:
+    """Started after the stack: Playwright's sync API keeps an event loop running in this
+    thread from then on (the stack's set-up runs its own with ``asyncio.run``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            yield launched
+        finally:
+            launched.close()
