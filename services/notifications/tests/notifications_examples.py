@@ -3,14 +3,19 @@ mailer that records (or refuses as told), documents made up on the spot."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
+from aiosmtpd.controller import Controller
 from oms_contracts.billing import InvoiceIssued, InvoiceStamped, PaymentReceived
 from oms_contracts.inventory import StockLevelChanged
 from oms_contracts.orders import (
@@ -24,6 +29,7 @@ from oms_contracts.orders import (
     SalesRepRegistered,
     UserRegistered,
 )
+from oms_dev.devstack import free_port
 from oms_dev.inmemory import Fed
 from oms_notifications.domain.notification import Attempt, Notification
 from oms_notifications.sending.sender import Document, Sender
@@ -77,6 +83,37 @@ class MadeUpDocuments:
         if kind == "invoice_pdf":
             return Document(f"{number}.pdf", "application/pdf", b"%PDF-1.7")
         return Document(f"{number}.xml", "application/xml", b"<Comprobante/>")
+
+
+@dataclass
+class Inbox:
+    """The SMTP server's side: every DATA it was given, and what it accepted; the next
+    answers may be refusals (``refuse``)."""
+
+    refusals: list[str] = field(default_factory=list)
+    tried: list[EmailMessage] = field(default_factory=list)
+    accepted: list[EmailMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.tried.append(message)
+            if self.refusals:
+                return self.refusals.pop(0)
+            self.accepted.append(message)
+        return "250 2.0.0 Ok: queued"
+
+
+@contextlib.contextmanager
+def smtp_server(inbox: Inbox, port: int | None = None) -> Iterator[Controller]:
+    controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port())
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
 
 
 def queued(service: Fed) -> list[Notification.Queued]:

@@ -9,16 +9,14 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from notifications_examples import (
     MAIL_FROM,
     Clock,
+    Inbox,
     MadeUpDocuments,
     attachment_names,
     customer,
@@ -33,6 +31,7 @@ from notifications_examples import (
     quote_sent,
     rep_user,
     sales_rep,
+    smtp_server,
     status_changed,
     stock_level,
     text_of,
@@ -53,37 +52,6 @@ LANGUAGES = {
     "en": ("USD", "Order o-1 confirmed", "$1,234.50"),
     "de": ("EUR", "Auftragsbestätigung o-1", "1.234,50\xa0€"),
 }
-
-
-@dataclass
-class Inbox:
-    """The SMTP server's side: every DATA it was given, and what it accepted; the next
-    answers may be refusals (``refuse``)."""
-
-    refusals: list[str] = field(default_factory=list)
-    tried: list[EmailMessage] = field(default_factory=list)
-    accepted: list[EmailMessage] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        with self.lock:
-            self.tried.append(message)
-            if self.refusals:
-                return self.refusals.pop(0)
-            self.accepted.append(message)
-        return "250 2.0.0 Ok: queued"
-
-
-@contextlib.contextmanager
-def smtp_server(inbox: Inbox, port: int | None = None) -> Iterator[Controller]:
-    controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port())
-    controller.start()
-    try:
-        yield controller
-    finally:
-        controller.stop()
 
 
 @contextlib.contextmanager
