@@ -19,7 +19,9 @@ from notifications_examples import (
     queued_ids,
     sales_rep,
     send_all,
+    stock_level,
 )
+from oms_contracts.orders import CustomerUpdated
 from oms_dev.testing import ServiceOnStack, Stack
 from oms_kit.auth import (
     ADMIN,
@@ -132,6 +134,26 @@ def test_each_caller_sees_his_part_of_the_log(notifications: ServiceOnStack) -> 
     answer = notifications.client.get(f"/notifications/{other}")
     assert answer.status_code == 200 and answer.json()["status"] == "pending"
     assert notifications.client.get("/notifications/not-an-id").status_code == 404
+
+
+def test_a_rep_sees_his_portfolio_as_it_is_now(notifications: ServiceOnStack) -> None:
+    rep_1 = _as(notifications, SALES_REP, sales_rep_id="rep-1")
+    rep_2 = _as(notifications, SALES_REP, sales_rep_id="rep-2")
+    notifications.deliver(stock_level(available="0"), aggregate_id="stock-1", aggregate_version=1)
+    alert = notifications.client.post("/stock-alerts", json={"sku": "SKU-1"}, headers=rep_2)
+    assert alert.status_code == 201
+    notifications.deliver(stock_level(available="2"), aggregate_id="stock-1", aggregate_version=2)
+    # cust-2 moves from rep-2 to rep-1: the notifications about him go with him.
+    moved = CustomerUpdated(customer_id="cust-2", sales_rep_id="rep-1")
+    notifications.deliver(moved, aggregate_id="customer-2", aggregate_version=2)
+    notifications.catch_up()
+
+    def seen(headers: dict[str, str]) -> list[tuple[str | None, str]]:
+        items = notifications.client.get("/notifications", headers=headers).json()["items"]
+        return sorted((item["customer_id"], item["document_type"]) for item in items)
+
+    assert seen(rep_1) == [("cust-1", "order_confirmed")] * 3 + [("cust-2", "order_confirmed")] * 2
+    assert seen(rep_2) == [(None, "stock_available")]  # his own alert, no customer's
 
 
 def test_the_log_is_paged_newest_first(notifications: ServiceOnStack) -> None:

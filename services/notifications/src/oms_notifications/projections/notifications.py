@@ -3,8 +3,9 @@ with its latest state, and what the sender needs: the notifications due now.
 
 Who sees what (one place, applied in every query): staff every row; a customer the
 e-mails sent to him (his own or a quote sent at his request) about his documents; a sales
-rep the rows of his portfolio's customers and those addressed to him (stock alerts). The
-portfolio (customer -> rep) is kept here from customer events."""
+rep the rows of his portfolio's customers (as it is now) and those about no customer
+addressed to him (stock alerts). The portfolio (customer -> rep) is kept here from customer
+events."""
 
 from __future__ import annotations
 
@@ -67,9 +68,12 @@ def within_scope(scope: Scope, where: Where) -> Where:
     if scope.everything:
         return where
     if scope.sales_rep_id is not None:
+        # His portfolio's now (not the rep a notification was queued with: a customer who
+        # moved to another rep is out of reach), and those about no customer addressed to
+        # him (his stock alerts).
         return where.add(
             f"(customer_id IN (SELECT customer_id FROM {PORTFOLIO} WHERE sales_rep_id = %s) "
-            "OR sales_rep_id = %s)",
+            "OR (customer_id IS NULL AND sales_rep_id = %s))",
             scope.sales_rep_id,
             scope.sales_rep_id,
         )
