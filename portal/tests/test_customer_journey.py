@@ -51,6 +51,10 @@ def world(system: RunningServices) -> Iterator[World]:
         ana = office.customer("Ana Souza Ltda", "en", [30, 60, 90])
         bob = office.customer("Bodega Bob S.L.", "es", [30])
         invoiced = office.invoiced_order(ana.customer_id, bolt, 40)
+        office.post(  # a second order, so that his lists have pages
+            f"{office.orders}/orders",
+            json={"customer_id": ana.customer_id, "lines": [{"sku": drill, "quantity": 1}]},
+        )
         quote_id = office.sent_proposal(
             ana.customer_id,
             [
@@ -375,3 +379,42 @@ def test_the_sign_in_form_works_by_keyboard_alone(
         expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
     finally:
         context.close()
+
+
+def test_the_lists_page_with_the_services_cursors(
+    browser: Browser, system: RunningServices, world: World, screens: Screens
+) -> None:
+    # A portal of its own showing one row a page, on the same services.
+    with PortalServer(
+        dev_stack=True,
+        orders_url=system.url("orders"),
+        billing_url=system.url("billing"),
+        page_size=1,
+    ) as one_a_page:
+        context, page = new_page(browser, one_a_page)
+        try:
+            sign_in(page, world.ana)
+            expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+            page.goto("/customer/orders")
+            pages = page.get_by_role("navigation", name="Pages")
+            expect(pages.get_by_role("link", name="First page")).to_have_count(0)
+            first = page.locator("tbody tr").get_attribute("data-order-id")
+            seen = [first]
+            screens.shot(page, "orders-page-1")
+            while pages.get_by_role("link", name="Next page").count():
+                pages.get_by_role("link", name="Next page").click()
+                expect(page).to_have_url(re.compile(r"cursor="))
+                expect(page.locator("tbody tr")).to_have_count(1)
+                seen.append(page.locator("tbody tr").get_attribute("data-order-id"))
+            screens.shot(page, "orders-last-page")
+            # Every order of Ana's once, newest first: the invoiced one is the oldest.
+            assert len(seen) >= 2 and len(set(seen)) == len(seen)
+            assert seen[-1] == world.invoiced_order_id
+            pages.get_by_role("link", name="First page").click()
+            expect(page.locator(f"tr[data-order-id='{first}']")).to_be_visible()
+            # A cursor that means nothing to the service: the first page, not an error.
+            answer = page.goto("/customer/orders?cursor=not-a-cursor")
+            assert answer is not None and answer.status == 200
+            expect(page.locator(f"tr[data-order-id='{first}']")).to_be_visible()
+        finally:
+            context.close()
