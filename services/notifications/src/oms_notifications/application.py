@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -102,6 +102,7 @@ class NotificationsApplication(ServiceApplication):
     lease = timedelta(seconds=120)
     retry_base_s = 2.0
     retry_cap_s = 300.0
+    max_event_age = timedelta(days=7)
 
     def configure(
         self,
@@ -112,6 +113,7 @@ class NotificationsApplication(ServiceApplication):
         lease_s: float,
         retry_base_s: float,
         retry_cap_s: float,
+        max_event_age_s: float,
     ) -> None:
         self.renderer = renderer
         self.company_language = company_language
@@ -119,6 +121,7 @@ class NotificationsApplication(ServiceApplication):
         self.lease = timedelta(seconds=lease_s)
         self.retry_base_s = retry_base_s
         self.retry_cap_s = retry_cap_s
+        self.max_event_age = timedelta(seconds=max_event_age_s)
 
     # --- reactions: what the service knows of other services' records --------------------
 
@@ -170,6 +173,11 @@ class NotificationsApplication(ServiceApplication):
         a recipient already queued for this document and event (a redelivery)."""
         delivery = self.delivery(document_type)
         if not delivery.enabled:
+            return []
+        if cause.occurred_at < datetime.now(UTC) - self.max_event_age:
+            # A topic read from its beginning (a first start on an existing history) must
+            # not e-mail every customer about last year's documents.
+            log.info("%s %s: the event is too old to e-mail about", document_type, document_id)
             return []
         customer_id = customer_id or self._customer_of(document_type, document_id, facts)
         customer = self._entry(Customer, customer_id)

@@ -51,6 +51,7 @@ def configure(app: NotificationsApplication, settings: Settings) -> None:
         lease_s=settings.mail_lease_s,
         retry_base_s=settings.mail_retry_base_s,
         retry_cap_s=settings.mail_retry_cap_s,
+        max_event_age_s=settings.mail_max_event_age_s,
     )
 
 

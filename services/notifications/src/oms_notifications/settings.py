@@ -41,6 +41,9 @@ class Settings(CompanyProfile, ServiceSettings):
     #: message is sent again, with the same Message-ID. Longer than the slowest attempt:
     #: fetching the documents and the SMTP conversation.
     mail_lease_s: float = Field(default=120.0, gt=0)
+    #: An event older than this when it arrives is not e-mailed about (a first start that
+    #: reads the topics from their beginning must not mail every past document).
+    mail_max_event_age_s: float = Field(default=7 * 24 * 3600.0, gt=0)
     #: How often the sender looks for due messages.
     mail_poll_s: float = Field(default=1.0, gt=0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from notifications_examples import (
@@ -34,6 +35,7 @@ from notifications_examples import (
 )
 from oms_contracts.notifications import NotificationFailed, NotificationSent
 from oms_dev.inmemory import ServiceInMemory
+from oms_notifications.application import Cause
 from oms_notifications.bootstrap import bootstrap
 from oms_notifications.domain.document_settings import Delivery
 from oms_notifications.domain.errors import UnknownProduct
@@ -329,3 +331,16 @@ def test_a_template_that_fails_at_send_time_fails_the_notification(world: World)
     assert world.mailer.sent == []
     [failed] = world.service.published(NotificationFailed)
     assert failed.attempts == 0
+
+
+def test_an_event_from_long_ago_is_not_mailed_about(world: World) -> None:
+    """A first start reading the topics from their beginning mails no past document."""
+    world.service.deliver(customer())
+    long_ago = datetime.now(UTC) - timedelta(days=30)
+    cause = Cause("orders", "order-agg", 3, long_ago)
+    assert world.service.app.queue("order_confirmed", "o-1", cause, {}, customer_id="cust-1") == []
+    recent = Cause("orders", "order-agg", 3, datetime.now(UTC) - timedelta(days=1))
+    assert (
+        len(world.service.app.queue("order_confirmed", "o-1", recent, {}, customer_id="cust-1"))
+        == 1
+    )
