@@ -344,3 +344,12 @@ def test_an_event_from_long_ago_is_not_mailed_about(world: World) -> None:
         len(world.service.app.queue("order_confirmed", "o-1", recent, {}, customer_id="cust-1"))
         == 1
     )
+
+
+def test_a_name_over_several_lines_makes_one_header_line(world: World) -> None:
+    world.service.deliver(customer(name="Acme\r\nBcc: victim@evil.example", language="en"))
+    world.service.deliver(order_confirmed())
+    assert world.send_all() == ["sent"]
+    [message] = world.mailer.sent
+    assert message["Bcc"] is None
+    assert [a.addr_spec for a in message["To"].addresses] == ["buyer@acme.example"]

@@ -86,7 +86,8 @@ def build_message(attempt: Attempt, mail_from: str, documents: list[Document]) -
     email = EmailMessage()
     email["From"] = mail_from
     _, address = parseaddr(message.recipient)
-    email["To"] = formataddr((message.recipient_name, address)) if address else message.recipient
+    name = " ".join(message.recipient_name.split())  # a header holds one line
+    email["To"] = formataddr((name, address)) if address else message.recipient
     email["Subject"] = message.subject
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(utc_now())
