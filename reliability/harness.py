@@ -24,6 +24,7 @@ from oms_dev.devstack import (
     start_broker,
     start_postgres,
 )
+from oms_dev.mailsink import MailSink
 from oms_dev.manifest import names
 from oms_dev.supervisor import ISSUER, Supervisor
 from oms_kit.kafka import all_topics, ensure_topics
@@ -46,6 +47,8 @@ class Harness:
     #: The password orders gives the user ``admin`` when it starts on empty databases.
     admin_password: str = field(default_factory=new_password, repr=False)
     _admin: SignIn | None = field(default=None, repr=False)
+    #: Where the services send e-mail unless a scenario names its own server.
+    sink: MailSink | None = None
 
     # --- PostgreSQL -----------------------------------------------------------------------
 
@@ -131,7 +134,9 @@ class Harness:
         ``env`` added to their environment (``only``: these services, not every one);
         waits until every api is ready."""
         drop_service_databases(self.pg_dsn, SERVICES)
-        self.supervisor = Supervisor({**self.env(), **(env or {})}, log_dir)
+        if self.sink is None:
+            self.sink = MailSink(self.home / "mail").start()
+        self.supervisor = Supervisor({**self.env(), **self.sink.env(), **(env or {})}, log_dir)
         self.supervisor.start_all(
             only or SERVICES, admin_password=self.admin_password, port=lambda _: free_port()
         )
@@ -162,6 +167,9 @@ class Harness:
 
     def close(self) -> None:
         self.stop_services()
+        if self.sink is not None:
+            self.sink.stop()
+            self.sink = None
         if self.broker is not None:
             self.broker.stop()
             self.broker = None

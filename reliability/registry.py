@@ -9,6 +9,7 @@ from reliability import (
     bad_input,
     broker_lost,
     kill,
+    mail,
     marketplace,
     pg_down,
     poison,
@@ -28,4 +29,5 @@ SCENARIOS: dict[str, Scenario] = {
     "broker-lost": broker_lost.run,
     "access": access.run,
     "marketplace": marketplace.run,
+    "mail": mail.run,
 }

@@ -39,6 +39,11 @@ class ProcessExited(RuntimeError):
     pass
 
 
+def url_variable(name: str) -> str:
+    """The setting that tells the other services where ``name`` answers."""
+    return "OMS_" + name.upper().replace("-", "_") + "_URL"
+
+
 class Supervisor:
     def __init__(self, env: Mapping[str, str], log_dir: Path) -> None:
         #: Added to this process's environment for every service process.
@@ -75,15 +80,20 @@ class Supervisor:
         with ``admin_password`` if there is none yet. Without it, tokens are verified as
         the environment says (the tests' throw-away issuer)."""
         names = list(names)
+        ports = {name: port(name) for name in names}
+        ports = {name: p if p is not None else entry(name).port for name, p in ports.items()}
+        # Where each started service answers (OMS_ORDERS_URL, OMS_BILLING_URL, ...): a
+        # service that calls another's public routes (notifications fetching documents)
+        # finds it there.
+        for name, where in ports.items():
+            self.env[url_variable(name)] = f"http://127.0.0.1:{where}"
         if ISSUER in names:
-            issuer_port = port(ISSUER)
-            issuer_port = issuer_port if issuer_port is not None else entry(ISSUER).port
-            self.env["OMS_AUTH_JWKS_URL"] = f"http://127.0.0.1:{issuer_port}{JWKS_PATH}"
+            self.env["OMS_AUTH_JWKS_URL"] = f"http://127.0.0.1:{ports[ISSUER]}{JWKS_PATH}"
             admin = {"OMS_ADMIN_PASSWORD": admin_password} if admin_password else {}
-            self.start(ISSUER, issuer_port, env=admin)
+            self.start(ISSUER, ports[ISSUER], env=admin)
         for name in names:
             if name != ISSUER:
-                self.start(name, port(name))
+                self.start(name, ports[name])
 
     def spawn(self, name: str, role: str) -> subprocess.Popen[bytes]:
         """Start one process of a started service (again), on the service's port."""
