@@ -13,6 +13,7 @@ from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 from oms_kit.settings import Company
 
+from oms_orders.api.customers import build_customers_router
 from oms_orders.api.documents import build_documents_router
 from oms_orders.api.identity import TOKEN_URL, build_public_router
 from oms_orders.api.identity import build_router as build_identity_router
@@ -44,6 +45,7 @@ from oms_orders.identity.throttle import (
 from oms_orders.identity.tokens import TokenSigner
 from oms_orders.integration.inbound import inbound
 from oms_orders.integration.outbound import outbound
+from oms_orders.projections.customer_list import CustomerListView
 from oms_orders.projections.order_list import OrderListView
 from oms_orders.projections.portfolio import PortfolioView
 from oms_orders.projections.quote_list import QuoteListView
@@ -70,6 +72,7 @@ def bootstrap(
     company = configure_documents(app, settings)
     order_list = OrderListView(app)
     quote_list = QuoteListView(app)
+    customer_list = CustomerListView(app)
     user_list = UserListView(app)
     sales_rep_list = SalesRepListView(app)
     return Service(
@@ -80,11 +83,19 @@ def bootstrap(
         outbound=outbound,
         routers=[
             build_router(app, order_list, quote_list),
+            build_customers_router(customer_list),
             build_identity_router(app, user_list, sales_rep_list),
             build_documents_router(app, company),
         ],
         public_routers=[build_public_router(app, keys)],
-        views=[order_list, quote_list, PortfolioView(app), user_list, sales_rep_list],
+        views=[
+            order_list,
+            quote_list,
+            customer_list,
+            PortfolioView(app),
+            user_list,
+            sales_rep_list,
+        ],
         verifier=verifier or keys.verifier(settings.auth_issuer),
         token_url=TOKEN_URL,
     )

@@ -71,6 +71,23 @@ class CustomerPublic(BaseModel):
     cfdi_use: str | None = None
 
 
+class CustomerSummaryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    customer_id: str
+    name: str
+    tax_id: str
+    email: str
+    currency: str
+    language: str | None
+    sales_rep_id: str | None
+
+
+class CustomerListPublic(BaseModel):
+    items: list[CustomerSummaryPublic]
+    next_cursor: str | None
+
+
 class ProductCreate(BaseModel):
     sku: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")]
     name: Text

@@ -6,9 +6,9 @@ caller's reach, below):
 - back_office: ``POST /customers``, ``PATCH /customers/{id}``, ``POST /products``,
   ``POST /orders/{id}/approve`` and ``/cancel``, ``POST /quotes/{id}/accept``, ``/reject``
   and ``/expire``;
-- back_office, sales_rep, customer (reach): ``GET /customers/{id}``, ``POST /orders``,
-  ``GET /orders``, ``GET /orders/{id}`` and ``/history``, ``GET /quotes``,
-  ``GET /quotes/{id}``;
+- back_office, sales_rep, customer (reach): ``GET /customers``, ``GET /customers/{id}``,
+  ``POST /orders``, ``GET /orders``, ``GET /orders/{id}`` and ``/history``,
+  ``GET /quotes``, ``GET /quotes/{id}``;
 - back_office, sales_rep (reach): ``POST /quotes``, ``POST /quotes/{id}/revise``,
   ``/duplicate`` and ``/send``;
 - back_office, sales_rep, customer, warehouse: ``GET /products/{sku}``;
