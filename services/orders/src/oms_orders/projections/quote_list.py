@@ -90,6 +90,10 @@ class QuoteListView(View):
     def on_accepted(self, cur: DictCursor, event: Quote.QuoteAccepted, stored: Stored) -> None:
         self._set(cur, event, stored, status=ACCEPTED, order_id=event.order_id)
 
+    def on_approved(self, cur: DictCursor, event: Quote.QuoteApproved, stored: Stored) -> None:
+        # The customer's approval (the portal's "Approve proposal") accepts the quote too.
+        self._set(cur, event, stored, status=ACCEPTED, order_id=event.order_id)
+
     def on_rejected(self, cur: DictCursor, event: Quote.QuoteRejected, stored: Stored) -> None:
         self._set(cur, event, stored, status=REJECTED, status_reason=event.reason)
 
