@@ -24,6 +24,7 @@ from oms_kit.domain import AlreadyExists, Conflict, InvalidInput, NotFound
 from oms_kit.eventstore import ServiceApplication
 
 from oms_orders.documents.attachments import AttachmentStore, StoredFile, checked_upload
+from oms_orders.domain.cart import Cart
 from oms_orders.domain.customer import LANGUAGES, Customer
 from oms_orders.domain.fiscal import mexican_customer, sat_keys
 from oms_orders.domain.order import Order
@@ -32,6 +33,7 @@ from oms_orders.domain.pricing import LineRequest, cents, price_line
 from oms_orders.domain.product import Product
 from oms_orders.domain.quote import Quote, signed_contract_name
 from oms_orders.domain.sales_rep import SalesRep
+from oms_orders.domain.stock import StockLevel
 from oms_orders.domain.user import ADMIN, PARTNER, USERNAME, User, username_key
 from oms_orders.identity.keys import SigningKeys
 from oms_orders.identity.passwords import Passwords
@@ -41,6 +43,10 @@ from oms_orders.identity.tokens import AccessToken, InvalidClient, InvalidGrant,
 
 #: Namespace of the ids of orders placed with an ``Idempotency-Key``.
 IDEMPOTENT_ORDERS = UUID("0b5e8f8e-7a39-4c55-9d0c-5f3f6f1d2a71")
+#: A checkout's key is apart from ``POST /orders``' keys (the same key is another request).
+CHECKOUT_KEY_PREFIX = "checkout\n"
+#: The attachments store keeps a product's photo as the file of ``product:<sku>``.
+PRODUCT_FILE_PREFIX = "product:"
 
 
 class OrdersApplication(ServiceApplication):
@@ -194,6 +200,139 @@ class OrdersApplication(ServiceApplication):
         if product is None:
             raise NotFound(f"no product {sku}", field="sku")
         return product
+
+    # The catalogue for B2B ordering and the cart (DESIGN sections 14 and 15): photos,
+    # associated products, stock as heard from inventory; a customer user's cart.
+
+    @retry_on_conflict
+    def change_product_image(self, sku: str, *, data: bytes, name: str) -> Product:
+        """The product's photo: a PNG or JPEG (by its content; InvalidInput naming
+        ``file``), up to the attachments' size limit (413), kept with the attachments (as
+        the file of ``product:<sku>``, which no quote lists: only the product serves it)."""
+        product = self.get_product(sku)
+        content_type = checked_upload(data, self.attachment_max_bytes)
+        stored = StoredFile(
+            attachment_id=str(uuid4()),
+            quote_id=f"{PRODUCT_FILE_PREFIX}{sku}",
+            name=name.strip()[:200] or sku,
+            content_type=content_type,
+            data=data,
+            uploaded_at=datetime.now(UTC),
+        )
+        product.change_image(stored.attachment_id, content_type)
+        self._attachments().put(stored)
+        self.save(product)
+        return product
+
+    def get_product_image(self, sku: str) -> StoredFile:
+        """The product's photo; NotFound naming ``image`` when it has none."""
+        product = self.get_product(sku)
+        stored = self._attachments().get(product.image_id) if product.image_id else None
+        if stored is None:
+            raise NotFound(f"product {sku} has no image", field="image")
+        return stored
+
+    @retry_on_conflict
+    def associate_products(self, sku: str, skus: Sequence[str]) -> Product:
+        """Name the products associated with ``sku`` (replacing those named before); each
+        must be in the catalogue (InvalidInput naming ``skus.<index>``), not ``sku``."""
+        product = self.get_product(sku)
+        chosen = Product.associations(sku, list(skus))
+        for index, associated in enumerate(chosen):
+            if self.find(Product, Product.create_id(associated)) is None:
+                raise InvalidInput(f"unknown sku {associated}", field=f"skus.{index}")
+        if product.associate(chosen):
+            self.save(product)
+        return product
+
+    def associated_products(self, sku: str) -> list[Product]:
+        return [
+            associated
+            for associated_sku in self.get_product(sku).associated
+            if (associated := self.find(Product, Product.create_id(associated_sku))) is not None
+        ]
+
+    def stock_level(self, sku: str) -> StockLevel | None:
+        """The product's stock as last heard from inventory; None if never heard."""
+        return self.find(StockLevel, StockLevel.create_id(sku))
+
+    def hear_stock_level(
+        self,
+        sku: str,
+        *,
+        on_hand: Decimal,
+        reserved: Decimal,
+        available: Decimal,
+        source_id: str,
+        source_version: int,
+    ) -> StockLevel | None:
+        """A reaction: inventory's level of ``sku`` changed (None when it is older than
+        the one heard)."""
+        level = self.stock_level(sku) or StockLevel(sku=sku)
+        if level.hear(on_hand, reserved, available, source_id, source_version):
+            return level
+        return None
+
+    def cart(self, user: str) -> Cart:
+        """The user's cart (a new empty one, unsaved, when he has none yet)."""
+        return self.find(Cart, Cart.create_id(user)) or Cart(user=user)
+
+    @retry_on_conflict
+    def set_cart_line(self, user: str, sku: str, quantity: Decimal) -> Cart:
+        """Put ``quantity`` of ``sku`` in the user's cart (0 removes it); NotFound naming
+        ``sku`` for a product not in the catalogue."""
+        cart = self.cart(user)
+        if quantity > 0:
+            self.get_product(sku)
+        if cart.set_line(sku, quantity):
+            self.save(cart)
+        return cart
+
+    @retry_on_conflict
+    def save_for_later(self, user: str, sku: str) -> Cart:
+        cart = self.cart(user)
+        cart.save_for_later(sku)
+        self.save(cart)
+        return cart
+
+    @retry_on_conflict
+    def move_to_cart(self, user: str, sku: str) -> Cart:
+        cart = self.cart(user)
+        cart.move_to_cart(sku)
+        self.save(cart)
+        return cart
+
+    @retry_on_conflict
+    def check_out(
+        self, user: str, customer_id: str, *, idempotency_key: str, note: str | None = None
+    ) -> Order:
+        """Place the cart's lines as the customer's order (origin "portal": it waits for
+        the back office's approval), with the note to the seller, and empty the cart; both
+        saved together. The same ``idempotency_key`` again returns the order placed the
+        first time (a double click places one order; a concurrent second checkout
+        conflicts, runs again and finds it). Conflict naming ``lines`` for an empty cart."""
+        order_id = uuid5(IDEMPOTENT_ORDERS, f"{CHECKOUT_KEY_PREFIX}{idempotency_key}")
+        if (earlier := self.idempotent_checkout(idempotency_key)) is not None:
+            return earlier
+        cart = self.cart(user)
+        if not cart.lines:
+            raise Conflict("the cart is empty", field="lines")
+        customer = self.get(Customer, customer_id, field="customer_id")
+        requests = [LineRequest(sku=sku, quantity=qty) for sku, qty in cart.lines.items()]
+        order = Order.place(
+            customer,
+            self._price_lines(customer, requests),
+            origin="portal",
+            order_id=order_id,
+            note=note,
+        )
+        cart.check_out(order.order_id)
+        self.save(cart, order)
+        return order
+
+    def idempotent_checkout(self, idempotency_key: str) -> Order | None:
+        """The order a checkout with this ``Idempotency-Key`` placed earlier, if any."""
+        return self.find(Order, uuid5(IDEMPOTENT_ORDERS, f"{CHECKOUT_KEY_PREFIX}{idempotency_key}"))
 
     # Orders -------------------------------------------------------------------------------
 

@@ -107,6 +107,7 @@ def test_every_consumed_event_has_its_handler() -> None:
         "StockReserved",
         "StockShortage",
         "GoodsIssued",
+        "StockLevelChanged",
         "InvoiceIssued",
         "InvoiceStamped",
         "ReceivableOpened",

@@ -17,10 +17,12 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 from eventsourcing.utils import get_topic
+from oms_orders.domain.cart import Cart
 from oms_orders.domain.customer import Customer
 from oms_orders.domain.order import Order
 from oms_orders.domain.product import Product
 from oms_orders.domain.quote import Quote
+from oms_orders.domain.stock import StockLevel
 
 STORED_TOPICS = {
     "oms_orders.domain.customer:Customer.CustomerRegistered",
@@ -28,6 +30,15 @@ STORED_TOPICS = {
     "oms_orders.domain.customer:Customer.ReceivableRecorded",
     "oms_orders.domain.customer:Customer.PaymentRecorded",
     "oms_orders.domain.product:Product.ProductDefined",
+    "oms_orders.domain.product:Product.ProductImageChanged",
+    "oms_orders.domain.product:Product.ProductAssociationsChanged",
+    "oms_orders.domain.stock:StockLevel.StockLevelOpened",
+    "oms_orders.domain.stock:StockLevel.StockLevelHeard",
+    "oms_orders.domain.cart:Cart.CartOpened",
+    "oms_orders.domain.cart:Cart.CartLineSet",
+    "oms_orders.domain.cart:Cart.CartLineSavedForLater",
+    "oms_orders.domain.cart:Cart.SavedLineMovedToCart",
+    "oms_orders.domain.cart:Cart.CartCheckedOut",
     "oms_orders.domain.order:Order.OrderPlaced",
     "oms_orders.domain.order:Order.OrderPutOnHold",
     "oms_orders.domain.order:Order.OrderApproved",
@@ -68,7 +79,7 @@ def event_topics(*aggregates: type[Aggregate]) -> set[str]:
 
 
 def test_every_event_keeps_its_stored_topic() -> None:
-    assert event_topics(Customer, Product, Order, Quote) == STORED_TOPICS
+    assert event_topics(Customer, Product, Order, Quote, StockLevel, Cart) == STORED_TOPICS
 
 
 def test_an_order_placed_before_external_order_ids_still_loads() -> None:

@@ -18,18 +18,25 @@ from oms_contracts.billing import (
     PaymentReceived,
     ReceivableOpened,
 )
-from oms_contracts.inventory import GoodsIssued, LotQuantity, StockReserved, StockShortage
+from oms_contracts.inventory import (
+    GoodsIssued,
+    LotQuantity,
+    StockLevelChanged,
+    StockReserved,
+    StockShortage,
+)
 from oms_contracts.marketplace_ingest import (
     MarketplaceOrderCancelled,
     MarketplaceOrderImported,
     PartnerOrderReceived,
 )
-from oms_kit.service import Inbound
+from oms_kit.service import Inbound, Received
 
 from oms_orders.application import OrdersApplication
 from oms_orders.domain.customer import Customer
 from oms_orders.domain.order import Order
 from oms_orders.domain.pricing import LineRequest
+from oms_orders.domain.stock import StockLevel
 
 inbound = Inbound(OrdersApplication)
 
@@ -66,6 +73,22 @@ def on_stock_shortage(app: OrdersApplication, event: StockShortage) -> Order | N
 def on_goods_issued(app: OrdersApplication, event: GoodsIssued) -> Order | None:
     lines = [shipped_line(lot) for lot in event.lines]
     return app.record_shipment(event.order_id, event.goods_issue_id, lines)
+
+
+@inbound.on(StockLevelChanged)
+def on_stock_level_changed(
+    app: OrdersApplication, level: StockLevelChanged, received: Received
+) -> StockLevel | None:
+    """The catalogue's and the cart's availability, as last heard (ordered by the
+    version of inventory's stock record)."""
+    return app.hear_stock_level(
+        level.sku,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        available=level.available,
+        source_id=received.aggregate_id,
+        source_version=received.aggregate_version,
+    )
 
 
 # Billing -----------------------------------------------------------------------------------
