@@ -21,7 +21,7 @@ from eventsourcing.persistence import RecordConflictError
 from oms_kit.eventstore import ServiceApplication
 
 from oms_notifications.domain.customer import Customer
-from oms_notifications.domain.directory import Fields
+from oms_notifications.domain.directory import DirectoryEntry, Fields
 from oms_notifications.domain.document_settings import (
     Delivery,
     DocumentSettings,
@@ -66,7 +66,7 @@ from oms_notifications.rendering import DefaultTemplates, Renderer, RenderFailed
 
 log = logging.getLogger(__name__)
 
-A = TypeVar("A", bound=Aggregate)
+E = TypeVar("E", bound=DirectoryEntry)
 
 #: How often a change is re-read and retried when a concurrent change won the race.
 CONFLICT_RETRIES = 5
@@ -126,35 +126,34 @@ class NotificationsApplication(ServiceApplication):
     # --- reactions: what the service knows of other services' records --------------------
 
     def learn_customer(self, customer_id: str, fields: Fields, version: int) -> Customer | None:
-        customer = self._entry(Customer, customer_id) or Customer(customer_id=customer_id)
-        return customer if customer.learn(fields, version) else None
+        return self._learn(Customer, customer_id, fields, version)
 
     def learn_sales_rep(self, sales_rep_id: str, fields: Fields, version: int) -> SalesRep | None:
-        rep = self._entry(SalesRep, sales_rep_id) or SalesRep(sales_rep_id=sales_rep_id)
-        return rep if rep.learn(fields, version) else None
+        return self._learn(SalesRep, sales_rep_id, fields, version)
 
     def learn_product(self, sku: str, fields: Fields, version: int) -> Product | None:
-        product = self._entry(Product, sku) or Product(sku=sku)
-        return product if product.learn(fields, version) else None
+        return self._learn(Product, sku, fields, version)
 
     def learn_quote(self, quote_id: str, fields: Fields, version: int) -> Quote | None:
-        quote = self._entry(Quote, quote_id) or Quote(quote_id=quote_id)
-        return quote if quote.learn(fields, version) else None
+        return self._learn(Quote, quote_id, fields, version)
 
     def learn_order(self, order_id: str, fields: Fields, version: int) -> Order | None:
-        order = self._entry(Order, order_id) or Order(order_id=order_id)
-        return order if order.learn(fields, version) else None
+        return self._learn(Order, order_id, fields, version)
 
     def learn_invoice(self, invoice_id: str, fields: Fields, version: int) -> Invoice | None:
-        invoice = self._entry(Invoice, invoice_id) or Invoice(invoice_id=invoice_id)
-        return invoice if invoice.learn(fields, version) else None
+        return self._learn(Invoice, invoice_id, fields, version)
 
-    def _entry(self, cls: type[A], key: str | None) -> A | None:
+    def _learn(self, cls: type[E], key: str, fields: Fields, version: int) -> E | None:
+        """The entry of ``cls`` for ``key``, opened if new, when ``fields`` told it
+        something new; None when they did not."""
+        entry = self._entry(cls, key) or cls(key=key)
+        return entry if entry.learn(fields, version) else None
+
+    def _entry(self, cls: type[E], key: str | None) -> E | None:
         """The entry of ``cls`` for ``key`` (each entry's id is derived from its key)."""
         if not key:
             return None
-        create_id: Callable[[str], UUID] = getattr(cls, "create_id")  # noqa: B009
-        return self.find(cls, create_id(key))
+        return self.find(cls, cls.create_id(key))
 
     # --- reactions: documents -------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from oms_notifications.domain.customer import Customer
+from oms_notifications.domain.directory import entry_id
 from oms_notifications.domain.notification import (
     Message,
     Notification,
@@ -13,6 +14,7 @@ from oms_notifications.domain.notification import (
     idempotency_key,
     notification_id,
 )
+from oms_notifications.domain.order import Order
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -111,9 +113,26 @@ def test_a_notification_rebuilt_from_its_events_is_the_same() -> None:
 
 
 def test_what_is_known_of_a_customer_follows_the_newest_version() -> None:
-    customer = Customer(customer_id="c-1")
+    customer = Customer(key="c-1")
     assert customer.learn({"name": "New", "email": "new@x.example"}, 3)
     assert not customer.learn({"name": "Old", "email": "old@x.example"}, 1)  # late, older
     assert customer.learn({"language": "de"}, 2)  # a field v3 did not tell
     assert (customer.name, customer.email, customer.language) == ("New", "new@x.example", "de")
     assert not customer.learn({"name": "New"}, 3)  # a repeat
+
+
+def test_each_kind_of_record_has_an_id_and_events_of_its_own() -> None:
+    """The customers' portfolio view follows Customer.Opened and Customer.Learnt: it must
+    not be handed an order's events, nor an order be taken for a customer of the same key."""
+    customer, order = Customer(key="k-1"), Order(key="k-1")
+    assert customer.learn({"sales_rep_id": "r-1"}, 1)
+    assert order.learn({"sales_rep_id": "r-1"}, 1)
+    assert (customer.id, order.id) == (entry_id("customer", "k-1"), entry_id("order", "k-1"))
+    assert (customer.customer_id, order.order_id) == ("k-1", "k-1")
+    assert [type(event) for event in customer.collect_events()] == [
+        Customer.Opened,
+        Customer.Learnt,
+    ]
+    order_events = order.collect_events()
+    assert [type(event) for event in order_events] == [Order.Opened, Order.Learnt]
+    assert not any(isinstance(event, Customer.Opened | Customer.Learnt) for event in order_events)

@@ -200,7 +200,7 @@ class NotificationLogView(View):
         cur.execute(
             f"INSERT INTO {PORTFOLIO} (entry_id, customer_id) VALUES (%s, %s) "
             "ON CONFLICT (entry_id) DO NOTHING",
-            (str(event.originator_id), event.customer_id),
+            (str(event.originator_id), event.key),
         )
 
     def on_customer_learnt(self, cur: DictCursor, event: Customer.Learnt, stored: Stored) -> None:
