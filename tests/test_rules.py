@@ -6,7 +6,8 @@
 - only Settings classes read the environment (the runtime: the kit and the services; the
   developer tooling in ``dev/`` is exempt);
 - the import-linter contracts and the workspace name exactly the services of the manifest
-  (and the portal, which is no service: it imports none of them).
+  (and its apps, the portal, which is no service: it imports none of them and has no
+  domain, events or topics).
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oms_dev.manifest import SERVICES, ServiceEntry
+from oms_dev.manifest import APPS, SERVICES, ServiceEntry
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = [service.package for service in SERVICES.values()]
-#: The web pages (DESIGN section 14): in the workspace, not in the manifest.
-PORTAL = "oms_portal"
+#: The web pages (DESIGN section 14): an app of the manifest, not a service.
+PORTAL = APPS["portal"].package
 
 
 def _source(service: ServiceEntry) -> Path:
@@ -211,11 +212,17 @@ def test_import_linter_contracts_name_exactly_the_services() -> None:
 def test_the_workspace_holds_exactly_the_services() -> None:
     project = _pyproject()
     distributions = {f"oms-{name}" for name in SERVICES}
-    runtime = {"oms-contracts", "oms-kit", "oms-dev", "oms-portal"}
+    runtime = {"oms-contracts", "oms-kit", "oms-dev", *(f"oms-{name}" for name in APPS)}
     assert set(project["project"]["dependencies"]) == runtime | distributions
     assert set(project["tool"]["uv"]["sources"]) == runtime | distributions
     members = project["tool"]["uv"]["workspace"]["members"]
-    assert members == ["contracts", "kit", "dev", "services/*", "portal"]
+    assert members == [
+        "contracts",
+        "kit",
+        "dev",
+        "services/*",
+        *(str(a.folder) for a in APPS.values()),
+    ]
     on_disk = {p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml")}
     assert on_disk == set(SERVICES)
     # mypy resolves a service's own imports only with its src on the path (else they are
@@ -252,3 +259,17 @@ def test_every_advertised_event_is_published_by_its_service() -> None:
             published.add(returned)
     advertised = set(registry.all())
     assert sorted(m.__name__ for m in advertised - published) == []
+
+
+def test_an_app_is_no_service() -> None:
+    """An app (the portal) keeps no events: no domain, no integration, no projections, no
+    topics; it has the web process the manifest starts."""
+    from oms_contracts import registry
+
+    for app in APPS.values():
+        source = ROOT / app.folder / "src" / app.package
+        assert (source / "entrypoints" / "api.py").is_file(), app.name
+        for part in ("domain", "integration", "projections", "application.py"):
+            assert not (source / part).exists(), f"{app.name} has {part}: is it a service?"
+        assert app.name not in registry.sources()
+        assert not (ROOT / "services" / app.name).exists()

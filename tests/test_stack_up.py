@@ -1,5 +1,7 @@
 """`oms up` from nothing: embedded PostgreSQL, the tansu broker, the SMTP sink, every
-service of the manifest healthy and ready; the admin's password made, stored for this user
+service of the manifest healthy and ready, the portal on port 8000 (first in the table)
+showing its sign-in page and signing the admin in through orders; the admin's password
+made, stored for this user
 only and printed; the README's example gets a token with it and lists the orders, and
 inventory and billing take the same token (and nothing without one); `oms status` sees
 them; a message sent to the sink is in `oms mail list`; `oms demo` drives an order to cash
@@ -21,19 +23,21 @@ from pathlib import Path
 
 import httpx
 from oms_dev.devstack import free_port
-from oms_dev.manifest import SERVICES
+from oms_dev.manifest import APPS, SERVICES
 
 OMS = [sys.executable, "-m", "oms_dev.cli"]
 ROOT = Path(__file__).resolve().parents[1]
 #: A list each service answers to a signed-in admin (and to nobody else).
 LISTS = {"orders": "/orders", "inventory": "/stock", "billing": "/invoices"}
+PORTAL = f"http://127.0.0.1:{APPS['portal'].port}"
 
 
 def _all(path: str) -> bool:
+    """Every service and app answers ``path`` with 200."""
     try:
         return all(
             httpx.get(f"http://127.0.0.1:{e.port}{path}", timeout=1).status_code == 200
-            for e in SERVICES.values()
+            for e in [*SERVICES.values(), *APPS.values()]
         )
     except httpx.HTTPError:
         return False
@@ -127,11 +131,28 @@ def test_oms_up_brings_every_service_up_and_ctrl_c_stops_them() -> None:
                 assert answer.status_code == 200, (url, answer.text)
                 assert httpx.get(url, timeout=10).status_code == 401, url
 
+            # The portal, with the services' addresses: its sign-in page, and signing in
+            # through orders' POST /auth/token (the admin has no area of his own there).
+            with httpx.Client(base_url=PORTAL, timeout=10) as browser:
+                page = browser.get("/", headers={"Accept-Language": "en"}, follow_redirects=True)
+                assert (page.status_code, str(page.url)) == (200, f"{PORTAL}/sign-in"), page.text
+                assert ">Sign in</button>" in page.text, page.text
+                code = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+                assert code, page.text
+                signed_in_portal = browser.post(
+                    "/sign-in",
+                    data={"username": "admin", "password": password, "csrf_token": code[1]},
+                    headers={"Accept-Language": "en"},
+                )
+                # A wrong password would be the form again (400); orders said yes.
+                assert signed_in_portal.status_code == 303, signed_in_portal.text
+                assert not signed_in_portal.headers["location"].startswith("/sign-in")
+
             status = subprocess.run(
                 [*OMS, "status"], env=env, capture_output=True, text=True, timeout=60
             )
             assert status.returncode == 0, status.stderr
-            for name in SERVICES:
+            for name in [*SERVICES, *APPS]:
                 assert name in status.stdout
             assert (home / "stack.json").exists()
             smtp = json.loads((home / "stack.json").read_text())["smtp"]
@@ -188,6 +209,9 @@ def test_oms_up_brings_every_service_up_and_ctrl_c_stops_them() -> None:
             output, _ = up.communicate(timeout=60)
         assert up.returncode == 0, output
         assert "OMS is up" in output
+        rows = output[output.index("OMS is up") :].splitlines()
+        first = next(row for row in rows if "│" in row and "where" not in row)
+        assert re.search(rf"portal \(ready\)\s+│ {PORTAL}\s", first), output
         assert f"127.0.0.1:{smtp_port}, messages in {home / 'mail'}" in output
         assert f"admin password: {password} (new, stored in {stored.resolve()})" in output
         assert not _all("/health")

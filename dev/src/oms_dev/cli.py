@@ -1,8 +1,10 @@
 """``oms``: run the whole system on one machine and operate it.
 
 oms up                      PostgreSQL, the broker, an SMTP sink, a sandbox marketplace,
-                            every service, the admin's password; Ctrl-C stops all
-oms status                  health, readiness, relay and projection lag per service
+                            every service, the portal, the admin's password; Ctrl-C
+                            stops all
+oms status                  health, readiness, relay and projection lag per service; the
+                            portal's health and readiness
 oms replay SERVICE PROJ     drop a read model and rebuild it from the event store
 oms republish SERVICE       publish stored events again (after a broker lost its data)
 oms dlq list|redrive        dead letters: show them, send them back to be consumed
@@ -42,7 +44,7 @@ from oms_dev.devstack import (
     smtp_defaults,
 )
 from oms_dev.mailsink import DEFAULT_MAIL_FROM, KeptMessage, duplicates, read_mail
-from oms_dev.manifest import SERVICES, entry
+from oms_dev.manifest import APPS, SERVICES, entry
 from oms_dev.marketplace import MarketplaceDouble
 from oms_dev.sandbox import SANDBOX_PORT, SandboxMarketplace, connect, forget, running_double
 from oms_dev.stack import (
@@ -111,9 +113,10 @@ def up(
     ] = SANDBOX_PORT,
 ) -> None:
     """Start PostgreSQL, the broker, an SMTP sink that keeps every message as a file
-    (unless OMS_SMTP_HOST names a server), a sandbox marketplace and every service of the
-    manifest, and print where they are and the admin's password (OMS_ADMIN_PASSWORD, else
-    the one stored in the state folder, else a new one stored there); Ctrl-C stops all."""
+    (unless OMS_SMTP_HOST names a server), a sandbox marketplace, every service of the
+    manifest and its apps (the portal, calling the services), and print where they are and
+    the admin's password (OMS_ADMIN_PASSWORD, else the one stored in the state folder, else
+    a new one stored there); Ctrl-C stops all."""
     home = state_dir()
     if fresh and (home / "pgdata").exists():
         shutil.rmtree(home / "pgdata")
@@ -148,11 +151,13 @@ def up(
         }
         password, kept = ensure_admin_password()
         supervisor = Supervisor(env, home / "logs")
-        supervisor.start_all(SERVICES, admin_password=password)
+        # The apps last: they call the services, at the addresses start_all exports.
+        supervisor.start_all([*SERVICES, *APPS], admin_password=password)
         stack_info: dict[str, Any] = {
             "pg_dsn": postgres.dsn,
             "kafka_bootstrap": broker.bootstrap,
-            "services": {name: {"port": port} for name, port in supervisor.ports.items()},
+            "services": {name: {"port": supervisor.ports[name]} for name in SERVICES},
+            "apps": {name: {"port": supervisor.ports[name]} for name in APPS},
         }
         if sink is not None:
             stack_info["smtp"] = {"host": sink.host, "port": sink.port, "folder": str(sink.folder)}
@@ -173,7 +178,10 @@ def up(
         signal.signal(signal.SIGTERM, request_stop)
         try:
             healthy = supervisor.answering(
-                "/health", timeout=HEALTH_TIMEOUT_S, stopping=lambda: stopping
+                "/health", SERVICES, timeout=HEALTH_TIMEOUT_S, stopping=lambda: stopping
+            )
+            ready = supervisor.answering(
+                "/ready", APPS, timeout=HEALTH_TIMEOUT_S, stopping=lambda: stopping
             )
             sandbox: SandboxMarketplace | str | None = None
             if double is not None:
@@ -184,6 +192,9 @@ def up(
             table = Table(title=f"OMS is up ({time.monotonic() - started:.1f} s)")
             table.add_column("what")
             table.add_column("where", overflow="fold")
+            for name in APPS:
+                state = "ready" if name in ready else "[red]not ready[/red]"
+                table.add_row(f"{name} ({state})", supervisor.url(name))
             table.add_row("PostgreSQL" + (" (embedded)" if postgres.embedded else ""), postgres.dsn)
             table.add_row(
                 "Kafka broker" + (" (tansu, memory)" if broker.embedded else ""), broker.bootstrap
@@ -301,31 +312,33 @@ def _service(name: str, info: dict[str, Any]) -> Any:
 
 @app.command()
 def status() -> None:
-    """Health, readiness, and how far each relay and projection is behind its event store."""
+    """Health, readiness, and how far each relay and projection is behind its event store;
+    the apps' (the portal's) health and readiness."""
     info = _stack()
     table = Table(title="OMS status")
-    table.add_column("service", no_wrap=True, min_width=max(len(n) for n in SERVICES))
+    table.add_column("service", no_wrap=True, min_width=max(len(n) for n in [*SERVICES, *APPS]))
     for col in ("health", "ready", "events stored", "relayed", "projections"):
         table.add_column(col)
     with httpx.Client(timeout=2.0) as client:
         for e in SERVICES.values():
-            health = ready = "down"
-            try:
-                health = (
-                    "ok"
-                    if client.get(f"http://127.0.0.1:{e.port}/health").is_success
-                    else "failing"
-                )
-                ready = (
-                    "ok"
-                    if client.get(f"http://127.0.0.1:{e.port}/ready").is_success
-                    else "not ready"
-                )
-            except httpx.HTTPError:
-                pass
+            health, ready = _answers(client, e.port)
             stored, relayed, projections = _positions(info["pg_dsn"], e.name)
             table.add_row(e.name, health, ready, str(stored), relayed, projections)
+        for a in APPS.values():
+            # An app keeps no events: nothing stored, relayed or projected.
+            table.add_row(f"{a.name} (app)", *_answers(client, a.port), "-", "-", "-")
     console.print(table)
+
+
+def _answers(client: httpx.Client, port: int) -> tuple[str, str]:
+    """What /health and /ready on ``port`` say: ok, failing / not ready, or down."""
+    health = ready = "down"
+    try:
+        health = "ok" if client.get(f"http://127.0.0.1:{port}/health").is_success else "failing"
+        ready = "ok" if client.get(f"http://127.0.0.1:{port}/ready").is_success else "not ready"
+    except httpx.HTTPError:
+        pass
+    return health, ready
 
 
 def _positions(pg_dsn: str, service: str) -> tuple[int, str, str]:

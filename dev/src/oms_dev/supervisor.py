@@ -3,7 +3,9 @@ the bench and the reliability suite alike: start a service's processes (api and 
 from the manifest) with the stack's environment and a port, wait until they answer,
 stop them, SIGKILL one, restart it on the same port, and restart what dies, with back-off.
 ``start_all`` starts a set of services signed-in style: the orders service, which issues
-the tokens, with the admin's password, and every service verifying with its keys.
+the tokens, with the admin's password, and every service verifying with its keys. An app
+of the manifest (the portal) is started the same way, by its name, after the services it
+calls (``oms up`` does; the tests, the bench and the reliability suite name services only).
 
 Each process runs in a session of its own (a SIGKILL reaches its children too) and
 appends its output to ``<log_dir>/<service>-<role>.log``.
@@ -21,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
-from oms_dev.manifest import entry
+from oms_dev.manifest import runnable
 
 Key = tuple[str, str]
 
@@ -61,7 +63,7 @@ class Supervisor:
     ) -> None:
         """Start every role of a service, its API on ``port`` (default: the manifest's),
         with ``env`` added for its processes only."""
-        service = entry(name)
+        service = runnable(name)
         self.ports[name] = port if port is not None else service.port
         self.service_env[name] = dict(env or {})
         for role in service.roles:
@@ -81,10 +83,10 @@ class Supervisor:
         the environment says (the tests' throw-away issuer)."""
         names = list(names)
         ports = {name: port(name) for name in names}
-        ports = {name: p if p is not None else entry(name).port for name, p in ports.items()}
+        ports = {name: p if p is not None else runnable(name).port for name, p in ports.items()}
         # Where each started service answers (OMS_ORDERS_URL, OMS_BILLING_URL, ...): a
         # service that calls another's public routes (notifications fetching documents)
-        # finds it there.
+        # and the portal find it there.
         for name, where in ports.items():
             self.env[url_variable(name)] = f"http://127.0.0.1:{where}"
         if ISSUER in names:
@@ -100,7 +102,7 @@ class Supervisor:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path(name, role).open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", entry(name).module(role)],
+                [sys.executable, "-m", runnable(name).module(role)],
                 env={
                     **os.environ,
                     **self.env,
@@ -214,7 +216,7 @@ class Supervisor:
                 raise ProcessExited(f"{name} {role} exited:\n{self.log(name, role)[-3000:]}")
 
     def _has_api(self, name: str) -> bool:
-        return "api" in entry(name).roles
+        return "api" in runnable(name).roles
 
     # --- keeping them running ------------------------------------------------------------
 
