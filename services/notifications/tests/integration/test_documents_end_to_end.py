@@ -7,7 +7,6 @@ those services serve."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import uuid
 from collections.abc import Iterator
@@ -17,50 +16,28 @@ from typing import Any
 
 import httpx
 import pytest
-from notifications_examples import Inbox, attachment_names, smtp_server, text_of
-from oms_dev.client import new_password
-from oms_dev.devstack import free_port
-from oms_dev.supervisor import Supervisor
-from oms_dev.testing import RunningServices, Stack, wait_until
+from notifications_examples import attachment_names, text_of
+from oms_dev.mailsink import MailSink
+from oms_dev.testing import RunningServices, Stack, running_services, wait_until
 from pypdf import PdfReader
 
 SERVICES = ["orders", "inventory", "billing", "notifications"]
 MAIL_FROM = "Fábrica Exemplo <vendas@fabrica.example>"
 
 
-@contextlib.contextmanager
-def running_with_mail(stack: Stack, port: int, log_dir: Path) -> Iterator[RunningServices]:
-    """The services as processes on ports chosen first, so that notifications is told
-    where orders and billing are."""
-    ports = {name: free_port() for name in SERVICES}
-    env = {
-        **stack.env(),
-        "OMS_SMTP_HOST": "127.0.0.1",
-        "OMS_SMTP_PORT": str(port),
-        "OMS_SMTP_STARTTLS": "false",
-        "OMS_MAIL_FROM": MAIL_FROM,
-        "OMS_ORDERS_URL": f"http://127.0.0.1:{ports['orders']}",
-        "OMS_BILLING_URL": f"http://127.0.0.1:{ports['billing']}",
-        "OMS_MAIL_POLL_S": "0.2",
-    }
-    password = new_password()
-    with Supervisor(env, log_dir) as supervisor:
-        supervisor.start_all(SERVICES, admin_password=password, port=ports.__getitem__)
-        supervisor.wait_ready(timeout=90)
-        yield RunningServices(supervisor, password)
-
-
 @pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    mail = Inbox()
-    with smtp_server(mail) as server:
-        yield mail, server.port
-
-
-@pytest.fixture
-def system(stack: Stack, inbox: tuple[Inbox, int], tmp_path: Path) -> Iterator[RunningServices]:
-    with running_with_mail(stack, inbox[1], tmp_path / "logs") as running:
+def system(stack: Stack, tmp_path: Path) -> Iterator[RunningServices]:
+    """The services as processes, mail to the stack's sink; the supervisor tells
+    notifications where orders and billing answer."""
+    env = {"OMS_MAIL_FROM": MAIL_FROM, "OMS_MAIL_POLL_S": "0.2"}
+    with running_services(stack, SERVICES, tmp_path / "logs", env=env) as running:
         yield running
+
+
+@pytest.fixture
+def mail(stack: Stack) -> MailSink:
+    assert stack.smtp is not None
+    return stack.smtp
 
 
 class Client:
@@ -92,18 +69,14 @@ def _attachment(message: EmailMessage, name: str) -> bytes:
     raise AssertionError(f"no attachment {name} in {attachment_names(message)}")
 
 
-def _mail_with(inbox: Inbox, suffix: str) -> EmailMessage | None:
-    with inbox.lock:
-        return next(
-            (m for m in inbox.accepted if any(n.endswith(suffix) for n in attachment_names(m))),
-            None,
-        )
+def _mail_with(mail: MailSink, suffix: str) -> EmailMessage | None:
+    messages = (kept.message for kept in mail.messages())
+    return next((m for m in messages if any(n.endswith(suffix) for n in attachment_names(m))), None)
 
 
 def test_the_documents_are_attached_as_their_services_make_them(
-    system: RunningServices, inbox: tuple[Inbox, int]
+    system: RunningServices, mail: MailSink
 ) -> None:
-    mail, _ = inbox
     admin = Client(system)
     customer_id = admin.call(
         "POST",
@@ -205,6 +178,5 @@ def test_the_documents_are_attached_as_their_services_make_them(
     sent = {(i["document_type"], i["document_id"]): i for i in log["items"]}
     assert sent[("quote_sent", quote["quote_id"])]["status"] == "sent"
     assert sent[("invoice_stamped", invoice["invoice_id"])]["status"] == "sent"
-    with mail.lock:
-        message_ids = [m["Message-ID"] for m in mail.accepted]
+    message_ids = [kept.message_id for kept in mail.messages()]
     assert len(message_ids) == len(set(message_ids))
