@@ -13,6 +13,8 @@ from oms_kit.eventstore import build_application
 from oms_kit.service import Service
 from oms_kit.settings import Company
 
+from oms_orders.api.cart import build_cart_router
+from oms_orders.api.catalogue import build_catalogue_router
 from oms_orders.api.customers import build_customers_router
 from oms_orders.api.documents import build_documents_router
 from oms_orders.api.identity import TOKEN_URL, build_public_router
@@ -45,6 +47,7 @@ from oms_orders.identity.throttle import (
 from oms_orders.identity.tokens import TokenSigner
 from oms_orders.integration.inbound import inbound
 from oms_orders.integration.outbound import outbound
+from oms_orders.projections.catalogue import CatalogueView
 from oms_orders.projections.customer_list import CustomerListView
 from oms_orders.projections.order_list import OrderListView
 from oms_orders.projections.portfolio import PortfolioView
@@ -75,6 +78,7 @@ def bootstrap(
     customer_list = CustomerListView(app)
     user_list = UserListView(app)
     sales_rep_list = SalesRepListView(app)
+    catalogue = CatalogueView(app)
     return Service(
         settings=settings,
         app=app,
@@ -86,6 +90,8 @@ def bootstrap(
             build_customers_router(customer_list),
             build_identity_router(app, user_list, sales_rep_list),
             build_documents_router(app, company),
+            build_catalogue_router(app, catalogue),
+            build_cart_router(app),
         ],
         public_routers=[build_public_router(app, keys)],
         views=[
@@ -95,6 +101,7 @@ def bootstrap(
             PortfolioView(app),
             user_list,
             sales_rep_list,
+            catalogue,
         ],
         verifier=verifier or keys.verifier(settings.auth_issuer),
         token_url=TOKEN_URL,

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from oms_kit.types import Money, MoneyIn, Quantity, QuantityIn
+from oms_kit.types import MAX_QUANTITY, Money, MoneyIn, Quantity, QuantityIn
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -108,6 +108,12 @@ class ProductPublic(BaseModel):
     tax_rate: Money
     sat_product_key: str | None = None
     sat_unit_key: str | None = None
+    #: Where its photo is (``GET /products/{sku}/image``); None without one.
+    image_url: str | None = None
+    #: Its stock as last heard from inventory; None while nothing was heard.
+    on_hand: Quantity | None = None
+    reserved: Quantity | None = None
+    available: Quantity | None = None
 
 
 class LineCreate(BaseModel):
@@ -314,3 +320,81 @@ class AttachmentPublic(BaseModel):
 
 class AttachmentListPublic(BaseModel):
     items: list[AttachmentPublic]
+
+
+# The catalogue for B2B ordering and the cart (DESIGN sections 14 and 15) -----------------
+
+
+class CatalogueItemPublic(BaseModel):
+    sku: str
+    name: str
+    unit_price: Money
+    currency: str
+    image_url: str | None
+    on_hand: Quantity | None
+    reserved: Quantity | None
+    available: Quantity | None
+
+
+class CatalogueListPublic(BaseModel):
+    items: list[CatalogueItemPublic]
+    next_cursor: str | None
+
+
+class AssociatedUpdate(BaseModel):
+    skus: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]]
+
+
+class AssociatedProductPublic(BaseModel):
+    sku: str
+    name: str
+    unit_price: Money
+    currency: str
+
+
+class AssociatedListPublic(BaseModel):
+    items: list[AssociatedProductPublic]
+
+
+class CartLineUpdate(BaseModel):
+    #: 0 removes the line.
+    quantity: Annotated[Quantity, Field(ge=0, le=MAX_QUANTITY, allow_inf_nan=False)]
+
+
+class CartLinePublic(BaseModel):
+    sku: str
+    name: str
+    quantity: Quantity
+    unit_price: Money
+    net_amount: Money
+    #: As last heard from inventory; None while nothing was heard.
+    available: Quantity | None
+
+
+class SavedItemPublic(BaseModel):
+    sku: str
+    name: str
+
+
+class CartPublic(BaseModel):
+    lines: list[CartLinePublic]
+    saved: list[SavedItemPublic]
+    net_total: Money
+    tax_total: Money
+    #: What the order placed now would come to (tax included).
+    total: Money
+    currency: str
+    #: Products associated with the cart's lines that are not in it.
+    suggestions: list[AssociatedProductPublic]
+
+
+class CheckoutCreate(BaseModel):
+    #: The note to the seller, kept on the order.
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class CheckoutPublic(BaseModel):
+    order_id: str
+    status: str
+    total: Money
+    currency: str

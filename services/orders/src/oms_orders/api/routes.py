@@ -43,7 +43,6 @@ from oms_orders.api.models import (
 from oms_orders.api.params import parse_when
 from oms_orders.api.scope import (
     BACK_OFFICE_ONLY,
-    CATALOGUE_READERS,
     QUOTE_WRITERS,
     SELLERS_AND_BUYERS,
     Reach,
@@ -173,9 +172,7 @@ def build_router(
     def define_product(body: ProductCreate) -> ProductPublic:
         return product_public(app.define_product(**body.model_dump()))
 
-    @router.get("/products/{sku}", dependencies=[allow(*CATALOGUE_READERS)])
-    def get_product(sku: str) -> ProductPublic:
-        return product_public(app.get_product(sku))
+    # GET /products and /products/{sku}: api/catalogue.py
 
     # Orders -------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ The roles each route allows (the kit's ``allow``; admin always may; "reach": wit
 caller's reach, below):
 
 - back_office: ``POST /customers``, ``PATCH /customers/{id}``, ``POST /products``,
+  ``PUT /products/{sku}/image`` and ``/associated``,
   ``POST /orders/{id}/approve`` and ``/cancel``, ``POST /quotes/{id}/accept``, ``/reject``
   and ``/expire``;
 - back_office, sales_rep, customer (reach): ``GET /customers``, ``GET /customers/{id}``,
@@ -11,14 +12,18 @@ caller's reach, below):
   ``GET /quotes``, ``GET /quotes/{id}``;
 - back_office, sales_rep (reach): ``POST /quotes``, ``POST /quotes/{id}/revise``,
   ``/duplicate`` and ``/send``;
-- back_office, sales_rep, customer, warehouse: ``GET /products/{sku}``;
+- back_office, sales_rep, customer, warehouse: ``GET /products``, ``GET /products/{sku}``,
+  ``/image`` and ``/associated`` (the catalogue is no customer's record: not scoped);
+- customer only, his own (``cart_owner``; the admin too gets 403: he has no cart):
+  ``/cart`` and its lines, saved list and checkout;
 - back_office, sales_rep, customer (reach), service (every customer's): the proposal PDF,
   ``GET /quotes/{id}/pdf``, which the notifications service attaches to its e-mails. A
   service's token answers 403 on every other route (the kit refuses it wherever a route's
   ``allow`` does not name it).
 
 The warehouse reads the catalogue (it handles the skus) and nothing else of orders' sales
-routes; a partner nothing yet (it will push orders through ``/partner/orders``). A rep
+routes; a partner nothing yet (it pushes orders through ``/partner/orders`` by its own
+skus), nor a service (it reads only what it sends). A rep
 prepares and sends the proposals of his portfolio; accepting one (it places the order) and
 closing one are the back office's.
 
@@ -56,6 +61,8 @@ from oms_orders.domain.quote import Quote
 BACK_OFFICE_ONLY = (BACK_OFFICE,)
 #: Read the catalogue.
 CATALOGUE_READERS = (BACK_OFFICE, SALES_REP, CUSTOMER, WAREHOUSE)
+#: Keep a cart and check it out: a customer user's own.
+CART_OWNERS = (CUSTOMER,)
 #: Read customers, quotes and orders, and place orders, each within reach.
 SELLERS_AND_BUYERS = (BACK_OFFICE, SALES_REP, CUSTOMER)
 #: Draft, revise, duplicate and send quotes, within reach.
@@ -131,3 +138,11 @@ class Reach:
         from the moment it is saved)."""
         customer = self.app.find(Customer, customer_id)
         return customer.sales_rep_id if customer is not None else None
+
+
+def cart_owner(caller: Caller) -> tuple[str, str]:
+    """The user whose cart it is (the token's subject) and his customer: a customer
+    user's token only (``Forbidden`` for any other, the admin's too)."""
+    if caller.role not in CART_OWNERS or caller.customer_id is None:
+        raise Forbidden(f"a {caller.role} has no cart")
+    return caller.subject, caller.customer_id
