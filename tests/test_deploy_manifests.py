@@ -1,19 +1,22 @@
 """The deployment manifests in deploy/ describe the services of services.toml the same way
 the code runs them: an API (right port, /ready and /health probes) and a single worker per
 service, every process with a database and Kafka, a 3-node KRaft Kafka cluster in compose,
-and commands that name modules which exist. The Kubernetes objects are read as
+and commands that name modules which exist; the apps of services.toml (the portal) as one
+web process with every service's address and its session key from a required secret, and
+no database, Kafka or identity secrets. The Kubernetes objects are read as
 ``kustomize build deploy/k8s`` renders them (oms_dev.deploy.build: no kubectl here), and the
 generated overlays must match services.toml."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 from oms_dev.deploy import build, drift
-from oms_dev.manifest import SERVICES
+from oms_dev.manifest import APPS, SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -25,10 +28,27 @@ REQUIRED_ENV = ("OMS_PG_DSN", "OMS_KAFKA_BOOTSTRAP")
 PROCESSES = [(name, role) for name, service in SERVICES.items() for role in service.roles]
 APIS = {name: service.port for name, service in SERVICES.items() if "api" in service.roles}
 WORKERS = [name for name, role in PROCESSES if role == "worker"]
+#: The secrets compose requires (``${NAME:?...}``): it refuses to start without each.
+REQUIRED_SECRET = r"^\$\{%s:\?[^}]+\}$"
 
 
 def _command(name: str, role: str) -> list[str]:
     return ["python", "-m", SERVICES[name].module(role)]
+
+
+def _app_command(name: str) -> list[str]:
+    return ["python", "-m", APPS[name].module("api")]
+
+
+def _addresses(app: str) -> list[str]:
+    """The services whose address an app's settings read (``orders_url``, ...)."""
+    settings = importlib.import_module(f"{APPS[app].package}.settings").Settings
+    called = [
+        field.removesuffix("_url") for field in settings.model_fields if field.endswith("_url")
+    ]
+    services = [name.replace("_", "-") for name in called if name.replace("_", "-") in APIS]
+    assert services, f"{app} calls no service?"
+    return services
 
 
 # --- compose ------------------------------------------------------------------------------
@@ -132,6 +152,46 @@ def test_compose_start_order_waits_for_healthy_dependencies():
             assert worker_deps[dep]["condition"] == "service_healthy", f"{name}-worker -> {dep}"
     for dep in {"postgres", *brokers}:
         assert "healthcheck" in services[dep], f"{dep} needs a healthcheck to be waited for"
+
+
+def test_compose_has_the_apps_with_every_service_address_and_no_database():
+    services = _compose()["services"]
+    for name, app in APPS.items():
+        container = services[name]
+        assert container["command"] == _app_command(name)
+        assert container["build"] == services["orders-api"]["build"], "the one image"
+        env = _env(container)
+        assert (env["OMS_HTTP_HOST"], env["OMS_HTTP_PORT"]) == ("0.0.0.0", str(app.port))
+        assert f"{app.port}:{app.port}" in [str(p) for p in container["ports"]]
+        check = " ".join(container["healthcheck"]["test"])
+        assert "/ready" in check and "OMS_HTTP_PORT" in check
+        for service in _addresses(name):
+            variable = "OMS_" + service.upper().replace("-", "_") + "_URL"
+            assert env[variable] == f"http://{service}-api:{APIS[service]}", (name, variable)
+        # No event store, no broker, none of the identity secrets: only its own.
+        for absent in (*REQUIRED_ENV, "OMS_AUTH_KEY_PASSWORD", "OMS_ADMIN_PASSWORD"):
+            assert absent not in env, f"{name} gets {absent}"
+        assert container["depends_on"]["orders-api"]["condition"] == "service_healthy"
+    assert re.match(
+        REQUIRED_SECRET % "OMS_PORTAL_SESSION_KEY",
+        _env(services["portal"])["OMS_PORTAL_SESSION_KEY"],
+    )
+
+
+def test_compose_gives_the_notifications_credential_from_one_required_secret():
+    # Outside the dev stack notifications refuses to start without its credential, and
+    # orders knows no service client unless told: both from OMS_SERVICE_CLIENT_SECRET.
+    services = _compose()["services"]
+    clients = _env(services["orders-api"])["OMS_SERVICE_CLIENTS"]
+    secret = re.fullmatch(r'\{"notifications": "(\$\{[^}]+\})"\}', clients)
+    assert secret, clients
+    assert re.match(REQUIRED_SECRET % "OMS_SERVICE_CLIENT_SECRET", secret[1])
+    for role in SERVICES["notifications"].roles:
+        env = _env(services[f"notifications-{role}"])
+        assert re.match(
+            REQUIRED_SECRET % "OMS_SERVICE_CLIENT_SECRET", env["OMS_SERVICE_CLIENT_SECRET"]
+        )
+        assert env["OMS_ORDERS_URL"] == "http://orders-api:8001"
 
 
 def test_compose_postgres_is_version_16():
@@ -267,9 +327,46 @@ def test_k8s_base_names_no_service():
 def test_k8s_has_an_api_a_worker_and_a_service_for_every_service():
     docs = _k8s_docs()
     deployments = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
-    assert deployments == {f"{n}-{r}" for n, r in PROCESSES}
+    assert deployments == {f"{n}-{r}" for n, r in PROCESSES} | set(APPS)
     services = {d["metadata"]["name"] for d in docs if d["kind"] == "Service"}
-    assert services == {f"{n}-api" for n in APIS}
+    assert services == {f"{n}-api" for n in APIS} | set(APPS)
+
+
+def test_k8s_apps_have_their_port_probes_every_service_address_and_their_secret_only():
+    docs = _k8s_docs()
+    for name, app in APPS.items():
+        deployment = _k8s("Deployment", name)
+        assert deployment["spec"]["replicas"] >= 2, name
+        container = _container(deployment)
+        assert container["command"] == _app_command(name)
+        assert container["image"] == _container(_k8s("Deployment", "orders-api"))["image"]
+        assert [p["containerPort"] for p in container["ports"]] == [app.port]
+        env = _container_env(container)
+        assert (env["OMS_HTTP_HOST"], str(env["OMS_HTTP_PORT"])) == ("0.0.0.0", str(app.port))
+        for probe, path in (("readinessProbe", "/ready"), ("livenessProbe", "/health")):
+            get = container[probe]["httpGet"]
+            assert (get["path"], _port_number(container, get["port"])) == (path, app.port)
+        for bound in ("requests", "limits"):
+            assert {"cpu", "memory"} <= container["resources"][bound].keys(), f"{name} {bound}"
+        for service in _addresses(name):
+            variable = "OMS_" + service.upper().replace("-", "_") + "_URL"
+            assert env[variable] == f"http://{service}-api.oms.svc:{APIS[service]}", variable
+        # No whole Secret (the identity secrets are the services'), no database.
+        assert not [s for s in container.get("envFrom", []) if "secretRef" in s], name
+        assert "OMS_PG_DSN" not in env and "OMS_AUTH_KEY_PASSWORD" not in env, name
+        [session_key] = [e for e in container["env"] if e["name"] == "OMS_PORTAL_SESSION_KEY"]
+        assert session_key["valueFrom"]["secretKeyRef"]["name"] == "oms-auth"
+        assert "CHANGE-ME" in env["OMS_PORTAL_SESSION_KEY"]  # the example's placeholder
+        assert len(env["OMS_PORTAL_SESSION_KEY"]) >= 32
+        service = _k8s("Service", name)
+        [port] = service["spec"]["ports"]
+        assert port["port"] == app.port
+        assert _port_number(container, port["targetPort"]) == app.port
+        selector = service["spec"]["selector"].items()
+        for other in docs:
+            if other["kind"] == "Deployment":
+                labels = other["spec"]["template"]["metadata"]["labels"].items()
+                assert (selector <= labels) == (other["metadata"]["name"] == name), other
 
 
 def test_k8s_apis_have_their_port_probes_and_resources():
@@ -384,12 +481,17 @@ def test_every_command_names_an_existing_module():
         if d["kind"] == "Deployment"
         for c in d["spec"]["template"]["spec"]["containers"]
     ]
-    assert len(commands) == 2 * len(PROCESSES)  # compose and Kubernetes
+    assert len(commands) == 2 * (len(PROCESSES) + len(APPS))  # compose and Kubernetes
+    folders = [*(s.folder for s in SERVICES.values()), *(a.folder for a in APPS.values())]
     for command in commands:
         assert command[:2] == ["python", "-m"], command
         package, *rest = command[2].split(".")
-        matches = list(ROOT.glob(f"services/*/src/{package}/{'/'.join(rest)}.py"))
-        assert len(matches) == 1, f"{command[2]} is not a module of a service"
+        matches = [
+            path
+            for folder in folders
+            for path in ROOT.glob(f"{folder}/src/{package}/{'/'.join(rest)}.py")
+        ]
+        assert len(matches) == 1, f"{command[2]} is not a module of a service or an app"
 
 
 def test_dockerfile_builds_the_locked_workspace_as_a_non_root_user():
@@ -406,5 +508,11 @@ def test_dockerfile_builds_the_locked_workspace_as_a_non_root_user():
 def test_dockerfile_copies_the_metadata_of_every_workspace_member():
     text = (DEPLOY / "Dockerfile").read_text()
     copied = set(re.findall(r"^COPY (\S+)/pyproject\.toml \1/$", text, re.M))
-    members = {"contracts", "kit", "dev", *(str(s.folder) for s in SERVICES.values())}
+    members = {
+        "contracts",
+        "kit",
+        "dev",
+        *(str(s.folder) for s in SERVICES.values()),
+        *(str(a.folder) for a in APPS.values()),
+    }
     assert copied == members

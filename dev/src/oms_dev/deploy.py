@@ -3,7 +3,9 @@
 ``deploy/k8s/base`` holds what every service shares (namespace, settings) and one generic
 API (Deployment + Service) and worker (Deployment). ``deploy/k8s/overlays/<service>`` says
 only what differs: the name, the ``app.kubernetes.io/name`` label, the module each role
-runs and the API port. ``deploy/k8s/kustomization.yaml`` is the whole system::
+runs and the API port. An app of the manifest (the portal) has no database, events or
+worker: ``deploy/k8s/<app>`` is its own Deployment and Service, written by hand.
+``deploy/k8s/kustomization.yaml`` is the whole system::
 
     python -m oms_dev.deploy            # rewrite the generated files (make manifests)
     python -m oms_dev.deploy --check    # exit 1 when they differ from the manifest
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from oms_dev.manifest import SERVICES, ServiceEntry, repository_root
+from oms_dev.manifest import APPS, SERVICES, ServiceEntry, repository_root
 
 K8S = Path("deploy") / "k8s"
 NAME_LABEL = "app.kubernetes.io/name"
@@ -88,16 +90,23 @@ def overlay(service: ServiceEntry) -> str:
     return "\n".join(lines) + "\n"
 
 
-def system(services: Iterable[ServiceEntry]) -> str:
-    """The kustomization of the whole system: the shared base and every service."""
+def system(services: Iterable[ServiceEntry], apps: Iterable[ServiceEntry] = ()) -> str:
+    """The kustomization of the whole system: the shared base, every service and every
+    app (its folder ``deploy/k8s/<app>``)."""
     lines = [
         "# The whole system: kubectl apply -k deploy/k8s",
         *_HEADER,
         "resources:",
         "  - base",
         *(f"  - overlays/{s.name}" for s in services),
+        *(f"  - {a.name}" for a in apps),
     ]
     return "\n".join(lines) + "\n"
+
+
+def app_kustomization(app: ServiceEntry) -> Path:
+    """Where an app's hand-written kustomization is, relative to the repository root."""
+    return K8S / app.name / "kustomization.yaml"
 
 
 _HEADER = [
@@ -110,15 +119,21 @@ _HEADER = [
 def rendered_files(services: dict[str, ServiceEntry] | None = None) -> dict[str, str]:
     """Every generated file, path relative to the repository root -> text."""
     services = services if services is not None else SERVICES
-    files = {str(K8S / "kustomization.yaml"): system(services.values())}
+    files = {str(K8S / "kustomization.yaml"): system(services.values(), APPS.values())}
     for service in services.values():
         files[str(K8S / "overlays" / service.name / "kustomization.yaml")] = overlay(service)
     return files
 
 
 def drift(root: Path) -> list[str]:
-    """The generated files that are missing, changed or left over (of a removed service)."""
+    """The generated files that are missing, changed or left over (of a removed service),
+    and the apps' hand-written kustomizations that are missing."""
     expected = rendered_files()
+    apps = [
+        f"{app_kustomization(app)} (an app's Deployment and Service, written by hand)"
+        for app in APPS.values()
+        if not (root / app_kustomization(app)).is_file()
+    ]
     stale = [
         str(path.relative_to(root))
         for path in (root / K8S / "overlays").glob("*/kustomization.yaml")
@@ -129,7 +144,7 @@ def drift(root: Path) -> list[str]:
         for rel, text in expected.items()
         if not (root / rel).is_file() or (root / rel).read_text() != text
     ]
-    return sorted(changed + stale)
+    return sorted(changed + stale + apps)
 
 
 def write(root: Path) -> list[str]:
