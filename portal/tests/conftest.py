@@ -19,12 +19,21 @@ from oms_kit.kafka import all_topics, ensure_topics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from portal_browser import Screens
 from portal_server import PortalServer
 
 CHROMIUM = "/usr/bin/chromium"
 #: What the customer area calls: orders (users, quotes, orders, documents), billing
 #: (invoices, installments, statements), and inventory for an order to be invoiced.
 PORTAL_SERVICES = ["orders", "inventory", "billing"]
+#: The url setting of each service the portal calls.
+URL_SETTINGS = {
+    "orders": "orders_url",
+    "inventory": "inventory_url",
+    "billing": "billing_url",
+    "commissions": "commissions_url",
+    "notifications": "notifications_url",
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,22 +52,22 @@ def module_stack(postgres_dsn: str, issuer: Any, stack_home: Path) -> Iterator[S
 
 @pytest.fixture(scope="module")
 def system(
-    module_stack: Stack, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    module_stack: Stack,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningServices]:
+    """The services a module names in its own ``PORTAL_SERVICES`` (else the customer
+    area's), one set per module."""
+    names: list[str] = getattr(request.module, "PORTAL_SERVICES", PORTAL_SERVICES)
     logs = tmp_path_factory.mktemp("service-logs")
-    with running_services(module_stack, PORTAL_SERVICES, logs) as running:
+    with running_services(module_stack, names, logs) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def portal(system: RunningServices) -> Iterator[PortalServer]:
-    with PortalServer(
-        dev_stack=True,
-        orders_url=system.url("orders"),
-        inventory_url=system.url("inventory"),
-        billing_url=system.url("billing"),
-        company_language="pt",
-    ) as server:
+    urls = {URL_SETTINGS[name]: url for name, url in system.urls.items() if name in URL_SETTINGS}
+    with PortalServer(dev_stack=True, company_language="pt", **urls) as server:
         yield server
 
 
@@ -74,3 +83,10 @@ def browser(portal: PortalServer) -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture
+def screens(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Screens:
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    return Screens(folder, capsys)

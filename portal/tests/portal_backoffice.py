@@ -24,6 +24,14 @@ class Person:
     password: str
 
 
+@dataclass(frozen=True)
+class Rep:
+    sales_rep_id: str
+    name: str
+    username: str
+    password: str
+
+
 class BackOffice:
     def __init__(self, system: RunningServices) -> None:
         self.system = system
@@ -61,7 +69,9 @@ class BackOffice:
         )
         return sku
 
-    def customer(self, name: str, language: str, terms: list[int]) -> Person:
+    def customer(
+        self, name: str, language: str, terms: list[int], sales_rep_id: str | None = None
+    ) -> Person:
         body = self.post(
             f"{self.orders}/customers",
             json={
@@ -72,6 +82,7 @@ class BackOffice:
                 "payment_terms_days": terms,
                 "currency": "BRL",
                 "language": language,
+                "sales_rep_id": sales_rep_id,
             },
         )
         customer_id = str(body["customer_id"])
@@ -86,6 +97,25 @@ class BackOffice:
             language=language,
         )
         return Person(customer_id, name, username, password)
+
+    def sales_rep(self, name: str, language: str) -> Rep:
+        """A sales rep (orders' ``POST /sales-reps``) and his user of role sales_rep."""
+        body = self.post(
+            f"{self.orders}/sales-reps",
+            json={"name": name, "email": f"{name.split()[0].lower()}@example.com"},
+        )
+        sales_rep_id = str(body["sales_rep_id"])
+        password = new_password()
+        username = f"{name.split()[0].lower()}-{uuid.uuid4().hex[:4]}"
+        create_user(
+            self.system.admin,
+            "sales_rep",
+            username,
+            password,
+            sales_rep_id=sales_rep_id,
+            language=language,
+        )
+        return Rep(sales_rep_id, name, username, password)
 
     def sent_proposal(self, customer_id: str, lines: list[dict[str, Any]], contract: bool) -> str:
         body = {"customer_id": customer_id, "lines": lines}

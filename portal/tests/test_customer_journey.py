@@ -16,21 +16,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from oms_dev.testing import RunningServices
 from oms_portal.session import COOKIE, Session, SessionCodec
 from oms_portal.settings import DEV_SESSION_KEY
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import Browser, expect
 from portal_backoffice import PDF, BackOffice, Person
+from portal_browser import PHONE, Screens, new_page, no_sideways_scroll, sign_in
 from portal_server import PortalServer
 
 pytestmark = pytest.mark.stack
-
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 375, "height": 812}
 
 
 @dataclass(frozen=True)
@@ -69,49 +66,6 @@ def world(system: RunningServices) -> Iterator[World]:
         yield World(ana, bob, quote_id, invoiced["order_id"], bobs_quote_id)
     finally:
         office.close()
-
-
-class Screens:
-    """Full-page screenshots under the test's tmp_path, their paths printed."""
-
-    def __init__(self, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.folder = folder
-        self.capsys = capsys
-        self.count = 0
-
-    def shot(self, page: Page, name: str) -> Path:
-        self.count += 1
-        path = self.folder / f"{self.count:02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        with self.capsys.disabled():
-            print(f"\nscreenshot: {path}")
-        return path
-
-
-@pytest.fixture
-def screens(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Screens:
-    folder = tmp_path / "screenshots"
-    folder.mkdir()
-    return Screens(folder, capsys)
-
-
-def new_page(browser: Browser, portal: PortalServer, **options: Any) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(base_url=portal.url, viewport=DESKTOP, **options)
-    context.set_default_timeout(20_000)
-    return context, context.new_page()
-
-
-def sign_in(page: Page, person: Person, labels: tuple[str, str, str] | None = None) -> None:
-    username, password, button = labels or ("Username", "Password", "Sign in")
-    page.goto("/")
-    page.get_by_label(username).fill(person.username)
-    page.get_by_label(password).fill(person.password)
-    page.get_by_role("button", name=button).click()
-
-
-def no_sideways_scroll(page: Page) -> int:
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    return width
 
 
 # --- the journey ---------------------------------------------------------------------------

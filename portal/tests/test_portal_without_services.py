@@ -151,7 +151,10 @@ def test_the_templates_and_pages_use_only_words_that_exist() -> None:
     for path in [*TEMPLATES.rglob("*.html"), *PAGES.glob("*.py")]:
         text = path.read_text()
         used |= set(re.findall(r"""t\(\s*["']([a-z_]+\.[a-z_]+)["']""", text))
-        named = re.findall(r"""["']((?:error|proposal|order|sign_in)\.[a-z_]+)["']""", text)
+        named = re.findall(
+            r"""["']((?:error|proposal|order|sign_in|rep_[a-z]+|approval|payment)\.[a-z_]+)["']""",
+            text,
+        )
         used |= {key for key in named if not key.endswith(".html")}
     assert used, "no words found"
     assert used <= english, sorted(used - english)

@@ -30,6 +30,7 @@ from oms_portal.pages import (
     customer,
     redirect,
     render,
+    rep,
     sign_in_url,
     wanted_path,
 )
@@ -107,6 +108,7 @@ def create_app(settings: Settings, clients: Clients) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
     app.include_router(customer.router)
+    app.include_router(rep.router)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> PlainTextResponse:

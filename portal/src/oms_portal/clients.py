@@ -107,7 +107,9 @@ class ServiceClient:
     async def request(
         self, method: str, path: str, token: str | None, **options: Any
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {**options.pop("headers", {})}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         try:
             response = await self.http.request(method, path, headers=headers, **options)
         except httpx.HTTPError as exc:
@@ -170,6 +172,10 @@ class OrdersClient(ServiceClient):
     async def customer(self, token: str, customer_id: str) -> JSON:
         return await self.get(f"/customers/{segment(customer_id)}", token)
 
+    async def customers(self, token: str, **filters: Any) -> JSON:
+        """The customers within the caller's reach, by name (``q`` searches)."""
+        return await self.get("/customers", token, **filters)
+
     async def product(self, token: str, sku: str) -> JSON:
         return await self.get(f"/products/{segment(sku)}", token)
 
@@ -206,6 +212,21 @@ class OrdersClient(ServiceClient):
     async def approve_quote(self, token: str, quote_id: str) -> JSON:
         return await self.post(f"/quotes/{segment(quote_id)}/approve", token)
 
+    async def create_quote(self, token: str, body: JSON, idempotency_key: str) -> JSON:
+        return await self.post(
+            "/quotes", token, json=body, headers={"Idempotency-Key": idempotency_key}
+        )
+
+    async def send_quote(self, token: str, quote_id: str) -> JSON:
+        return await self.post(f"/quotes/{segment(quote_id)}/send", token)
+
+    async def place_order(self, token: str, body: JSON, idempotency_key: str) -> JSON:
+        """The same key again (a second click) answers with the order placed the first
+        time and places nothing."""
+        return await self.post(
+            "/orders", token, json=body, headers={"Idempotency-Key": idempotency_key}
+        )
+
 
 class BillingClient(ServiceClient):
     """Invoices with their installments, their PDFs, and the customer's statement."""
@@ -223,12 +244,46 @@ class BillingClient(ServiceClient):
         return await self.get(f"/customers/{segment(customer_id)}/statement", token)
 
 
+class InventoryClient(ServiceClient):
+    """Stock availability."""
+
+    async def stock(self, token: str, sku: str) -> JSON:
+        return await self.get(f"/stock/{segment(sku)}", token)
+
+
+class CommissionsClient(ServiceClient):
+    """A rep's commissions, in the three views (to invoice, invoiced, paid)."""
+
+    async def commissions(self, token: str, **filters: Any) -> JSON:
+        return await self.get("/commissions", token, **filters)
+
+
+class NotificationsClient(ServiceClient):
+    """A rep's stock alerts (an e-mail when a product is back in stock)."""
+
+    async def stock_alerts(self, token: str, **filters: Any) -> JSON:
+        return await self.get("/stock-alerts", token, **filters)
+
+    async def request_stock_alert(self, token: str, sku: str) -> JSON:
+        return await self.post("/stock-alerts", token, json={"sku": sku})
+
+
 class Clients:
     """The services the portal calls."""
 
-    def __init__(self, orders: OrdersClient, billing: BillingClient) -> None:
+    def __init__(
+        self,
+        orders: OrdersClient,
+        billing: BillingClient,
+        inventory: InventoryClient,
+        commissions: CommissionsClient,
+        notifications: NotificationsClient,
+    ) -> None:
         self.orders = orders
         self.billing = billing
+        self.inventory = inventory
+        self.commissions = commissions
+        self.notifications = notifications
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Clients:
@@ -236,8 +291,17 @@ class Clients:
         return cls(
             orders=OrdersClient("orders", settings.orders_url, timeout),
             billing=BillingClient("billing", settings.billing_url, timeout),
+            inventory=InventoryClient("inventory", settings.inventory_url, timeout),
+            commissions=CommissionsClient("commissions", settings.commissions_url, timeout),
+            notifications=NotificationsClient("notifications", settings.notifications_url, timeout),
         )
 
     async def aclose(self) -> None:
-        await self.orders.aclose()
-        await self.billing.aclose()
+        for client in (
+            self.orders,
+            self.billing,
+            self.inventory,
+            self.commissions,
+            self.notifications,
+        ):
+            await client.aclose()

@@ -121,8 +121,18 @@ async def customer_only(session: SignedIn) -> Session:
 #: A page of the customer area (seed 001): a signed-in customer's.
 CustomerSession = Annotated[Session, Depends(customer_only)]
 
+
+async def sales_rep_only(session: SignedIn) -> Session:
+    if session.role != "sales_rep" or not session.sales_rep_id:
+        raise NotYourArea()
+    return session
+
+
+#: A page of the sales rep area (seed 000): a signed-in rep's.
+RepSession = Annotated[Session, Depends(sales_rep_only)]
+
 #: Where each role lands after sign-in (the areas of later parts are added here).
-HOMES = {"customer": "/customer"}
+HOMES = {"customer": "/customer", "sales_rep": "/rep"}
 
 
 def home_of(session: Session) -> str:
