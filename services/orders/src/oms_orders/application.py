@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -41,12 +41,22 @@ from oms_orders.identity.service_clients import SERVICE, ServiceClients, subject
 from oms_orders.identity.throttle import SignInThrottle
 from oms_orders.identity.tokens import AccessToken, InvalidClient, InvalidGrant, TokenSigner
 
-#: Namespace of the ids of orders placed with an ``Idempotency-Key``.
+#: Namespace of the ids of orders (and quotes) made with an ``Idempotency-Key``.
 IDEMPOTENT_ORDERS = UUID("0b5e8f8e-7a39-4c55-9d0c-5f3f6f1d2a71")
 #: A checkout's key is apart from ``POST /orders``' keys (the same key is another request).
 CHECKOUT_KEY_PREFIX = "checkout\n"
+#: So is a quote's (``POST /quotes``): its id is never an order's.
+QUOTE_KEY_PREFIX = "quote\n"
 #: The attachments store keeps a product's photo as the file of ``product:<sku>``.
 PRODUCT_FILE_PREFIX = "product:"
+
+A = TypeVar("A", bound=Aggregate)
+
+
+def idempotent_id(idempotency_key: str, prefix: str = "") -> UUID:
+    """The id of what the request with this ``Idempotency-Key`` makes: the same key again
+    names it, so the request is found done (``prefix``: the kind of request)."""
+    return uuid5(IDEMPOTENT_ORDERS, f"{prefix}{idempotency_key}")
 
 
 class OrdersApplication(ServiceApplication):
@@ -311,7 +321,7 @@ class OrdersApplication(ServiceApplication):
         saved together. The same ``idempotency_key`` again returns the order placed the
         first time (a double click places one order; a concurrent second checkout
         conflicts, runs again and finds it). Conflict naming ``lines`` for an empty cart."""
-        order_id = uuid5(IDEMPOTENT_ORDERS, f"{CHECKOUT_KEY_PREFIX}{idempotency_key}")
+        order_id = idempotent_id(idempotency_key, CHECKOUT_KEY_PREFIX)
         if (earlier := self.idempotent_checkout(idempotency_key)) is not None:
             return earlier
         cart = self.cart(user)
@@ -332,7 +342,7 @@ class OrdersApplication(ServiceApplication):
 
     def idempotent_checkout(self, idempotency_key: str) -> Order | None:
         """The order a checkout with this ``Idempotency-Key`` placed earlier, if any."""
-        return self.find(Order, uuid5(IDEMPOTENT_ORDERS, f"{CHECKOUT_KEY_PREFIX}{idempotency_key}"))
+        return self.find(Order, idempotent_id(idempotency_key, CHECKOUT_KEY_PREFIX))
 
     # Orders -------------------------------------------------------------------------------
 
@@ -350,7 +360,7 @@ class OrdersApplication(ServiceApplication):
         the same request again (a client retrying after a lost response) returns the
         order placed the first time and places nothing. ``external_order_id`` is the
         order's id where it came from (a marketplace, a partner)."""
-        order_id = uuid5(IDEMPOTENT_ORDERS, idempotency_key) if idempotency_key else None
+        order_id = idempotent_id(idempotency_key) if idempotency_key else None
         if idempotency_key and (earlier := self.idempotent_order(idempotency_key)) is not None:
             return earlier
         customer = self.find(Customer, customer_id)
@@ -366,17 +376,22 @@ class OrdersApplication(ServiceApplication):
             ),
             external_order_id=external_order_id,
         )
-        try:
-            self.save(order)
-        except RecordConflictError:
-            if order_id is None or (earlier := self.find(Order, order_id)) is None:
-                raise
-            return earlier  # the same request, placed concurrently
-        return order
+        return self._save_idempotent(order, order_id)
 
     def idempotent_order(self, idempotency_key: str) -> Order | None:
         """The order placed earlier with this ``Idempotency-Key``, if any."""
-        return self.find(Order, uuid5(IDEMPOTENT_ORDERS, idempotency_key))
+        return self.find(Order, idempotent_id(idempotency_key))
+
+    def _save_idempotent(self, made: A, made_id: UUID | None) -> A:
+        """Save what a request made; with an ``Idempotency-Key`` (``made_id`` derives
+        from it) the same request made concurrently may have saved it first: that one."""
+        try:
+            self.save(made)
+        except RecordConflictError:
+            if made_id is None or (earlier := self.find(type(made), made_id)) is None:
+                raise
+            return earlier  # the same request, made concurrently
+        return made
 
     @retry_on_conflict
     def approve_order(self, order_id: str, approved_by: str | None = None) -> Order:
@@ -401,7 +416,14 @@ class OrdersApplication(ServiceApplication):
         lines: Sequence[LineRequest],
         valid_until: date | None = None,
         today: date | None = None,
+        idempotency_key: str | None = None,
     ) -> Quote:
+        """Draft a quote. With an ``idempotency_key`` its id derives from it (as an
+        order's does): the same request again returns the quote drafted the first time
+        and drafts nothing."""
+        quote_id = idempotent_id(idempotency_key, QUOTE_KEY_PREFIX) if idempotency_key else None
+        if idempotency_key and (earlier := self.idempotent_quote(idempotency_key)) is not None:
+            return earlier
         customer = self.find(Customer, customer_id)
         if customer is None:
             raise InvalidInput(f"unknown customer {customer_id}", field="customer_id")
@@ -411,9 +433,13 @@ class OrdersApplication(ServiceApplication):
             self._price_lines(customer, lines),
             valid_until,
             today or _today(),
+            quote_id=quote_id,
         )
-        self.save(quote)
-        return quote
+        return self._save_idempotent(quote, quote_id)
+
+    def idempotent_quote(self, idempotency_key: str) -> Quote | None:
+        """The quote drafted earlier with this ``Idempotency-Key``, if any."""
+        return self.find(Quote, idempotent_id(idempotency_key, QUOTE_KEY_PREFIX))
 
     @retry_on_conflict
     def revise_quote(self, quote_id: str, lines: Sequence[LineRequest]) -> Quote:

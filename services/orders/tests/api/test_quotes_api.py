@@ -9,6 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from oms_dev.testing import ServiceOnStack
+from oms_kit.auth import BACK_OFFICE
 
 
 @pytest.fixture
@@ -97,6 +99,44 @@ def test_duplicate_reject_expire_and_bad_quotes(client: TestClient, customer_id:
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["field"] == "lines.0.sku"
     assert client.get("/quotes/nope").status_code == 404
+
+
+def test_the_same_idempotency_key_again_drafts_no_second_quote(
+    client: TestClient, orders: ServiceOnStack, customer_id: str, catch_up: Callable[[], None]
+) -> None:
+    """A rep's proposal form sent twice (a double click) makes one quote, as an order
+    placed twice with one key does; another key, or another caller's same key, is
+    another request."""
+    body = {"customer_id": customer_id, "lines": [{"sku": "SKU-1", "quantity": 2}]}
+    first = client.post("/quotes", json=body, headers={"Idempotency-Key": "form-1"})
+    assert first.status_code == 201 and "idempotent-replay" not in first.headers
+    again = client.post("/quotes", json=body, headers={"Idempotency-Key": "form-1"})
+    assert again.status_code == 201 and again.headers["idempotent-replay"] == "true"
+    assert again.json() == first.json()
+    # The same key with another body: the quote of the first request, as POST /orders does.
+    changed = {**body, "lines": [{"sku": "SKU-1", "quantity": 5}]}
+    replayed = client.post("/quotes", json=changed, headers={"Idempotency-Key": "form-1"})
+    assert replayed.headers["idempotent-replay"] == "true"
+    assert (replayed.json()["quote_id"], replayed.json()["total"]) == (
+        first.json()["quote_id"],
+        first.json()["total"],
+    )
+    other = client.post("/quotes", json=body, headers={"Idempotency-Key": "form-2"})
+    assert other.status_code == 201 and other.json()["quote_id"] != first.json()["quote_id"]
+    colleague = client.post(
+        "/quotes",
+        json=body,
+        headers={"Idempotency-Key": "form-1", **orders.headers(BACK_OFFICE, "joao")},
+    )
+    assert colleague.status_code == 201 and "idempotent-replay" not in colleague.headers
+    # An order placed with the same key is an order, not the quote.
+    order = client.post("/orders", json=body, headers={"Idempotency-Key": "form-1"})
+    assert order.status_code == 201 and "idempotent-replay" not in order.headers
+    catch_up()
+    listed = client.get("/quotes", params={"customer_id": customer_id}).json()["items"]
+    assert sorted(q["quote_id"] for q in listed) == sorted(
+        [first.json()["quote_id"], other.json()["quote_id"], colleague.json()["quote_id"]]
+    )
 
 
 def test_the_quote_list_pages_newest_first_and_filters(

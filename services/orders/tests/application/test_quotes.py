@@ -82,6 +82,31 @@ def test_a_quote_is_drafted_revised_sent_and_accepted_into_an_order(
     assert [e.order_id for e in orders.published(OrderConfirmed)] == [order.order_id]
 
 
+def test_the_same_idempotency_key_again_returns_the_first_quote_and_drafts_nothing(
+    orders: ServiceInMemory, app: OrdersApplication, new_customer: Callable[..., str]
+) -> None:
+    customer_id = new_customer()
+    first = app.create_quote(
+        customer_id=customer_id, lines=one(quantity="2"), today=TODAY, idempotency_key="form-1"
+    )
+    again = app.create_quote(
+        customer_id=customer_id, lines=one(quantity="3"), today=TODAY, idempotency_key="form-1"
+    )
+    assert (again.quote_id, again.lines) == (first.quote_id, first.lines)
+    assert app.idempotent_quote("form-1") is not None
+    assert app.idempotent_quote("never-used") is None
+    other = app.create_quote(
+        customer_id=customer_id, lines=one(), today=TODAY, idempotency_key="form-2"
+    )
+    assert other.quote_id != first.quote_id
+    # the same key placing an order is another request
+    order = app.place_order(customer_id=customer_id, lines=one(), idempotency_key="form-1")
+    assert order.order_id != first.quote_id
+    assert sorted(e.quote_id for e in orders.published(QuoteCreated)) == sorted(
+        [first.quote_id, other.quote_id]
+    )
+
+
 def test_duplicate_reject_and_expire(
     orders: ServiceInMemory, app: OrdersApplication, new_customer: Callable[..., str]
 ) -> None:

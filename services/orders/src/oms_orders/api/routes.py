@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
-from oms_kit.auth import CurrentUser, Scope, allow
+from oms_kit.auth import Caller, CurrentUser, Scope, allow
 from oms_kit.http import Paging
 
 from oms_orders.api.models import (
@@ -142,6 +142,15 @@ def line_requests(lines: list[LineCreate]) -> list[LineRequest]:
     return [LineRequest(**line.model_dump()) for line in lines]
 
 
+#: The ``Idempotency-Key`` header of a POST that makes something (DESIGN section 5).
+IdempotencyKey = Annotated[str | None, Header(min_length=1, max_length=200)]
+
+
+def callers_key(caller: Caller, idempotency_key: str | None) -> str | None:
+    """A key is the caller's own: another caller's same key is another request."""
+    return f"{caller.subject}\n{idempotency_key}" if idempotency_key else None
+
+
 def build_router(
     app: OrdersApplication, order_list: OrderListView, quote_list: QuoteListView
 ) -> APIRouter:
@@ -181,7 +190,7 @@ def build_router(
         body: OrderCreate,
         response: Response,
         caller: CurrentUser,
-        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> OrderPublic:
         """Place an order for a customer within reach; its origin follows the caller (a
         rep's "rep", a customer's "portal", both waiting for approval). The same
@@ -190,8 +199,7 @@ def build_router(
         reach = Reach(app, caller)
         origin = reach.origin(body.origin)
         reach.named_customer(body.customer_id)
-        # A key is the caller's own: another caller's same key is another request.
-        key = f"{caller.subject}\n{idempotency_key}" if idempotency_key else None
+        key = callers_key(caller, idempotency_key)
         earlier = app.idempotent_order(key) if key else None
         if earlier is not None:
             response.headers["idempotent-replay"] = "true"
@@ -268,12 +276,27 @@ def build_router(
     # Quotes -------------------------------------------------------------------------------
 
     @router.post("/quotes", status_code=201, dependencies=quote_writers)
-    def create_quote(body: QuoteCreate, caller: CurrentUser) -> QuotePublic:
-        Reach(app, caller).named_customer(body.customer_id)
+    def create_quote(
+        body: QuoteCreate,
+        response: Response,
+        caller: CurrentUser,
+        idempotency_key: IdempotencyKey = None,
+    ) -> QuotePublic:
+        """Draft a quote for a customer within reach. The same ``Idempotency-Key`` from the
+        same caller again returns the quote drafted the first time (header
+        ``idempotent-replay: true``) and drafts nothing, as ``POST /orders`` does."""
+        reach = Reach(app, caller)
+        reach.named_customer(body.customer_id)
+        key = callers_key(caller, idempotency_key)
+        earlier = app.idempotent_quote(key) if key else None
+        if earlier is not None:
+            response.headers["idempotent-replay"] = "true"
+            return quote_public(reach.quote(earlier.quote_id))
         quote = app.create_quote(
             customer_id=body.customer_id,
             lines=line_requests(body.lines),
             valid_until=body.valid_until,
+            idempotency_key=key,
         )
         return quote_public(quote)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 from oms_kit.domain import Conflict, InvalidInput
@@ -133,13 +134,18 @@ class Quote(Aggregate):
         valid_until: date | None,
         today: date,
         duplicated_from: str | None = None,
+        quote_id: UUID | None = None,
     ) -> Quote:
+        """A new draft of priced ``lines``. ``quote_id`` fixes its id (an idempotent
+        request); random otherwise."""
         if not lines:
             raise InvalidInput("a quote needs at least one line", field="lines")
         if valid_until is not None and valid_until < today:
             raise InvalidInput("valid_until is in the past", field="valid_until")
         amounts = totals(lines)
-        return cls(
+        return cls._create(
+            cls.QuoteCreated,
+            id=quote_id or cls.create_id(),
             customer_id=customer_id,
             currency=currency,
             lines=lines,
