@@ -27,6 +27,7 @@ from oms_portal.pages import (
     Portal,
     SessionExpired,
     auth,
+    b2b,
     customer,
     redirect,
     render,
@@ -108,6 +109,7 @@ def create_app(settings: Settings, clients: Clients) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
     app.include_router(customer.router)
+    app.include_router(b2b.router)
     app.include_router(rep.router)
 
     @app.get("/health", include_in_schema=False)

@@ -179,6 +179,46 @@ class OrdersClient(ServiceClient):
     async def product(self, token: str, sku: str) -> JSON:
         return await self.get(f"/products/{segment(sku)}", token)
 
+    async def products(self, token: str, **filters: Any) -> JSON:
+        """The catalogue's search (``q``), by name, paged, with each photo's address and
+        the stock as orders last heard it."""
+        return await self.get("/products", token, **filters)
+
+    async def product_image(self, token: str, sku: str) -> Download:
+        return await self.download(f"/products/{segment(sku)}/image", token)
+
+    async def associated_products(self, token: str, sku: str) -> JSON:
+        return await self.get(f"/products/{segment(sku)}/associated", token)
+
+    async def cart(self, token: str) -> JSON:
+        """The signed-in customer user's cart and saved-for-later list, kept by orders
+        (the same on every device), priced by the catalogue now."""
+        return await self.get("/cart", token)
+
+    async def set_cart_line(self, token: str, sku: str, quantity: str) -> JSON:
+        """Put the quantity of a product in the cart (0 removes it)."""
+        response = await self.request(
+            "PUT", f"/cart/lines/{segment(sku)}", token, json={"quantity": quantity}
+        )
+        body: JSON = response.json()
+        return body
+
+    async def save_for_later(self, token: str, sku: str) -> JSON:
+        return await self.post(f"/cart/lines/{segment(sku)}/save-for-later", token)
+
+    async def move_to_cart(self, token: str, sku: str) -> JSON:
+        return await self.post(f"/cart/saved/{segment(sku)}/move-to-cart", token)
+
+    async def check_out(self, token: str, note: str | None, idempotency_key: str) -> JSON:
+        """The cart placed as the customer's order; the same key again (a double click)
+        answers with the order placed the first time and places nothing."""
+        return await self.post(
+            "/cart/checkout",
+            token,
+            json={"note": note},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
     async def orders(self, token: str, **filters: Any) -> JSON:
         return await self.get("/orders", token, **filters)
 
