@@ -4,7 +4,9 @@ order. Signed in as the admin orders creates at start."""
 
 from __future__ import annotations
 
+import struct
 import uuid
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,22 @@ from oms_dev.testing import RunningServices, wait_until
 
 #: The smallest file the orders service takes for a PDF (it checks the first bytes).
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A real PNG of one colour (a product's photo): what a browser draws."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,32 @@ class BackOffice:
             },
         )
         return sku
+
+    def photo(self, sku: str, image: bytes) -> None:
+        """The product's photo, uploaded as the back office does (``PUT
+        /products/{sku}/image``)."""
+        response = self.http.put(
+            f"{self.orders}/products/{sku}/image",
+            files={"file": (f"{sku}.png", image, "image/png")},
+        )
+        assert response.status_code == 200, response.text
+
+    def associate(self, sku: str, associated: list[str]) -> None:
+        response = self.http.put(
+            f"{self.orders}/products/{sku}/associated", json={"skus": associated}
+        )
+        assert response.status_code == 200, response.text
+
+    def stock(self, sku: str, quantity: int) -> None:
+        """Goods received at inventory, then heard by orders (the catalogue's availability)."""
+        self.post(
+            f"{self.inventory}/stock/receipts",
+            json={"sku": sku, "warehouse": "SP", "lot": f"L-{sku}", "quantity": quantity},
+        )
+        wait_until(
+            lambda: self.get(f"{self.orders}/products/{sku}").get("available") is not None,
+            what=f"orders to hear of the stock of {sku}",
+        )
 
     def customer(
         self, name: str, language: str, terms: list[int], sales_rep_id: str | None = None
