@@ -31,6 +31,8 @@ from oms_dev.manifest import names
 from oms_dev.testing import Stack, running_services
 from oms_kit.auth import ADMIN, BACK_OFFICE, CUSTOMER, PARTNER, SALES_REP, SERVICE, WAREHOUSE
 
+ROLES = frozenset({BACK_OFFICE, WAREHOUSE, SALES_REP, CUSTOMER, PARTNER, SERVICE})
+
 
 class _NoToken:
     def token(self) -> str:
@@ -99,10 +101,15 @@ def test_the_answers_the_table_gives() -> None:
     assert not expect(ALLOW, False, write=True).met(409)
     assert expect(EITHER, True, write=True).met(403)
     assert not expect(EITHER, False, write=True).met(201)
+    # a route that finds nothing there yet (nothing saved for later): 404 where he may act,
+    # still 403 where he may not, and 404 only for a record outside his scope
+    assert expect(ALLOW, True, write=True, absent=True).met(404)
+    assert not expect(ALLOW, True, write=True).met(404)
+    assert not expect(DENY, True, write=True, absent=True).met(404)
+    assert not expect(ALLOW, False, write=True, absent=True).met(200)
     # every rule names roles that exist
-    roles = {BACK_OFFICE, WAREHOUSE, SALES_REP, CUSTOMER, PARTNER, SERVICE}
     for rule in RULES.values():
-        assert rule.allow <= roles and rule.either <= roles
+        assert rule.allow <= ROLES and rule.either <= ROLES
 
 
 def test_a_service_may_call_the_document_routes_and_nothing_else() -> None:
@@ -111,6 +118,15 @@ def test_a_service_may_call_the_document_routes_and_nothing_else() -> None:
     opened = {key for key, rule in RULES.items() if rule.access(SERVICE) != DENY}
     assert opened == SERVICE_ROUTES
     assert all(RULES[key].access(SERVICE) == ALLOW for key in SERVICE_ROUTES)
+
+
+def test_a_cart_is_a_customer_users_own() -> None:
+    """Every cart route lets a customer through and refuses every other role, the admin
+    too (he has no cart)."""
+    cart = {key for key in RULES if key[0] == "orders" and key[2].startswith("/cart")}
+    assert len(cart) == 5
+    for key in cart:
+        assert {role for role in (ADMIN, *ROLES) if RULES[key].access(role) != DENY} == {CUSTOMER}
 
 
 @pytest.mark.stack

@@ -8,10 +8,11 @@ services running as processes that verify the tokens of the orders service:
 1. Sign in as admin and build the records through the routes: two sales reps, two
    customers of each, a user of every role (back office, warehouse, each rep, one per
    customer), a partner with its client credentials, the dev stack's service client
-   (role ``service``: the notifications service's own credential), products, stock, orders (some
-   invoiced and part paid, some with an open pick list, some placed by the rep and by the
-   customer), quotes (draft and sent). Wait until everything has settled, then read back
-   what exists as the admin sees it: the expected world.
+   (role ``service``: the notifications service's own credential), products (the first
+   with a photo), stock, orders (some invoiced and part paid, some with an open pick
+   list, some placed by the rep and by the customer), quotes (draft and sent). Wait until
+   everything has settled, then read back what exists as the admin sees it: the expected
+   world.
 2. Read every service's ``/openapi.json``. For every route, every caller:
    - reads (GET) naming a record of each customer (his own, a customer's of the same
      rep, of the other rep), list filters (``customer_id``, ``order_id``,
@@ -330,7 +331,10 @@ class Rule:
     per value given); ``headers``: headers a call sends (a new ``Idempotency-Key``);
     ``earner``: the list's items are a sales rep's own (his commissions: they name the
     customers he sold to, also once they are another rep's), so each item's
-    ``sales_rep_id`` is checked instead of the customers it names."""
+    ``sales_rep_id`` is checked instead of the customers it names; ``absent``: the route
+    answers 404 when nothing is there yet (nothing saved for later in his cart, nothing
+    billed to a customer), so a 404 is an answer too where the caller may act; ``files``: sent as
+    ``multipart/form-data`` instead of the body (a photo)."""
 
     allow: frozenset[str] = frozenset()
     either: frozenset[str] = frozenset()
@@ -344,6 +348,8 @@ class Rule:
     query: Mapping[str, Sequence[str]] = field(default_factory=dict)
     headers: Callable[[], dict[str, str]] | None = None
     earner: bool = False
+    absent: bool = False
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
 
     def access(self, role: str) -> str:
         if (role == ADMIN and self.admin) or role in self.allow:
@@ -427,6 +433,10 @@ def _partner_body(world: World, rec: Rec | None, caller: Caller) -> Json:
 
 def _today() -> str:
     return time.strftime("%Y-%m-%d", time.gmtime())
+
+
+#: A product's photo: a PNG by its content (what orders checks).
+PHOTO = {"file": ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")}
 
 
 def _new_key() -> dict[str, str]:
@@ -519,6 +529,29 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ("orders", "POST", "/products"): rule(STAFF, body=_product_body),
     ("orders", "GET", "/products"): rule(EVERY_USER),
     ("orders", "GET", "/products/{sku}"): rule(EVERY_USER),
+    # orders: the catalogue's photos and associated products (DESIGN sections 14 and 15):
+    # read by every user (the first product has a photo: the same PNG is put again),
+    # written by the back office
+    ("orders", "GET", "/products/{sku}/image"): rule(EVERY_USER),
+    ("orders", "PUT", "/products/{sku}/image"): rule(STAFF, files=PHOTO),
+    ("orders", "GET", "/products/{sku}/associated"): rule(EVERY_USER),
+    ("orders", "PUT", "/products/{sku}/associated"): rule(STAFF, body=lambda w, r, c: {"skus": []}),
+    # orders: a customer user's own cart (the admin has none: 403); a line is saved for
+    # later and moved back, then the cart checked out with a new Idempotency-Key (each
+    # customer places a portal order); what is not there (yet) is 404
+    ("orders", "GET", "/cart"): rule("customer", admin=False),
+    ("orders", "PUT", "/cart/lines/{sku}"): rule(
+        "customer", admin=False, body=lambda w, r, c: {"quantity": 1}
+    ),
+    ("orders", "POST", "/cart/lines/{sku}/save-for-later"): rule(
+        "customer", admin=False, absent=True
+    ),
+    ("orders", "POST", "/cart/saved/{sku}/move-to-cart"): rule(
+        "customer", admin=False, absent=True
+    ),
+    ("orders", "POST", "/cart/checkout"): rule(
+        "customer", admin=False, body=lambda w, r, c: {"note": "access check"}, headers=_new_key
+    ),
     # orders: orders
     ("orders", "POST", "/orders"): rule(
         "back_office sales_rep customer", body=_placed_body, scope="customer"
@@ -646,8 +679,10 @@ RULES: dict[tuple[str, str, str], Rule] = {
         body=lambda w, r, c: {"amount": "0.01"},
         prefer=lambda rec: Decimal(str(rec.attrs.get("open_amount", "0"))) > 0,
     ),
+    # A customer with nothing billed has no statement (404): those the back office adds
+    # during the check.
     ("billing", "GET", "/customers/{customer_id}/statement"): rule(
-        "back_office sales_rep customer"
+        "back_office sales_rep customer", absent=True
     ),
 }
 
@@ -673,11 +708,14 @@ class Expect:
 WRITE_REFUSALS = frozenset({409, 422})  # the state or the input does not allow it now
 
 
-def expect(access: str, inside: bool, write: bool, listing: bool = False) -> Expect:
+def expect(
+    access: str, inside: bool, write: bool, listing: bool = False, absent: bool = False
+) -> Expect:
     """What DESIGN section 9 promises: 403 for a role that may not, 404 for a record
     outside the caller's scope (a list filtered by a foreign id: empty, or 404), and
-    otherwise an answer (a write may be refused by the record's state: 409, 422)."""
-    fine = WRITE_REFUSALS if write else frozenset()
+    otherwise an answer (a write may be refused by the record's state: 409, 422; a route
+    that finds nothing there yet, ``absent``: 404)."""
+    fine = (WRITE_REFUSALS if write else frozenset()) | ({404} if absent else frozenset())
     if access == DENY:
         return Expect(False, frozenset({403}))
     if access == ALLOW:
@@ -809,6 +847,7 @@ class Http:
         json_body: Json = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> httpx.Response:
         sent = dict(headers or {})
         if token is not None:
@@ -824,8 +863,9 @@ class Http:
                     method,
                     self.urls[service] + path,
                     params=params,
-                    json=json_body if content is None else None,
+                    json=json_body if content is None and files is None else None,
                     content=content,
+                    files=files if content is None else None,
                     headers=headers,
                 )
             except httpx.TransportError as exc:
@@ -1081,6 +1121,11 @@ def build(
         )
         world.skus.append(sku)
         world.add(Rec("product", sku))
+    photo = api.http.request(
+        ISSUER, "PUT", f"/products/{world.skus[0]}/image", admin.token(), files=PHOTO
+    )
+    if photo.status_code != 200:
+        raise SetupFailed(f"the first product's photo: {photo.status_code} {photo.text[:300]}")
 
     if "commissions" in api.http.urls:
         log("building: commission rates and a rule")
@@ -1333,8 +1378,15 @@ def settled(api: Api, admin: Token, world: World) -> dict[str, Json]:
 
 def read_world(api: Api, admin: Token, world: World) -> None:
     """Orders, quotes, invoices, pick lists and notifications as the admin lists them
-    (again)."""
+    (again); the customers he lists that the world does not know yet (those the back
+    office's ``POST /customers`` made), with the rep each has."""
     world.forget("order", "pick_list", "quote", "invoice", "notification")
+    for customer in api.all_items(admin, ISSUER, "/customers"):
+        made = customer["customer_id"]
+        if made not in world.texts:
+            world.add(Rec("customer", made, customer_id=made))
+            if customer.get("sales_rep_id"):
+                world.rep_of_customer[made] = customer["sales_rep_id"]
     for rec in world.of("customer"):
         rec.attrs = api.call(admin, ISSUER, "GET", f"/customers/{rec.id}")
     for order in api.all_items(admin, ISSUER, "/orders"):
@@ -1567,7 +1619,11 @@ class Checker:
                             Expect(False, frozenset({404}))
                             if caller.role in rule.missing
                             else expect(
-                                access, inside, op.write, listing=bool(filters) and not op.write
+                                access,
+                                inside,
+                                op.write,
+                                listing=bool(filters) and not op.write,
+                                absent=rule.absent,
                             )
                         ),
                         target,
@@ -1631,6 +1687,7 @@ class Checker:
             params=params,
             json_body=call.body,
             headers=rule.headers() if rule.headers else None,
+            files=rule.files,
         )
         self.report.tally[
             f"{answer.status_code // 100}xx"
@@ -1839,6 +1896,7 @@ class Checker:
                 json_body=json_body,
                 content=content,
                 headers=rule.headers() if rule.headers else None,
+                files=rule.files,
             )
             where = f"{op.service} {op.method} {path} {label}"
             self.report.tally[f"{answer.status_code} {label}"] += 1
