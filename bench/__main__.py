@@ -25,6 +25,7 @@ from bench.app import BENCH_TOPIC, bench_app
 from bench.documents import run_documents
 from bench.e2e import SERVICES, run_e2e
 from bench.facts import drop_database, facts
+from bench.portal import run_portal
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -34,6 +35,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "replay_ratio": (">=", 0.4),
     "e2e_orders_per_s": (">=", 200.0),
     "e2e_p99_ms": ("<=", 1000.0),
+    "portal_p50_ms": ("<=", 300.0),
 }
 
 
@@ -43,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-growth", action="store_true")
     parser.add_argument("--skip-e2e", action="store_true")
     parser.add_argument("--skip-documents", action="store_true")
+    parser.add_argument("--skip-portal", action="store_true")
+    parser.add_argument("--portal-users", type=int, default=20, help="customers signed in at once")
+    parser.add_argument("--portal-seconds", type=float, help="seconds of page load")
     parser.add_argument("--append-events", type=int, help="events per append measurement")
     parser.add_argument("--relay-events", type=int, help="events the relay publishes")
     parser.add_argument("--replay-events", type=int, help="events a rebuild processes")
@@ -68,6 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         for r in (args.e2e_rates or ("10,25" if quick else "10,15,20,25,50,100,200")).split(",")
     ]
     args.e2e_seconds = args.e2e_seconds or (5.0 if quick else 20.0)
+    args.portal_seconds = args.portal_seconds or (5.0 if quick else 30.0)
     args.growth_levels = [
         int(n)
         for n in (
@@ -322,6 +328,23 @@ def table(results: dict[str, Any]) -> Table:
         )
     for kind, ms in results.get("e2e_stages_ms", {}).items():
         t.add_row(f"  order history: {kind}", f"+{ms:g} ms", "", "", "median", "")
+    if "portal_p50_ms" in results:
+        t.add_row(
+            f"portal page p50 ms, {results['portal_users']} users",
+            f"{results['portal_p50_ms']:g}",
+            "300",
+            f"{results['portal_p50_ratio']:.2f}",
+            "<= 300",
+            met("portal_p50_ms", results["portal_p50_ms"]),
+        )
+        t.add_row(
+            "  portal p95 ms, pages/s",
+            f"{results['portal_p95_ms']:g}",
+            "",
+            "",
+            f"{results['portal_pages_per_s']:g}/s {results['portal_statuses']}",
+            "",
+        )
     documents = results.get("documents", {})
     for key, label in (
         ("cfdi_build_seal_stamp", "build, seal and stamp one CFDI (ms)"),
@@ -390,6 +413,24 @@ async def main(args: argparse.Namespace, console: Console) -> dict[str, Any]:
                 results.update(e2e)
                 results.setdefault("growth", {})["rss"] = rss
                 durations["e2e"] = round(time.monotonic() - t, 1)
+            if not args.skip_portal:
+                t = time.monotonic()
+                drop_service_databases(pg.dsn, SERVICES)
+                results.update(
+                    await asyncio.to_thread(
+                        run_portal,
+                        Stack(
+                            pg_dsn=pg.dsn,
+                            kafka_bootstrap=broker.bootstrap,
+                            issuer=TestIssuer(home / "auth"),
+                        ),
+                        home / "portal-logs",
+                        args.portal_users,
+                        args.portal_seconds,
+                        say,
+                    )
+                )
+                durations["portal"] = round(time.monotonic() - t, 1)
             if not args.skip_growth:
                 t = time.monotonic()
                 growth = await run_growth(pg.dsn, broker.bootstrap, args, say)
@@ -404,6 +445,8 @@ async def main(args: argparse.Namespace, console: Console) -> dict[str, Any]:
                 "replay_events": args.replay_events,
                 "e2e_rates": args.e2e_rates,
                 "e2e_seconds_per_rate": args.e2e_seconds,
+                "portal_users": args.portal_users,
+                "portal_seconds": args.portal_seconds,
                 "growth_levels": args.growth_levels if not args.skip_growth else [],
             }
     return results

@@ -23,6 +23,7 @@ def test_bench_quick_run_writes_every_figure(stack: Stack, tmp_path: Path) -> No
             "bench",
             "--quick",
             "--skip-e2e",
+            "--skip-portal",
             "--append-events",
             "320",
             "--relay-events",
