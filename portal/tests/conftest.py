@@ -19,6 +19,7 @@ from oms_kit.kafka import all_topics, ensure_topics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from portal_backoffice import BackOffice
 from portal_browser import Screens
 from portal_server import PortalServer
 
@@ -83,6 +84,16 @@ def browser(portal: PortalServer) -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="module")
+def office(system: RunningServices) -> Iterator[BackOffice]:
+    """The back office of a module's tests: what it sets up through the services' APIs."""
+    back_office = BackOffice(system)
+    try:
+        yield back_office
+    finally:
+        back_office.close()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ the labelled fields, the page's width, and screenshots under the test's tmp_path
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -55,3 +56,25 @@ def sign_in(page: Page, person: Credentials, labels: tuple[str, str, str] | None
 def no_sideways_scroll(page: Page) -> int:
     width: int = page.evaluate("document.documentElement.scrollWidth")
     return width
+
+
+def each_fits_a_phone(
+    page: Page, screens: Screens, pages: Iterable[tuple[str, str]], prefix: str = "phone-"
+) -> None:
+    """Each page (a name, its address) opens and never scrolls sideways on the phone's
+    width; a screenshot of each."""
+    for name, url in pages:
+        answer = page.goto(url)
+        assert answer is not None and answer.status == 200, url
+        assert no_sideways_scroll(page) <= PHONE["width"], url
+        screens.shot(page, f"{prefix}{name}")
+
+
+def posted_twice(page: Page, url: str, form: dict[str, str | float | bool]) -> str:
+    """The same form posted twice (a re-post, a double click, a second tab): both answers
+    send the browser to one place, which this returns."""
+    answers = [page.request.post(url, form=form, max_redirects=0) for _ in range(2)]
+    assert [answer.status for answer in answers] == [303, 303]
+    first, second = (answer.headers["location"] for answer in answers)
+    assert first == second
+    return first

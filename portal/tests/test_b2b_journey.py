@@ -12,16 +12,22 @@ tmp_path (the paths are printed)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from oms_dev.testing import RunningServices
 from playwright.sync_api import Browser, Page, expect
 from portal_backoffice import BackOffice, Person, png
-from portal_browser import PHONE, Screens, new_page, no_sideways_scroll, sign_in
+from portal_browser import (
+    PHONE,
+    Screens,
+    each_fits_a_phone,
+    new_page,
+    no_sideways_scroll,
+    posted_twice,
+    sign_in,
+)
 from portal_server import PortalServer
 
 pytestmark = pytest.mark.stack
@@ -36,15 +42,6 @@ class World:
     nut: str
     washer: str
     drill: str
-
-
-@pytest.fixture(scope="module")
-def office(system: RunningServices) -> Iterator[BackOffice]:
-    back_office = BackOffice(system)
-    try:
-        yield back_office
-    finally:
-        back_office.close()
 
 
 @pytest.fixture(scope="module")
@@ -255,15 +252,8 @@ def test_a_double_clicked_place_order_places_one_order(
         assert refused.status == 403
         assert orders_of(office, dora) == []
         # The same form sent twice (a re-post): the same order both times.
-        answers = [
-            page.request.post(
-                "/customer/cart/checkout", form={**fields, "note": "once"}, max_redirects=0
-            )
-            for _ in range(2)
-        ]
-        assert [answer.status for answer in answers] == [303, 303]
-        first, second = (answer.headers["location"] for answer in answers)
-        assert first == second and "/customer/cart/placed/" in first
+        first = posted_twice(page, "/customer/cart/checkout", {**fields, "note": "once"})
+        assert "/customer/cart/placed/" in first
         # And the button itself double-clicked on the page shown before: that order again.
         page.get_by_role("button", name="Place order").dblclick()
         expect(page).to_have_url(re.compile(r"/customer/cart/placed/[^/]+$"))
@@ -291,17 +281,17 @@ def test_on_a_375_pixel_screen_the_b2b_pages_do_not_scroll_sideways(
             "button", name=re.compile("^Save for later")
         ).click()
         expect(page.get_by_text("Saved for later.", exact=True)).to_be_visible()
-        for name, url in (
-            ("catalogue", "/customer/catalogue"),
-            ("catalogue-search", "/customer/catalogue?q=m8"),
-            ("product", f"/customer/catalogue/{world.bolt}"),
-            ("product-without-photo", f"/customer/catalogue/{world.washer}"),
-            ("cart", "/customer/cart"),
-        ):
-            answer = page.goto(url)
-            assert answer is not None and answer.status == 200, url
-            assert no_sideways_scroll(page) <= PHONE["width"], url
-            screens.shot(page, f"phone-{name}")
+        each_fits_a_phone(
+            page,
+            screens,
+            [
+                ("catalogue", "/customer/catalogue"),
+                ("catalogue-search", "/customer/catalogue?q=m8"),
+                ("product", f"/customer/catalogue/{world.bolt}"),
+                ("product-without-photo", f"/customer/catalogue/{world.washer}"),
+                ("cart", "/customer/cart"),
+            ],
+        )
         page.get_by_label("Note to the seller").fill("Entrega na portaria.")
         page.get_by_role("button", name="Place order").click()
         expect(page.get_by_role("heading", name=re.compile("Thank you"))).to_be_visible()

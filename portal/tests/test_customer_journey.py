@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +23,14 @@ from oms_portal.session import COOKIE, Session, SessionCodec
 from oms_portal.settings import DEV_SESSION_KEY
 from playwright.sync_api import Browser, expect
 from portal_backoffice import PDF, BackOffice, Person
-from portal_browser import PHONE, Screens, new_page, no_sideways_scroll, sign_in
+from portal_browser import (
+    PHONE,
+    Screens,
+    each_fits_a_phone,
+    new_page,
+    no_sideways_scroll,
+    sign_in,
+)
 from portal_server import PortalServer
 
 pytestmark = pytest.mark.stack
@@ -40,32 +46,28 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(system: RunningServices) -> Iterator[World]:
-    office = BackOffice(system)
-    try:
-        bolt = office.product("Parafuso sextavado M8", "12.50")
-        drill = office.product("Furadeira de impacto", "480.00", tax="0.18")
-        ana = office.customer("Ana Souza Ltda", "en", [30, 60, 90])
-        bob = office.customer("Bodega Bob S.L.", "es", [30])
-        invoiced = office.invoiced_order(ana.customer_id, bolt, 40)
-        office.post(  # a second order, so that his lists have pages
-            f"{office.orders}/orders",
-            json={"customer_id": ana.customer_id, "lines": [{"sku": drill, "quantity": 1}]},
-        )
-        quote_id = office.sent_proposal(
-            ana.customer_id,
-            [
-                {"sku": bolt, "quantity": 150, "note": "Deliver in the morning, gate 3"},
-                {"sku": drill, "quantity": 2, "discount_percent": "5", "note": "220 V model"},
-            ],
-            contract=True,
-        )
-        bobs_quote_id = office.sent_proposal(
-            bob.customer_id, [{"sku": bolt, "quantity": 10}], contract=False
-        )
-        yield World(ana, bob, quote_id, invoiced["order_id"], bobs_quote_id)
-    finally:
-        office.close()
+def world(office: BackOffice) -> World:
+    bolt = office.product("Parafuso sextavado M8", "12.50")
+    drill = office.product("Furadeira de impacto", "480.00", tax="0.18")
+    ana = office.customer("Ana Souza Ltda", "en", [30, 60, 90])
+    bob = office.customer("Bodega Bob S.L.", "es", [30])
+    invoiced = office.invoiced_order(ana.customer_id, bolt, 40)
+    office.post(  # a second order, so that his lists have pages
+        f"{office.orders}/orders",
+        json={"customer_id": ana.customer_id, "lines": [{"sku": drill, "quantity": 1}]},
+    )
+    quote_id = office.sent_proposal(
+        ana.customer_id,
+        [
+            {"sku": bolt, "quantity": 150, "note": "Deliver in the morning, gate 3"},
+            {"sku": drill, "quantity": 2, "discount_percent": "5", "note": "220 V model"},
+        ],
+        contract=True,
+    )
+    bobs_quote_id = office.sent_proposal(
+        bob.customer_id, [{"sku": bolt, "quantity": 10}], contract=False
+    )
+    return World(ana, bob, quote_id, invoiced["order_id"], bobs_quote_id)
 
 
 # --- the journey ---------------------------------------------------------------------------
@@ -267,17 +269,17 @@ def test_on_a_375_pixel_screen_no_page_scrolls_sideways(
         screens.shot(page, "phone-sign-in")
         sign_in(page, world.ana)
         expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
-        for name, url in (
-            ("dashboard", "/customer"),
-            ("orders", "/customer/orders"),
-            ("proposals", "/customer/proposals"),
-            ("proposal", f"/customer/proposals/{world.quote_id}"),
-            ("order", f"/customer/orders/{world.invoiced_order_id}"),
-        ):
-            answer = page.goto(url)
-            assert answer is not None and answer.status == 200, url
-            assert no_sideways_scroll(page) <= PHONE["width"], url
-            screens.shot(page, f"phone-{name}")
+        each_fits_a_phone(
+            page,
+            screens,
+            [
+                ("dashboard", "/customer"),
+                ("orders", "/customer/orders"),
+                ("proposals", "/customer/proposals"),
+                ("proposal", f"/customer/proposals/{world.quote_id}"),
+                ("order", f"/customer/orders/{world.invoiced_order_id}"),
+            ],
+        )
     finally:
         context.close()
 

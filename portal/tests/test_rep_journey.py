@@ -13,15 +13,22 @@ kept under the test's tmp_path (the paths are printed)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from oms_dev.testing import RunningServices, wait_until
+from oms_dev.testing import wait_until
 from playwright.sync_api import Browser, Page, expect
 from portal_backoffice import BackOffice, Person, Rep
-from portal_browser import PHONE, Screens, new_page, no_sideways_scroll, sign_in
+from portal_browser import (
+    PHONE,
+    Screens,
+    each_fits_a_phone,
+    new_page,
+    no_sideways_scroll,
+    posted_twice,
+    sign_in,
+)
 from portal_server import PortalServer
 
 pytestmark = pytest.mark.stack
@@ -42,15 +49,6 @@ class World:
     invoiced_order_id: str
     invoice_number: str
     bobs_order_id: str
-
-
-@pytest.fixture(scope="module")
-def office(system: RunningServices) -> Iterator[BackOffice]:
-    back_office = BackOffice(system)
-    try:
-        yield back_office
-    finally:
-        back_office.close()
 
 
 @pytest.fixture(scope="module")
@@ -339,17 +337,10 @@ def test_a_new_order_sent_twice_makes_one_order(
             for name in ("csrf_token", "kind", "submission", "sku_0", "quantity_0")
         }
         # The same form, twice (a double click, a second tab): one order, the same page.
-        answers = [
-            page.request.post(
-                f"/rep/customers/{world.casa.customer_id}/new",
-                form={**fields, "action": "create"},
-                max_redirects=0,
-            )
-            for _ in range(2)
-        ]
-        assert [answer.status for answer in answers] == [303, 303]
-        first, second = (answer.headers["location"] for answer in answers)
-        assert first == second and "/rep/orders/" in first
+        first = posted_twice(
+            page, f"/rep/customers/{world.casa.customer_id}/new", {**fields, "action": "create"}
+        )
+        assert "/rep/orders/" in first
         # And the button pressed twice in the browser itself.
         page.get_by_role("button", name="Place order").dblclick()
         expect(page).to_have_url(re.compile(r"/rep/orders/[^/?]+\?done=order_placed$"))
@@ -381,19 +372,20 @@ def test_on_a_375_pixel_screen_no_rep_page_scrolls_sideways(
     try:
         sign_in(page, world.rita)
         expect(page.get_by_role("heading", name="My customers")).to_be_visible()
-        for name, url in (
-            ("customers", "/rep/customers"),
-            ("customer", f"/rep/customers/{world.ana.customer_id}"),
-            ("new-order", f"/rep/customers/{world.ana.customer_id}/new?kind=order"),
-            ("orders", "/rep/orders"),
-            ("order", f"/rep/orders/{world.invoiced_order_id}"),
-            ("alerts", "/rep/alerts"),
-            ("commissions", "/rep/commissions?view=paid"),
-        ):
-            answer = page.goto(url)
-            assert answer is not None and answer.status == 200, url
-            assert no_sideways_scroll(page) <= PHONE["width"], url
-            screens.shot(page, f"phone-rep-{name}")
+        each_fits_a_phone(
+            page,
+            screens,
+            [
+                ("customers", "/rep/customers"),
+                ("customer", f"/rep/customers/{world.ana.customer_id}"),
+                ("new-order", f"/rep/customers/{world.ana.customer_id}/new?kind=order"),
+                ("orders", "/rep/orders"),
+                ("order", f"/rep/orders/{world.invoiced_order_id}"),
+                ("alerts", "/rep/alerts"),
+                ("commissions", "/rep/commissions?view=paid"),
+            ],
+            prefix="phone-rep-",
+        )
         # The lines form once checked, with its availability.
         page.goto(f"/rep/customers/{world.ana.customer_id}/new?kind=quote")
         line_field(page, 1, "Product code").fill(world.drill)

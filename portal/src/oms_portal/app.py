@@ -6,7 +6,7 @@ allowed, the form refused, a service unavailable."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -124,6 +124,20 @@ def create_app(settings: Settings, clients: Clients) -> FastAPI:
     return app
 
 
+NOT_FOUND = ("error.not_found_title", "error.not_found_body")
+FORBIDDEN = ("error.forbidden_title", "error.forbidden_body")
+SERVER_ERROR = ("error.server_title", "error.server_body")
+#: The page each refusal shows: its status, and the words of its title and body.
+MESSAGES: dict[type[Exception], tuple[int, str, str]] = {
+    CsrfRefused: (403, "error.csrf_title", "error.csrf_body"),
+    NotYourArea: (403, *FORBIDDEN),
+    Forbidden: (403, *FORBIDDEN),
+    NotFound: (404, *NOT_FOUND),
+    RequestValidationError: (400, *NOT_FOUND),
+}
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
 def _message(request: Request, status: int, title: str, body: str) -> Response:
     return render(request, "message.html", status_code=status, title=title, body=body)
 
@@ -145,33 +159,20 @@ def _handle_errors(app: FastAPI) -> None:
     app.add_exception_handler(SessionExpired, expired)
     app.add_exception_handler(TokenRefused, expired)
 
-    @app.exception_handler(CsrfRefused)
-    async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
-        return _message(request, 403, "error.csrf_title", "error.csrf_body")
+    def shows(status: int, title: str, body: str) -> ErrorHandler:
+        async def message(request: Request, exc: Exception) -> Response:
+            return _message(request, status, title, body)
 
-    @app.exception_handler(NotYourArea)
-    async def not_your_area(request: Request, exc: NotYourArea) -> Response:
-        return _message(request, 403, "error.forbidden_title", "error.forbidden_body")
+        return message
 
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return _message(request, 403, "error.forbidden_title", "error.forbidden_body")
-
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> Response:
-        return _message(request, 404, "error.not_found_title", "error.not_found_body")
+    for kind, (status, title, body) in MESSAGES.items():
+        app.add_exception_handler(kind, shows(status, title, body))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 404:
-            return _message(request, 404, "error.not_found_title", "error.not_found_body")
-        if exc.status_code == 405:
-            return _message(request, 405, "error.not_found_title", "error.not_found_body")
-        return _message(request, exc.status_code, "error.server_title", "error.server_body")
-
-    @app.exception_handler(RequestValidationError)
-    async def unreadable(request: Request, exc: RequestValidationError) -> Response:
-        return _message(request, 400, "error.not_found_title", "error.not_found_body")
+        if exc.status_code in (404, 405):
+            return _message(request, exc.status_code, *NOT_FOUND)
+        return _message(request, exc.status_code, *SERVER_ERROR)
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, exc: Unavailable) -> Response:
@@ -181,4 +182,4 @@ def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def failed(request: Request, exc: Exception) -> Response:
         log.exception("page %s failed", request.url.path)
-        return _message(request, 500, "error.server_title", "error.server_body")
+        return _message(request, 500, *SERVER_ERROR)

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from oms_portal.clients import JSON, NotFound, Refused
 from oms_portal.pages import CustomerSession, local_path, portal, redirect, render
-from oms_portal.pages.customer import optional, page_url
+from oms_portal.pages.customer import optional, page_url, pager_of
 
 router = APIRouter(prefix="/customer")
 
@@ -105,7 +105,6 @@ async def search_catalogue(
         )
     except Refused:  # a cursor of another search, or out of date: the first page
         return redirect(page_url(CATALOGUE, q=search))
-    next_cursor = page.get("next_cursor")
     return render(
         request,
         "customer/catalogue.html",
@@ -113,9 +112,7 @@ async def search_catalogue(
         products=[{**item, "photo": photo_url(item)} for item in page["items"]],
         q=search,
         here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
-        paged=cursor is not None,
-        first_url=page_url(CATALOGUE, q=search),
-        next_url=page_url(CATALOGUE, q=search, cursor=next_cursor) if next_cursor else None,
+        **pager_of(CATALOGUE, cursor, page, q=search),
         notice=NOTICES.get(done or ""),
         problem=PROBLEMS.get(problem or ""),
     )

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -102,6 +102,18 @@ def page_url(path: str, **params: str | None) -> str:
     return f"{path}?{query}" if query else path
 
 
+def pager_of(path: str, cursor: str | None, page: JSON, **query: str | None) -> dict[str, Any]:
+    """A listed page's pager (the ``pager`` macro's): whether this is past the first
+    page, the first page's address and the next one's (None on the last page), each with
+    the list's ``query``."""
+    next_cursor = page.get("next_cursor")
+    return {
+        "paged": cursor is not None,
+        "first_url": page_url(path, **query),
+        "next_url": page_url(path, **query, cursor=next_cursor) if next_cursor else None,
+    }
+
+
 def installments_of(order: JSON, invoices: list[JSON], terms_days: list[int]) -> list[JSON]:
     """An order's installments: those of its invoices (billing), else the payment terms
     split over its total (what invoicing will make)."""
@@ -189,7 +201,6 @@ async def list_orders(
         )
     except Refused:  # a cursor of another list, or out of date: the first page
         return redirect(page_url("/customer/orders", **filters))
-    next_cursor = page.get("next_cursor")
     return render(
         request,
         "customer/orders.html",
@@ -198,11 +209,7 @@ async def list_orders(
         totals=page.get("totals_by_status") or {},
         filters=filters,
         statuses=ORDER_STATUSES,
-        paged=cursor is not None,
-        first_url=page_url("/customer/orders", **filters),
-        next_url=page_url("/customer/orders", **filters, cursor=next_cursor)
-        if next_cursor
-        else None,
+        **pager_of("/customer/orders", cursor, page, **filters),
     )
 
 
@@ -252,7 +259,6 @@ async def list_proposals(
         )
     except Refused:
         return redirect(page_url("/customer/proposals", **filters))
-    next_cursor = page.get("next_cursor")
     return render(
         request,
         "customer/proposals.html",
@@ -260,11 +266,7 @@ async def list_proposals(
         proposals=page["items"],
         filters=filters,
         statuses=QUOTE_STATUSES,
-        paged=cursor is not None,
-        first_url=page_url("/customer/proposals", **filters),
-        next_url=page_url("/customer/proposals", **filters, cursor=next_cursor)
-        if next_cursor
-        else None,
+        **pager_of("/customer/proposals", cursor, page, **filters),
     )
 
 

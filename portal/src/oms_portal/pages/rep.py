@@ -22,7 +22,14 @@ from starlette.datastructures import FormData
 
 from oms_portal.clients import JSON, NotFound, Refused
 from oms_portal.pages import RepSession, portal, redirect, render
-from oms_portal.pages.customer import ORDER_STATUSES, a_date, optional, page_url, product_names
+from oms_portal.pages.customer import (
+    ORDER_STATUSES,
+    a_date,
+    optional,
+    page_url,
+    pager_of,
+    product_names,
+)
 
 router = APIRouter(prefix="/rep")
 
@@ -80,7 +87,6 @@ async def list_customers(
         return redirect(page_url("/rep/customers", q=search))
     customers: list[JSON] = page["items"]
     balances = await asyncio.gather(*(balance_of(request, token, c) for c in customers))
-    next_cursor = page.get("next_cursor")
     return render(
         request,
         "rep/customers.html",
@@ -90,9 +96,7 @@ async def list_customers(
             for customer, balance in zip(customers, balances, strict=True)
         ],
         q=search,
-        paged=cursor is not None,
-        first_url=page_url("/rep/customers", q=search),
-        next_url=page_url("/rep/customers", q=search, cursor=next_cursor) if next_cursor else None,
+        **pager_of("/rep/customers", cursor, page, q=search),
     )
 
 
@@ -437,7 +441,6 @@ async def list_orders(
         }
         for order in orders
     ]
-    next_cursor = page.get("next_cursor")
     return render(
         request,
         "rep/orders.html",
@@ -446,9 +449,7 @@ async def list_orders(
         customer=customer,
         filters=filters,
         statuses=ORDER_STATUSES,
-        paged=cursor is not None,
-        first_url=page_url("/rep/orders", **filters),
-        next_url=page_url("/rep/orders", **filters, cursor=next_cursor) if next_cursor else None,
+        **pager_of("/rep/orders", cursor, page, **filters),
     )
 
 
@@ -501,7 +502,6 @@ async def list_alerts(
         return redirect("/rep/alerts")
     alerts: list[JSON] = page["items"]
     names = await product_names(request, token, sorted({alert["sku"] for alert in alerts}))
-    next_cursor = page.get("next_cursor")
     return render(
         request,
         "rep/alerts.html",
@@ -511,9 +511,7 @@ async def list_alerts(
         sku=(sku or "").strip()[:64],
         notice=NOTICES.get(done or ""),
         problem=PROBLEMS.get(problem or ""),
-        paged=cursor is not None,
-        first_url="/rep/alerts",
-        next_url=page_url("/rep/alerts", cursor=next_cursor) if next_cursor else None,
+        **pager_of("/rep/alerts", cursor, page),
     )
 
 
@@ -561,7 +559,6 @@ async def list_commissions(
         )
     except Refused:
         return redirect(page_url("/rep/commissions", **here))
-    next_cursor = page.get("next_cursor")
     return render(
         request,
         "rep/commissions.html",
@@ -578,7 +575,5 @@ async def list_commissions(
             )
             for name in COMMISSION_VIEWS
         },
-        paged=cursor is not None,
-        first_url=page_url("/rep/commissions", **here),
-        next_url=page_url("/rep/commissions", **here, cursor=next_cursor) if next_cursor else None,
+        **pager_of("/rep/commissions", cursor, page, **here),
     )
