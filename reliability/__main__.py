@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(names: list[str], home: Path, orders: int, quick: bool) -> list[Outcome]:
-    harness = Harness(home)
+    harness = Harness(home, quick=quick)
     outcomes: list[Outcome] = []
     harness.start_postgres()
     try:

@@ -24,7 +24,7 @@ console = Console()
 def run(harness: Harness, settings: Settings) -> Outcome:
     per_customer = QUICK_ORDERS_PER_CUSTOMER if settings.quick else max(4, settings.orders // 20)
     out = Outcome("access")
-    harness.start_services(settings.log_dir / "access")
+    harness.start_services(settings.log_dir / "access", only=SERVICES)
     try:
         report = check_access(
             {name: harness.url(name) for name in SERVICES},

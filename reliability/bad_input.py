@@ -21,7 +21,7 @@ from pathlib import Path
 from oms_dev.client import TOKEN_PATH
 from oms_dev.supervisor import ISSUER
 
-from reliability.harness import SERVICES, Harness
+from reliability.harness import Harness
 from reliability.scenario import RECOVERY_DEADLINE_S, Outcome, Settings
 from reliability.st_hooks import CHECKS
 from reliability.workload import Client, Workload, verify, wait_converged
@@ -148,7 +148,7 @@ def run(harness: Harness, settings: Settings) -> Outcome:
     not_the_token_endpoint = ["--exclude-path", TOKEN_PATH]
     try:
         started = time.monotonic()
-        for service in SERVICES:
+        for service in harness.running:
             fuzz_and_judge(
                 harness,
                 service,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from reliability.harness import SERVICES, Harness
+from reliability.harness import Harness
 from reliability.scenario import Outcome, Settings, faulted_run
 
 
@@ -20,7 +20,7 @@ def run(harness: Harness, settings: Settings) -> Outcome:
             out.notes.append("the driver finished before the broker was lost (too few orders)")
         h.replace_broker()
         replaced = time.monotonic()
-        for service in SERVICES:
+        for service in h.running:
             result = h.cli("republish", service)
             out.check(
                 result.returncode == 0 and "republished" in result.stdout,

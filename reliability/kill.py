@@ -11,7 +11,7 @@ import time
 
 from oms_dev.manifest import ROLES
 
-from reliability.harness import SERVICES, Harness
+from reliability.harness import Harness
 from reliability.scenario import Outcome, Settings, faulted_run
 
 
@@ -26,11 +26,11 @@ def run(harness: Harness, settings: Settings) -> Outcome:
         kills = 0
         # Every process is killed at least once (even if the orders are through by then),
         # and more at random while orders flow.
-        victims = [(s, r) for s in SERVICES for r in ROLES]
+        victims = [(s, r) for s in h.running for r in ROLES]
         rng.shuffle(victims)
         while victims or (driving.is_set() and kills < most):
             time.sleep(rng.uniform(*gap))
-            victim = victims.pop() if victims else (rng.choice(SERVICES), rng.choice(ROLES))
+            victim = victims.pop() if victims else (rng.choice(h.running), rng.choice(ROLES))
             h.restart(*victim)
             kills += 1
         out.notes.append(f"{kills} processes SIGKILLed and restarted")

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from reliability.harness import SERVICES, Harness
+from reliability.harness import Harness
 from reliability.scenario import Outcome, Settings, faulted_run
 
 DOWN_S = 10.0
@@ -59,17 +59,17 @@ def run(harness: Harness, settings: Settings) -> Outcome:
         headers = h.admin.headers()
         probes = {
             service: probe_path(httpx.get(h.url(service) + "/openapi.json", timeout=30).json())
-            for service in SERVICES
+            for service in h.running
         }
         out.notes.append(f"probed while PostgreSQL was down: {probes}")
         h.stop_postgres()
         codes: Counter[str] = Counter()
         bad: list[str] = []
         until = time.monotonic() + DOWN_S
-        with ThreadPoolExecutor(max_workers=len(SERVICES)) as pool:
+        with ThreadPoolExecutor(max_workers=len(h.running)) as pool:
             while time.monotonic() < until:
-                answers = pool.map(lambda s: _probe(h, s, probes[s], headers), SERVICES)
-                for service, answer in zip(SERVICES, answers, strict=True):
+                answers = pool.map(lambda s: _probe(h, s, probes[s], headers), h.running)
+                for service, answer in zip(h.running, answers, strict=True):
                     codes[f"{service}: {answer[0]}"] += 1
                     if answer[1]:
                         bad.append(f"{service}: {answer[1]}")
@@ -79,7 +79,7 @@ def run(harness: Harness, settings: Settings) -> Outcome:
         out.notes.append(f"answers while PostgreSQL was down: {dict(codes)}")
         out.check(not bad, f"while PostgreSQL was down: {sorted(set(bad))[:5]}")
         out.check(
-            all(codes[f"{s}: 503"] > 0 for s in SERVICES),
+            all(codes[f"{s}: 503"] > 0 for s in h.running),
             f"not every API answered 503 while PostgreSQL was down: {dict(codes)}",
         )
         return back
