@@ -98,3 +98,46 @@ class JournalEntryPosted(_Billing):
     invoice_id: str
     currency: str
     lines: list[JournalLine]
+
+
+class InvoiceCancelled(_Billing):
+    """An unpaid invoice was cancelled: its receivable and journal entry are reversed."""
+
+    invoice_id: str
+    order_id: str
+    customer_id: str
+    number: str
+    reason: str
+    total: DecimalStr
+    currency: str
+    cancelled_at: UtcDatetime
+
+
+class CreditNoteLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    quantity: Quantity
+    amount: DecimalStr
+
+
+class CreditNoteIssued(_Billing):
+    """A credit note against an invoice, full or partial, numbered in its own series.
+
+    ``total`` is the amount credited, tax included; ``net_amount`` the same without tax.
+    ``lines`` name the goods credited (empty for a credit by amount alone);
+    ``returned_goods`` says whether those goods come back into stock.
+    """
+
+    credit_note_id: str
+    invoice_id: str
+    order_id: str
+    customer_id: str
+    number: str
+    reason: str
+    lines: list[CreditNoteLine]
+    total: DecimalStr
+    net_amount: DecimalStr
+    currency: str
+    issued_at: UtcDatetime
+    returned_goods: bool = False
