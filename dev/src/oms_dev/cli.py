@@ -111,6 +111,14 @@ def up(
     sandbox_port: Annotated[
         int, typer.Option(help="Port of the sandbox marketplace (a free one if it is taken).")
     ] = SANDBOX_PORT,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes per service: they share the relay, views and loops "
+            "through leases, and take over from one that dies.",
+        ),
+    ] = 1,
 ) -> None:
     """Start PostgreSQL, the broker, an SMTP sink that keeps every message as a file
     (unless OMS_SMTP_HOST names a server), a sandbox marketplace, every service of the
@@ -150,7 +158,7 @@ def up(
             "OMS_MAIL_FROM": mail_from or DEFAULT_MAIL_FROM,
         }
         password, kept = ensure_admin_password()
-        supervisor = Supervisor(env, home / "logs")
+        supervisor = Supervisor(env, home / "logs", workers)
         # The apps last: they call the services, at the addresses start_all exports.
         supervisor.start_all([*SERVICES, *APPS], admin_password=password)
         stack_info: dict[str, Any] = {

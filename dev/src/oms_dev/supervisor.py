@@ -7,8 +7,13 @@ the tokens, with the admin's password, and every service verifying with its keys
 of the manifest (the portal) is started the same way, by its name, after the services it
 calls (``oms up`` does; the tests, the bench and the reliability suite name services only).
 
+A service may run several worker processes (``workers``): the same module with the same
+environment, keyed ``(service, "worker")``, ``(service, "worker-2")``, ... They share the
+work through leases (oms_kit.leadership): one publishes, the others stand by and take over
+when it dies. Workers bind no port; the API role does.
+
 Each process runs in a session of its own (a SIGKILL reaches its children too) and
-appends its output to ``<log_dir>/<service>-<role>.log``.
+appends its output to ``<log_dir>/<service>-<role>.log`` (``orders-worker-2.log``).
 """
 
 from __future__ import annotations
@@ -41,13 +46,27 @@ class ProcessExited(RuntimeError):
     pass
 
 
+def worker_roles(workers: int) -> list[str]:
+    """The keys of a service's worker processes: ``worker``, ``worker-2``, ..."""
+    return ["worker", *(f"worker-{n}" for n in range(2, workers + 1))]
+
+
+def role_of(key: str) -> str:
+    """The manifest's role a process key runs: ``worker-2`` runs the worker."""
+    return key.split("-", 1)[0]
+
+
 def url_variable(name: str) -> str:
     """The setting that tells the other services where ``name`` answers."""
     return "OMS_" + name.upper().replace("-", "_") + "_URL"
 
 
 class Supervisor:
-    def __init__(self, env: Mapping[str, str], log_dir: Path) -> None:
+    def __init__(self, env: Mapping[str, str], log_dir: Path, workers: int = 1) -> None:
+        #: Worker processes per service (each service with a worker role).
+        if workers < 1:
+            raise ValueError(f"a service runs at least one worker, not {workers}")
+        self.workers = workers
         #: Added to this process's environment for every service process.
         self.env = dict(env)
         self.log_dir = log_dir
@@ -67,7 +86,8 @@ class Supervisor:
         self.ports[name] = port if port is not None else service.port
         self.service_env[name] = dict(env or {})
         for role in service.roles:
-            self.spawn(name, role)
+            for key in worker_roles(self.workers) if role == "worker" else [role]:
+                self.spawn(name, key)
 
     def start_all(
         self,
@@ -98,11 +118,12 @@ class Supervisor:
                 self.start(name, ports[name])
 
     def spawn(self, name: str, role: str) -> subprocess.Popen[bytes]:
-        """Start one process of a started service (again), on the service's port."""
+        """Start one process of a started service (again), on the service's port; ``role``
+        is its key (``api``, ``worker``, ``worker-2``)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path(name, role).open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", runnable(name).module(role)],
+                [sys.executable, "-m", runnable(name).module(role_of(role))],
                 env={
                     **os.environ,
                     **self.env,
@@ -117,7 +138,7 @@ class Supervisor:
         return process
 
     def kill(self, name: str, role: str) -> None:
-        """SIGKILL: no shutdown code runs."""
+        """SIGKILL one process (by its key): no shutdown code runs."""
         process = self.processes[(name, role)]
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -209,6 +230,13 @@ class Supervisor:
         missing = [n for n in waiting if self._has_api(n) and n not in ready]
         if missing:
             raise TimeoutError(f"{', '.join(missing)} not ready after {timeout:.0f} s")
+
+    def key_of(self, pid: int) -> Key | None:
+        """The key of the running process ``pid`` (a lease holder's), if one of ours."""
+        for key, process in self.processes.items():
+            if process.pid == pid and process.poll() is None:
+                return key
+        return None
 
     def _raise_if_exited(self) -> None:
         for (name, role), process in self.processes.items():

@@ -185,7 +185,7 @@ class ServiceOnStack(Fed):
 
 @dataclass
 class RunningServices:
-    """Services running as separate processes (api + worker each) on the test stack. With
+    """Services running as separate processes (api + worker(s) each) on the test stack. With
     orders among them, clients sign in there (``admin``, ``sign_in``, ``create_user``) and
     every service verifies its tokens; without it, the stack's test issuer's tokens."""
 
@@ -234,14 +234,15 @@ def running_services(
     log_dir: Path,
     ready_timeout: float = 90.0,
     env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> Iterator[RunningServices]:
-    """Start each named service's api and worker as processes, on free ports, and wait
-    until every api answers ``/ready``. With orders among them, orders starts first, with
-    an admin of a new password, and every service verifies orders' tokens. ``env`` is
-    added to the stack's environment (an SMTP server of the test's own, a setting). Stops
-    them (SIGTERM, then SIGKILL) on exit."""
+    """Start each named service's api and ``workers`` worker processes (keys ``worker``,
+    ``worker-2``, ...), on free ports, and wait until every api answers ``/ready``. With
+    orders among them, orders starts first, with an admin of a new password, and every
+    service verifies orders' tokens. ``env`` is added to the stack's environment (an SMTP
+    server of the test's own, a setting). Stops them (SIGTERM, then SIGKILL) on exit."""
     password = new_password() if ISSUER in names else None
-    with Supervisor({**stack.env(), **(env or {})}, log_dir) as supervisor:
+    with Supervisor({**stack.env(), **(env or {})}, log_dir, workers) as supervisor:
         supervisor.start_all(names, admin_password=password, port=lambda _: free_port())
         supervisor.wait_ready(timeout=ready_timeout)
         yield RunningServices(supervisor, password)
