@@ -3,6 +3,8 @@ and sales reps (never a password, a hash or a secret)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from oms_contracts.base import ContractEvent, Day, DecimalStr, Quantity, UtcDatetime
@@ -33,6 +35,11 @@ class Line(BaseModel):
     sat_unit_key: str | None = None
 
 
+#: How a customer is invoiced: one invoice per goods issue (the default), or invoices made
+#: on demand from the goods issues the back office chooses (DESIGN section 15).
+Invoicing = Literal["per_goods_issue", "on_demand"]
+
+
 class CustomerRegistered(_Orders):
     customer_id: str
     name: str
@@ -48,6 +55,7 @@ class CustomerRegistered(_Orders):
     fiscal_regime: str | None = None
     postal_code: str | None = None
     cfdi_use: str | None = None
+    invoicing: Invoicing = "per_goods_issue"
 
 
 class CustomerUpdated(_Orders):
@@ -64,6 +72,8 @@ class CustomerUpdated(_Orders):
     fiscal_regime: str | None = None
     postal_code: str | None = None
     cfdi_use: str | None = None
+    #: Set only when it changed (None: unchanged), like every field here.
+    invoicing: Invoicing | None = None
 
 
 class ProductDefined(_Orders):

@@ -25,7 +25,7 @@ from oms_kit.eventstore import ServiceApplication
 
 from oms_orders.documents.attachments import AttachmentStore, StoredFile, checked_upload
 from oms_orders.domain.cart import Cart
-from oms_orders.domain.customer import LANGUAGES, Customer
+from oms_orders.domain.customer import DEFAULT_INVOICING, INVOICING, LANGUAGES, Customer
 from oms_orders.domain.fiscal import mexican_customer, sat_keys
 from oms_orders.domain.order import Order
 from oms_orders.domain.partner import Partner
@@ -85,6 +85,7 @@ class OrdersApplication(ServiceApplication):
         fiscal_regime: str | None = None,
         postal_code: str | None = None,
         cfdi_use: str | None = None,
+        invoicing: str = DEFAULT_INVOICING,
     ) -> Customer:
         """Register a customer; without a currency or language, the company's. For a
         Mexican company his fiscal data must make a valid CFDI (InvalidInput naming the
@@ -98,6 +99,7 @@ class OrdersApplication(ServiceApplication):
         if any(days <= 0 for days in payment_terms_days):
             raise InvalidInput("payment terms must be positive", field="payment_terms_days")
         _check_language(language)
+        _check_invoicing(invoicing)
         tax_id = tax_id.strip()
         if self.fiscal_country == "MX":
             fiscal = mexican_customer(tax_id, fiscal_regime, postal_code, cfdi_use)
@@ -114,6 +116,7 @@ class OrdersApplication(ServiceApplication):
             fiscal_regime=fiscal_regime,
             postal_code=postal_code,
             cfdi_use=cfdi_use,
+            invoicing=invoicing,
         )
         self.save(customer)
         return customer
@@ -133,6 +136,7 @@ class OrdersApplication(ServiceApplication):
         fiscal_regime: str | None = None,
         postal_code: str | None = None,
         cfdi_use: str | None = None,
+        invoicing: str | None = None,
     ) -> Customer:
         """Change the given fields (None: unchanged). For a Mexican company, changed
         fiscal data must still make a valid CFDI with the rest (InvalidInput naming the
@@ -145,6 +149,8 @@ class OrdersApplication(ServiceApplication):
         if payment_terms_days is not None and any(days <= 0 for days in payment_terms_days):
             raise InvalidInput("payment terms must be positive", field="payment_terms_days")
         _check_language(language)
+        if invoicing is not None:
+            _check_invoicing(invoicing)
         if tax_id is not None and not tax_id.strip():
             raise InvalidInput("tax_id must not be empty", field="tax_id")
         tax_id = tax_id.strip() if tax_id is not None else None
@@ -169,6 +175,7 @@ class OrdersApplication(ServiceApplication):
             "fiscal_regime": fiscal_regime,
             "postal_code": postal_code,
             "cfdi_use": cfdi_use,
+            "invoicing": invoicing if invoicing != customer.invoicing else None,
         }
         changes = {key: value for key, value in changes.items() if value is not None}
         if changes:
@@ -1105,6 +1112,11 @@ def plain(value: Any) -> Any:
 def _check_language(language: str | None) -> None:
     if language is not None and language not in LANGUAGES:
         raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}", field="language")
+
+
+def _check_invoicing(invoicing: str) -> None:
+    if invoicing not in INVOICING:
+        raise InvalidInput(f"invoicing must be one of {', '.join(INVOICING)}", field="invoicing")
 
 
 def _today() -> date:

@@ -93,3 +93,12 @@ def test_customers_are_listed_by_name_searched_paged_and_within_reach(
     rui = orders.headers(SALES_REP, "rui", sales_rep_id="rep-b")
     assert names(client.get("/customers", headers=rita)) == ["Casa 100% Lar", "Zeta_Tools"]
     assert names(client.get("/customers", headers=rui)) == ["Ana S.", "Bodega Bob"]
+
+    # How she is invoiced (per goods issue unless told), set on creation or by a change.
+    assert client.get(f"/customers/{ana}").json()["invoicing"] == "per_goods_issue"
+    set_on_demand = client.patch(f"/customers/{ana}", json={"invoicing": "on_demand"})
+    assert set_on_demand.status_code == 200, set_on_demand.text
+    assert client.get(f"/customers/{ana}").json()["invoicing"] == "on_demand"
+    refused = client.patch(f"/customers/{ana}", json={"invoicing": "monthly"})
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["invoicing"]

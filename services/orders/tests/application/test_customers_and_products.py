@@ -147,3 +147,43 @@ def test_unknown_or_malformed_ids_are_not_found_naming_the_field(app: OrdersAppl
             app.get(Customer, customer_id, field="customer_id")
         assert missing.value.field == "customer_id"
         assert isinstance(missing.value, DomainError) and missing.value.status == 404
+
+
+def test_a_customer_is_invoiced_per_goods_issue_unless_set_on_demand(
+    orders: ServiceInMemory, app: OrdersApplication, new_customer: Callable[..., str]
+) -> None:
+    """The invoicing setting (DESIGN section 15) travels on the customer's events: billing
+    decides from it whether a goods issue makes an invoice at once."""
+    by_default = new_customer()
+    on_demand = new_customer(invoicing="on_demand")
+    assert app.get(Customer, by_default, field="customer_id").invoicing == "per_goods_issue"
+    registered = {e.customer_id: e.invoicing for e in orders.published(CustomerRegistered)}
+    assert registered == {by_default: "per_goods_issue", on_demand: "on_demand"}
+
+    app.update_customer(by_default, invoicing="on_demand")
+    app.update_customer(on_demand, name="Ana L.")  # the setting is not touched
+    assert app.get(Customer, by_default, field="customer_id").invoicing == "on_demand"
+    assert app.get(Customer, on_demand, field="customer_id").invoicing == "on_demand"
+    updated = [(e.customer_id, e.invoicing) for e in orders.published(CustomerUpdated)]
+    assert updated == [(by_default, "on_demand"), (on_demand, None)]
+    for bad in (
+        lambda: new_customer(invoicing="weekly"),
+        lambda: app.update_customer(by_default, invoicing="x"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            bad()
+        assert refused.value.field == "invoicing"
+
+
+def test_an_event_published_before_the_invoicing_setting_still_parses() -> None:
+    old = {
+        "customer_id": "c-1",
+        "name": "Ana",
+        "tax_id": "T",
+        "email": "a@example.com",
+        "credit_limit": "10.00",
+        "currency": "EUR",
+        "payment_terms_days": [30],
+    }
+    assert CustomerRegistered.model_validate(old).invoicing == "per_goods_issue"
+    assert CustomerUpdated.model_validate({"customer_id": "c-1"}).invoicing is None

@@ -19,6 +19,8 @@ Email = Annotated[
 PaymentTerms = Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)]
 Origin = Literal["backoffice", "rep", "portal", "marketplace", "partner", "quote"]
 Language = Literal["pt", "es", "pl", "en", "de"]
+#: One invoice per goods issue, or invoices made on demand from chosen goods issues.
+Invoicing = Literal["per_goods_issue", "on_demand"]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 #: A fiscal code (c_RegimenFiscal, a postal code, c_UsoCFDI, a SAT key): checked by the
 #: service for the company's fiscal country (422 naming the field).
@@ -40,6 +42,7 @@ class CustomerCreate(BaseModel):
     fiscal_regime: Code | None = None
     postal_code: Code | None = None
     cfdi_use: Code | None = None
+    invoicing: Invoicing = "per_goods_issue"
 
 
 class CustomerUpdate(BaseModel):
@@ -53,6 +56,7 @@ class CustomerUpdate(BaseModel):
     fiscal_regime: Code | None = None
     postal_code: Code | None = None
     cfdi_use: Code | None = None
+    invoicing: Invoicing | None = None
 
 
 class CustomerPublic(BaseModel):
@@ -69,6 +73,7 @@ class CustomerPublic(BaseModel):
     fiscal_regime: str | None = None
     postal_code: str | None = None
     cfdi_use: str | None = None
+    invoicing: Invoicing = "per_goods_issue"
 
 
 class CustomerSummaryPublic(BaseModel):

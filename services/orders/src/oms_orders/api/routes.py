@@ -72,6 +72,7 @@ def customer_public(customer: Customer) -> CustomerPublic:
         fiscal_regime=customer.fiscal_regime,
         postal_code=customer.postal_code,
         cfdi_use=customer.cfdi_use,
+        invoicing=customer.invoicing,
     )
 
 

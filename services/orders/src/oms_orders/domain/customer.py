@@ -10,6 +10,10 @@ from oms_orders.domain.pricing import ZERO, cents
 
 #: The languages a customer is served in (documents, messages).
 LANGUAGES = ("pt", "es", "pl", "en", "de")
+#: How a customer is invoiced: one invoice per goods issue, or on demand from the goods
+#: issues the back office chooses (DESIGN section 15).
+INVOICING = ("per_goods_issue", "on_demand")
+DEFAULT_INVOICING = "per_goods_issue"
 
 
 class Customer(Aggregate):
@@ -29,6 +33,7 @@ class Customer(Aggregate):
         fiscal_regime: str | None = None
         postal_code: str | None = None
         cfdi_use: str | None = None
+        invoicing: str = DEFAULT_INVOICING
 
     class CustomerUpdated(Aggregate.Event):
         """The fields that changed; the others are None."""
@@ -43,6 +48,7 @@ class Customer(Aggregate):
         fiscal_regime: str | None = None
         postal_code: str | None = None
         cfdi_use: str | None = None
+        invoicing: str | None = None
 
     class ReceivableRecorded(Aggregate.Event):
         receivable_id: str
@@ -66,6 +72,7 @@ class Customer(Aggregate):
         fiscal_regime: str | None = None,
         postal_code: str | None = None,
         cfdi_use: str | None = None,
+        invoicing: str = DEFAULT_INVOICING,
     ) -> None:
         self.name = name
         self.tax_id = tax_id
@@ -78,6 +85,7 @@ class Customer(Aggregate):
         self.fiscal_regime = fiscal_regime
         self.postal_code = postal_code
         self.cfdi_use = cfdi_use
+        self.invoicing = invoicing
         self.open_balance = ZERO
 
     @property
@@ -97,6 +105,7 @@ class Customer(Aggregate):
         fiscal_regime: str | None = None,
         postal_code: str | None = None,
         cfdi_use: str | None = None,
+        invoicing: str | None = None,
     ) -> None:
         if name is not None:
             self.name = name
@@ -118,6 +127,8 @@ class Customer(Aggregate):
             self.postal_code = postal_code
         if cfdi_use is not None:
             self.cfdi_use = cfdi_use
+        if invoicing is not None:
+            self.invoicing = invoicing
 
     @event(ReceivableRecorded)
     def record_receivable(self, receivable_id: str, amount: Decimal) -> None:

@@ -57,6 +57,7 @@ def customer_registered(registered: Customer.CustomerRegistered) -> contract.Cus
         fiscal_regime=registered.fiscal_regime,
         postal_code=registered.postal_code,
         cfdi_use=registered.cfdi_use,
+        invoicing=registered.invoicing,
     )
 
 
@@ -74,6 +75,7 @@ def customer_updated(updated: Customer.CustomerUpdated) -> contract.CustomerUpda
         fiscal_regime=updated.fiscal_regime,
         postal_code=updated.postal_code,
         cfdi_use=updated.cfdi_use,
+        invoicing=updated.invoicing,
     )
 
 
