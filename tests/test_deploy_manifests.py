@@ -1,7 +1,8 @@
 """The deployment manifests in deploy/ describe the services of services.toml the same way
-the code runs them: an API (right port, /ready and /health probes) and a single worker per
-service, every process with a database and Kafka, a 3-node KRaft Kafka cluster in compose,
-and commands that name modules which exist; the apps of services.toml (the portal) as one
+the code runs them: an API (right port, /ready and /health probes) and two workers per
+service (sharing the work through leases; a rollout never stops both), every process with
+a database and Kafka, a 3-node KRaft Kafka cluster in compose, and commands that name
+modules which exist; the apps of services.toml (the portal) as one
 web process with every service's address and its session key from a required secret, and
 no database, Kafka or identity secrets. The Kubernetes objects are read as
 ``kustomize build deploy/k8s`` renders them (oms_dev.deploy.build: no kubectl here), and the
@@ -119,7 +120,7 @@ def test_compose_apis_listen_on_their_port_and_check_ready():
     for name in WORKERS:
         worker = services[f"{name}-worker"]
         assert "ports" not in worker, f"{name}-worker has no HTTP port to publish"
-        assert worker.get("deploy", {}).get("replicas", 1) == 1, f"{name}-worker must be single"
+        assert worker.get("deploy", {}).get("replicas", 1) == 2, f"{name}-worker runs two"
 
 
 def test_compose_every_oms_container_gets_database_and_kafka():
@@ -404,11 +405,13 @@ def test_k8s_api_services_route_the_api_port_to_the_api_pods_only():
             assert not selector <= labels, f"{name}-api also selects {other['metadata']['name']}"
 
 
-def test_k8s_workers_are_single_and_never_overlap():
+def test_k8s_workers_are_two_and_a_rollout_never_stops_both():
     for name in WORKERS:
         deployment = _k8s("Deployment", f"{name}-worker")
-        assert deployment["spec"]["replicas"] == 1, name
-        assert deployment["spec"]["strategy"]["type"] == "Recreate", name
+        assert deployment["spec"]["replicas"] == 2, name
+        strategy = deployment["spec"]["strategy"]
+        assert strategy["type"] == "RollingUpdate", name
+        assert strategy["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}, name
         container = _container(deployment)
         assert container["command"] == _command(name, "worker"), name
         assert "ports" not in container, name
