@@ -26,6 +26,9 @@ from oms_dev.client import SignIn
 from oms_dev.manifest import names
 from oms_dev.testing import RunningServices, Stack, running_services
 
+from bench import cpu
+from bench.cpu import LOAD_GENERATOR
+
 SERVICES = names()
 SKUS = 20
 CUSTOMERS = 40
@@ -53,6 +56,8 @@ class RateResult:
     failed: int
     latencies_ms: list[float] = field(repr=False)
     errors: dict[str, int]
+    #: CPU seconds each watched process used over the step (until its last order ended).
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float:
@@ -63,6 +68,21 @@ class RateResult:
             return float("inf")
         data = sorted(self.latencies_ms)
         return data[min(len(data) - 1, int(q * len(data)))]
+
+    def cpu_ms_per_order_by_process(self) -> dict[str, float]:
+        """CPU ms per completed order of each process under test (every OMS process,
+        PostgreSQL and the broker; not the load generator)."""
+        if not self.completed:
+            return {}
+        return {
+            name: round(seconds * 1000 / self.completed, 2)
+            for name, seconds in sorted(self.cpu_s.items())
+            if name != LOAD_GENERATOR
+        }
+
+    def cpu_ms_per_order(self) -> float | None:
+        by_process = self.cpu_ms_per_order_by_process()
+        return round(sum(by_process.values()), 2) if by_process else None
 
     @property
     def sustained(self) -> bool:
@@ -87,6 +107,13 @@ class RateResult:
             "mean_ms": round(statistics.fmean(self.latencies_ms), 1) if self.latencies_ms else None,
             "sustained": self.sustained,
             "errors": self.errors,
+            "cpu_ms_per_order": self.cpu_ms_per_order(),
+            "cpu_ms_per_order_by_process": self.cpu_ms_per_order_by_process(),
+            "load_generator_cpu_ms_per_order": (
+                round(self.cpu_s.get(LOAD_GENERATOR, 0.0) * 1000 / self.completed, 2)
+                if self.completed
+                else None
+            ),
         }
 
 
@@ -337,13 +364,16 @@ async def drive(
 
 
 class RssSampler:
-    """The RSS of each service process (and its children), sampled in a thread."""
+    """The RSS of each service process (and its children), sampled in a thread, and the CPU
+    of every process under test: the services', PostgreSQL's and the broker's (``infra``)."""
 
-    def __init__(self, running: RunningServices) -> None:
+    def __init__(self, running: RunningServices, infra: dict[str, psutil.Process]) -> None:
         self.procs = {
             f"{svc}-{role}": psutil.Process(p.pid) for (svc, role), p in running.processes.items()
         }
-        self.procs["load-generator"] = psutil.Process()
+        self.procs[LOAD_GENERATOR] = psutil.Process()
+        #: Whose CPU is counted: the services, PostgreSQL, the broker and the load generator.
+        self.cpu_procs = {**self.procs, **infra}
         self.peak: dict[str, float] = {}
         self._cpu_start: dict[str, float] = {}
         #: CPU seconds (user + system) each process used while the sampler ran.
@@ -357,7 +387,7 @@ class RssSampler:
             try:
                 # A service process with its children; the load generator alone (its
                 # children are the embedded PostgreSQL and broker).
-                children = [] if name == "load-generator" else proc.children(recursive=True)
+                children = [] if name == LOAD_GENERATOR else proc.children(recursive=True)
                 rss = proc.memory_info().rss + sum(c.memory_info().rss for c in children)
             except psutil.Error:
                 rss = 0
@@ -369,26 +399,30 @@ class RssSampler:
             for name, mb in self.now_mb().items():
                 self.peak[name] = max(self.peak.get(name, 0.0), mb)
 
-    def _cpu(self) -> dict[str, float]:
-        out = {}
-        for name, proc in self.procs.items():
-            try:
-                t = proc.cpu_times()
-                out[name] = t.user + t.system
-            except psutil.Error:
-                out[name] = 0.0
-        return out
+    def cpu_now(self) -> dict[str, float]:
+        """CPU seconds so far of each watched process (its tree, reaped children too)."""
+        return cpu.snapshot(self.cpu_procs)
+
+    async def idle_percent(self, seconds: float) -> dict[str, float]:
+        """Each process's CPU over ``seconds`` with no load, as a percent of one core."""
+        start = self.cpu_now()
+        await asyncio.sleep(seconds)
+        used = cpu.delta(start, self.cpu_now())
+        return {
+            name: round(100 * s / seconds, 2)
+            for name, s in sorted(used.items())
+            if name != LOAD_GENERATOR
+        }
 
     def __enter__(self) -> RssSampler:
-        self._cpu_start = self._cpu()
+        self._cpu_start = self.cpu_now()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        end = self._cpu()
-        self.cpu_s = {k: round(end[k] - self._cpu_start.get(k, 0.0), 1) for k in end}
+        self.cpu_s = {k: round(v, 1) for k, v in cpu.delta(self._cpu_start, self.cpu_now()).items()}
 
 
 @dataclass
@@ -404,6 +438,9 @@ class E2eOutcome:
     polls: int = 0
     #: Per kind of request: count, p50 and p99 ms over the load steps.
     requests_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Each process's CPU with no load, percent of one core, over ``idle_s`` seconds.
+    idle_cpu_percent: dict[str, float] = field(default_factory=dict)
+    idle_s: float = 0.0
 
     def best(self) -> RateResult | None:
         sustained = [r for r in self.rates if r.sustained]
@@ -411,10 +448,21 @@ class E2eOutcome:
 
 
 async def run_e2e(
-    stack: Stack, log_dir: Path, rates: list[float], seconds: float, say: Any
+    stack: Stack,
+    log_dir: Path,
+    rates: list[float],
+    seconds: float,
+    say: Any,
+    *,
+    infra: dict[str, psutil.Process] | None = None,
+    idle_s: float = 30.0,
+    workers: int = 1,
 ) -> E2eOutcome:
+    """The load steps against the services with ``workers`` worker processes each; the CPU
+    of the services and of ``infra`` (PostgreSQL, the broker) per step, and with no load
+    for ``idle_s`` seconds after the set-up, before the first step."""
     t0 = time.monotonic()
-    cm = running_services(stack, SERVICES, log_dir)
+    cm = running_services(stack, SERVICES, log_dir, workers=workers)
     running = await asyncio.to_thread(cm.__enter__)
     try:
         urls = dict(running.urls)
@@ -423,9 +471,13 @@ async def run_e2e(
             # One order through first, so every consumer group has joined.
             await one_order(http, urls, catalogue, time.monotonic())
             setup_s = time.monotonic() - t0
-            sampler = RssSampler(running)
+            sampler = RssSampler(running, infra or {})
             await asyncio.sleep(2.0)
             idle = sampler.now_mb()
+            idle_cpu: dict[str, float] = {}
+            if idle_s > 0:
+                say(f"e2e: {idle_s:g} s with no load (CPU of each process)")
+                idle_cpu = await sampler.idle_percent(idle_s)
             results = []
             stages_ms: dict[str, float] = {}
             POLLS[0] = 0
@@ -435,10 +487,13 @@ async def run_e2e(
                 for rate in rates:
                     say(f"e2e: {rate:g} orders/s for {seconds:g} s")
                     SAMPLED.clear()
+                    cpu_start = sampler.cpu_now()
                     result = await drive(http, urls, catalogue, rate, seconds)
+                    result.cpu_s = cpu.delta(cpu_start, sampler.cpu_now())
                     say(
                         f"e2e: {rate:g}/s: {result.completed}/{result.scheduled} done, "
-                        f"p50 {result.pct(0.5):.0f} ms, p99 {result.pct(0.99):.0f} ms"
+                        f"p50 {result.pct(0.5):.0f} ms, p99 {result.pct(0.99):.0f} ms, "
+                        f"{result.cpu_ms_per_order()} CPU ms per order"
                     )
                     results.append(result)
                     if result.sustained or not stages_ms:
@@ -456,6 +511,8 @@ async def run_e2e(
                 round(time.monotonic() - load_t0, 1),
                 POLLS[0],
                 {kind: _summary(seconds) for kind, seconds in sorted(ELAPSED.items())},
+                idle_cpu,
+                idle_s,
             )
     finally:
         await asyncio.to_thread(cm.__exit__, None, None, None)

@@ -17,6 +17,7 @@ from oms_kit.eventstore import GroupCommitRecorder, Positions
 from oms_kit.kafka import producer
 from oms_kit.projection import ProjectionRunner
 from oms_kit.relay import OutboxRelay
+from oms_kit.service import Outbound
 from psycopg.conninfo import conninfo_to_dict
 
 from bench.app import BENCH_TOPIC, BenchApplication, BenchSettings, Item, ItemList, to_contract
@@ -168,13 +169,20 @@ async def bulk_fill(app: BenchApplication, dsn: str, total: int) -> Rate:
 
 
 async def relay_ours(
-    app: BenchApplication, settings: BenchSettings, until: int | None = None
+    app: BenchApplication,
+    settings: BenchSettings,
+    until: int | None = None,
+    *,
+    outbound: Outbound = to_contract,
+    topic: str | None = BENCH_TOPIC,
 ) -> Rate:
     """The kit's outbox relay, from position 0 to the last stored event (a relay of its own
-    name, publishing to the bench topic), timed until its recorded position gets there."""
+    name, publishing to the bench topic, or with ``topic=None`` to the borrowed service's
+    own), timed until its recorded position gets there."""
     last = until or app.recorder.max_notification_id() or 0
-    relay = OutboxRelay(app, settings, to_contract, name=f"bench-{uuid.uuid4().hex[:8]}")
-    relay.topic = BENCH_TOPIC
+    relay = OutboxRelay(app, settings, outbound, name=f"bench-{uuid.uuid4().hex[:8]}")
+    if topic is not None:
+        relay.topic = topic
     stop = asyncio.Event()
     t0 = time.perf_counter()
     task = asyncio.create_task(relay.run(stop))
