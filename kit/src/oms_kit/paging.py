@@ -12,11 +12,11 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from psycopg import sql
+from psycopg import Cursor, sql
 
 from oms_kit.domain import InvalidInput
 
@@ -140,3 +140,46 @@ def keyset_query(
         ordering,
     )
     return query, [*clauses.params, request.limit + 1]
+
+
+@dataclass(frozen=True)
+class StatusTotal:
+    """How many rows of a list have one status, and their amounts added up."""
+
+    count: int
+    total: Decimal
+
+
+def totals_by_status(
+    cur: Cursor[dict[str, Any]], table: str, where: Where, amount: str = "total"
+) -> dict[str, StatusTotal]:
+    """A list's ``totals_by_status``: per status, the count and the sum of ``amount`` over
+    every row ``where`` selects (the whole filtered list, not a page)."""
+    query = sql.SQL(
+        "SELECT status, count(*) AS count, coalesce(sum({}), 0) AS total "
+        "FROM {}{} GROUP BY status ORDER BY status"
+    ).format(sql.Identifier(amount), sql.Identifier(table), where.sql())
+    cur.execute(query, where.params)
+    return {
+        row["status"]: StatusTotal(count=int(row["count"]), total=Decimal(row["total"]))
+        for row in cur.fetchall()
+    }
+
+
+def parse_when(value: str | None, field: str, *, end: bool) -> datetime | None:
+    """A list filter's date or datetime (naive = UTC), ``InvalidInput`` naming ``field``
+    otherwise. As an upper bound (``end``) the moment returned is exclusive, and a date
+    covers its whole day."""
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            start = datetime.combine(day, time(), tzinfo=UTC)
+            return start + timedelta(days=1) if end else start
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{field} must be a date or a datetime", field=field) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment + timedelta(microseconds=1) if end else moment

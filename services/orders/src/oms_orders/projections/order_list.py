@@ -10,9 +10,8 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from oms_kit.auth import Scope
-from oms_kit.paging import Page, PageRequest, Where, keyset_query, page_of
+from oms_kit.paging import Page, PageRequest, Where, keyset_query, page_of, totals_by_status
 from oms_kit.projection import DictCursor, Stored, View
-from psycopg import sql
 
 from oms_orders.domain.order import Order
 from oms_orders.projections.portfolio import TABLE as PORTFOLIO
@@ -46,12 +45,6 @@ class OrderSummary:
     external_order_id: str | None
     issued_at: datetime
     invoice_numbers: list[str]
-
-
-@dataclass(frozen=True)
-class StatusTotal:
-    count: int
-    total: Decimal
 
 
 class OrderListView(View):
@@ -146,17 +139,9 @@ class OrderListView(View):
             ("issued_at", "order_id"),
             page,
         )
-        totals_query = sql.SQL(
-            "SELECT status, count(*) AS count, coalesce(sum(total), 0) AS total "
-            "FROM {}{} GROUP BY status ORDER BY status"
-        ).format(sql.Identifier(TABLE), where.sql())
         with self.reading() as cur:
             cur.execute(query, params)
             rows = [OrderSummary(**row) for row in cur.fetchall()]
-            cur.execute(totals_query, where.params)
-            totals: dict[str, Any] = {
-                row["status"]: StatusTotal(count=int(row["count"]), total=Decimal(row["total"]))
-                for row in cur.fetchall()
-            }
+            totals: dict[str, Any] = dict(totals_by_status(cur, TABLE, where))
         listed = page_of(rows, page.limit, key=lambda order: (order.issued_at, order.order_id))
         return Page(items=listed.items, next_cursor=listed.next_cursor, totals=totals)
