@@ -1,8 +1,9 @@
 """The system under test and the faults: one embedded PostgreSQL for the whole run, and per
 scenario empty service databases, a fresh in-memory broker and orders + inventory +
-billing as separate processes (api + worker each), which a scenario can kill, restart,
-cut off from PostgreSQL or from its broker. Clients sign in at orders like any other
-(``admin``: the user orders creates at start, with the run's password)."""
+billing as separate processes (an api and one worker each, or several workers: ``workers``),
+which a scenario can kill, restart, cut off from PostgreSQL or from its broker. Clients sign
+in at orders like any other (``admin``: the user orders creates at start, with the run's
+password)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from oms_dev.mailsink import MailSink
 from oms_dev.manifest import names
 from oms_dev.supervisor import ISSUER, Supervisor
 from oms_kit.kafka import all_topics, ensure_topics
+from oms_kit.settings import database_name
+from psycopg.conninfo import make_conninfo
 
 #: Every service of the manifest (the order-to-cash flow crosses them all).
 SERVICES = names()
@@ -137,23 +140,31 @@ class Harness:
         log_dir: Path,
         env: Mapping[str, str] | None = None,
         only: Sequence[str] | None = None,
+        workers: int = 1,
     ) -> None:
         """Empty databases, then the processes (orders first, making the admin), with
-        ``env`` added to their environment (``only``: these services, not every one);
-        waits until every api is ready."""
+        ``env`` added to their environment (``only``: these services, not every one;
+        ``workers``: worker processes per service); waits until every api is ready."""
         self.running = list(only or (FLOW if self.quick else SERVICES))
         drop_service_databases(self.pg_dsn, SERVICES)
         if self.sink is None:
             self.sink = MailSink(self.home / "mail").start()
-        self.supervisor = Supervisor({**self.env(), **self.sink.env(), **(env or {})}, log_dir)
+        self.supervisor = Supervisor(
+            {**self.env(), **self.sink.env(), **(env or {})}, log_dir, workers
+        )
         self.supervisor.start_all(
             self.running, admin_password=self.admin_password, port=lambda _: free_port()
         )
         self._admin = SignIn(self.url(ISSUER), "admin", self.admin_password)
         self.supervisor.wait_ready(timeout=READY_TIMEOUT_S)
 
+    def service_dsn(self, name: str) -> str:
+        """The DSN of a service's own database (its event store, tracking table, leases)."""
+        return make_conninfo(self.pg_dsn, dbname=database_name(name))
+
     def restart(self, name: str, role: str) -> None:
-        """SIGKILL one process (no shutdown code runs) and start it again, on its port."""
+        """SIGKILL one process (no shutdown code runs) and start it again, on its port;
+        ``role`` is the process's key (``api``, ``worker``, ``worker-2``)."""
         assert self.supervisor is not None
         self.supervisor.restart(name, role)
 

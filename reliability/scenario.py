@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,13 +62,21 @@ Fault = Callable[[Harness, threading.Event, Outcome], float | None]
 
 
 def faulted_run(
-    name: str, harness: Harness, settings: Settings, fault: Fault, workers: int = 6
+    name: str,
+    harness: Harness,
+    settings: Settings,
+    fault: Fault,
+    clients: int = 6,
+    *,
+    only: Sequence[str] | None = None,
+    workers: int = 1,
 ) -> Outcome:
-    """Start the services, drive ``settings.orders`` orders while ``fault`` breaks
-    things (until the driver is done: ``driving`` clears), then wait for convergence and
-    compare. ``fault`` returns the moment (monotonic) the last fault ended, or None."""
+    """Start the services (``only`` these; ``workers`` worker processes each), drive
+    ``settings.orders`` orders with ``clients`` at a time while ``fault`` breaks things
+    (until the driver is done: ``driving`` clears), then wait for convergence and compare.
+    ``fault`` returns the moment (monotonic) the last fault ended, or None."""
     out = Outcome(name, orders=settings.orders)
-    harness.start_services(settings.log_dir / name)
+    harness.start_services(settings.log_dir / name, only=only, workers=workers)
     client = Client(harness)
     try:
         work = Workload()
@@ -78,7 +86,7 @@ def faulted_run(
 
         def drive() -> None:
             try:
-                work.drive(harness, settings.orders, workers)
+                work.drive(harness, settings.orders, clients)
             finally:
                 driving.clear()
 
