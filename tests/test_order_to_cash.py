@@ -1,7 +1,8 @@
 """Order to cash across orders, inventory and billing, each running as separate processes
 (api + worker) on the real PostgreSQL and broker; they share nothing but Kafka events, and
 the tokens orders issues: every client signs in there (the admin orders creates at start),
-and inventory and billing verify with orders' published keys."""
+and inventory and billing verify with orders' published keys. The services start once for the
+module; every test makes its own products, customers and users."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,9 +22,14 @@ from oms_dev.testing import RunningServices, Stack, running_services, wait_until
 SERVICES = names()
 
 
-@pytest.fixture
-def system(stack: Stack, tmp_path: Path) -> Iterator[RunningServices]:
-    with running_services(stack, SERVICES, tmp_path / "logs") as running:
+@pytest.fixture(scope="module")
+def system(
+    module_stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServices]:
+    """One start of the services for the module: each test makes its own products,
+    customers and users."""
+    logs = tmp_path_factory.mktemp("logs")
+    with running_services(module_stack, SERVICES, logs) as running:
         yield running
 
 

@@ -148,6 +148,29 @@ def stack(
     )
 
 
+@pytest.fixture(scope="module")
+def module_stack(
+    postgres_dsn: str,
+    issuer: TestIssuer,
+    stack_home: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    """The ``stack`` fixture's stack (empty service databases, a broker and an SMTP sink of
+    its own) kept for a whole test module: its tests share the services a module-scoped
+    fixture starts on it (one start, not one per test), each test making data of its own."""
+    _, bootstrap = env_defaults()
+    started = start_broker(bootstrap, log_file=stack_home / "module-broker.log")
+    try:
+        asyncio.run(ensure_topics(started.bootstrap, 3, all_topics()))
+        drop_service_databases(postgres_dsn, list(SERVICES))
+        with MailSink(tmp_path_factory.mktemp("mail")) as sink:
+            yield Stack(
+                pg_dsn=postgres_dsn, kafka_bootstrap=started.bootstrap, issuer=issuer, smtp=sink
+            )
+    finally:
+        started.stop()
+
+
 class ServiceOnStack(Fed):
     """A service on the test stack's PostgreSQL, in this process: its routes through a test
     client, contract events fed through the kit's consumer, its views caught up on demand.
