@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 #: PostgreSQL keeps the first 63 bytes of an application_name.
 APPLICATION_NAME_MAX = 63
 PREFIX = "oms:"
+#: A holder checks its lease every ``retry_s``; one that takes over from another waits this
+#: many checks before starting the job, so that a holder whose connection the server dropped
+#: (a database restart) has stopped its own (the server frees the lease at once, the holder
+#: learns it on its next check). A holder that dies needs no wait, but cannot be told apart.
+TAKEOVER_CHECKS = 2
 
 
 def lease_key(service: str, name: str) -> int:
@@ -77,13 +82,16 @@ class Lease:
                 autocommit=True,
                 application_name=application_name(self.service, self.name, os.getpid()),
                 connect_timeout=5,
-                # A server gone without a word (a cable, a frozen host) is noticed in
-                # seconds, not at the kernel's TCP timeout.
+                # A server gone without a word (a cable, a frozen host) is noticed here in
+                # about 5 s, not at the kernel's TCP timeout; the server gives up on a
+                # silent holder (and frees its lease) later, in about 16 s.
                 keepalives=1,
-                keepalives_idle=5,
-                keepalives_interval=2,
-                keepalives_count=3,
-                tcp_user_timeout=10_000,
+                keepalives_idle=3,
+                keepalives_interval=1,
+                keepalives_count=2,
+                tcp_user_timeout=5_000,
+                options="-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=2 "
+                "-c tcp_keepalives_count=3",
             )
         return self._conn
 
@@ -165,14 +173,21 @@ async def lead(
     retry_s: float,
 ) -> None:
     """Run ``run`` (with a stop event of its own) while ``lease`` is held, until ``stop``
-    is set: contend every ``retry_s`` seconds; once held, check it every ``retry_s``; when
-    it is lost, stop the job, wait ``retry_s`` (another process takes over) and contend
-    again."""
+    is set: contend every ``retry_s`` seconds (after a takeover, start the job
+    ``TAKEOVER_CHECKS`` checks later); once held, check it every ``retry_s``; when it is
+    lost, stop the job, wait ``retry_s`` (another process takes over) and contend again."""
+    refused = False
     try:
         while not stop.is_set():
             if not await asyncio.to_thread(lease.try_acquire):
+                refused = True
                 await _wait(stop, retry_s)
                 continue
+            if refused:  # taken over: let the last holder notice it lost the lease
+                refused = False
+                await _wait(stop, TAKEOVER_CHECKS * retry_s)
+                if stop.is_set() or not await asyncio.to_thread(lease.still_held):
+                    continue
             _taken(lease)
             own_stop = asyncio.Event()
             job = asyncio.ensure_future(run(own_stop))
@@ -212,11 +227,17 @@ def lead_thread(
 ) -> None:
     """:func:`lead` for a blocking job (a projection runner, a background loop): ``run``
     goes in a thread of its own while the lease is held; this one checks the lease."""
+    refused = False
     try:
         while not stop.is_set():
             if not lease.try_acquire():
+                refused = True
                 stop.wait(retry_s)
                 continue
+            if refused:  # taken over: let the last holder notice it lost the lease
+                refused = False
+                if stop.wait(TAKEOVER_CHECKS * retry_s) or not lease.still_held():
+                    continue
             _taken(lease)
             own_stop = threading.Event()
             job = threading.Thread(

@@ -1,14 +1,17 @@
 """Run a service's processes: the HTTP API, and the worker (outbox relay, exactly-once
-consumer, projection runners). ``oms up`` starts both for each service of the manifest."""
+consumer, projection runners, background loops). ``oms up`` starts both for each service of
+the manifest; a service may run several workers (:mod:`oms_kit.leadership`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import threading
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 import uvicorn
 from fastapi import FastAPI
@@ -18,6 +21,7 @@ from oms_contracts import dlq_topic, events_topic
 from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.http import create_app
 from oms_kit.kafka import ensure_topics
+from oms_kit.leadership import Lease, app_conninfo, lead, lead_thread
 from oms_kit.projection import ProjectionRunner, create_views
 from oms_kit.relay import OutboxRelay
 from oms_kit.service import Service
@@ -68,9 +72,21 @@ def service_topics(service: Service) -> list[str]:
     return own + [events_topic(source) for source in service.sources]
 
 
+@dataclass(frozen=True)
+class Worker:
+    """A running worker: its relay, and the leases it contends for, by name ("relay",
+    "view:<name>", "loop:<name>"); the job of a lease runs only while it is held."""
+
+    relay: OutboxRelay
+    leases: dict[str, Lease]
+
+
 @contextlib.asynccontextmanager
-async def worker(service: Service) -> AsyncIterator[None]:
-    """The event path of one service, running until the context exits."""
+async def worker(service: Service) -> AsyncIterator[Worker]:
+    """The event path of one service, running until the context exits. Several workers of
+    a service may run: the consumers share the partitions, and the relay, each projection
+    runner and each background loop run in one of them at a time (its lease), the next
+    taking over when it stops or dies (DESIGN section 2)."""
     settings = service.settings
     await ensure_topics(
         settings.kafka_bootstrap,
@@ -78,14 +94,29 @@ async def worker(service: Service) -> AsyncIterator[None]:
         service_topics(service),
         settings.topic_replication,
     )
+    conninfo = app_conninfo(service.app)
+    leases: dict[str, Lease] = {}
     stop = asyncio.Event()
     thread_stop = threading.Event()
+
+    def lease(name: str) -> Lease:
+        leases[name] = Lease(conninfo, service.name, name)
+        return leases[name]
+
+    def single_active(name: str, run: Callable[[threading.Event], None]) -> Callable[[], None]:
+        return functools.partial(lead_thread, lease(name), run, thread_stop, settings.lease_retry_s)
+
     relay = OutboxRelay(service.app, settings, service.outbound)
-    relay_task = asyncio.create_task(relay.run(stop), name=f"{service.name}-relay")
+    relay_task = asyncio.create_task(
+        lead(lease("relay"), relay.run, stop, settings.lease_retry_s),
+        name=f"{service.name}-relay",
+    )
     threads = [
         threading.Thread(
-            target=ProjectionRunner(service.app, view, settings.projection_batch_size).run,
-            args=(thread_stop,),
+            target=single_active(
+                f"view:{view.name}",
+                ProjectionRunner(service.app, view, settings.projection_batch_size).run,
+            ),
             name=f"view-{view.name}",
             daemon=True,
         )
@@ -93,9 +124,15 @@ async def worker(service: Service) -> AsyncIterator[None]:
     ]
     threads += [
         threading.Thread(
-            target=loop, args=(thread_stop,), name=f"{service.name}-background", daemon=True
+            target=(
+                functools.partial(loop.run, thread_stop)  # every worker runs it
+                if loop.side_by_side
+                else single_active(f"loop:{loop.name}", loop.run)
+            ),
+            name=f"{service.name}-{loop.name}",
+            daemon=True,
         )
-        for loop in service.background
+        for loop in service.loops()
     ]
     for thread in threads:
         thread.start()
@@ -105,7 +142,7 @@ async def worker(service: Service) -> AsyncIterator[None]:
         ExactlyOnceConsumer(service.app, service.name, service.inbound).attach(broker)
         await broker.start()
     try:
-        yield
+        yield Worker(relay, leases)
     finally:
         stop.set()
         thread_stop.set()

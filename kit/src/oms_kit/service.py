@@ -132,6 +132,21 @@ class Outbound:
         return mapping(event) if mapping is not None else None
 
 
+@dataclass(frozen=True)
+class Background:
+    """A service loop the worker runs in a thread until the event is set. One worker of the
+    service runs it at a time (a lease: :mod:`oms_kit.leadership`), unless ``side_by_side``:
+    a loop that claims each piece of work it does, so workers may share it (throughput).
+    A plain function in ``Service.background`` is a single-active loop named after it."""
+
+    run: Callable[[threading.Event], None]
+    name: str
+    side_by_side: bool = False
+
+    def __call__(self, stop: threading.Event) -> None:
+        self.run(stop)
+
+
 @dataclass
 class Service:
     settings: ServiceSettings
@@ -149,7 +164,8 @@ class Service:
     #: anywhere: the issuing service's own ``/auth/token``.
     token_url: str | None = None
     #: Service-specific loops the worker runs in threads until the event is set (e.g. a
-    #: retry of failed stampings). Each must return soon after the event is set.
+    #: retry of failed stampings). Each must return soon after the event is set. One worker
+    #: of the service runs each, unless it is a ``Background(..., side_by_side=True)``.
     background: Sequence[Callable[[threading.Event], None]] = ()
 
     @property
@@ -164,6 +180,23 @@ class Service:
     @property
     def sources(self) -> list[str]:
         return self.inbound.sources
+
+    def loops(self) -> list[Background]:
+        """The background loops, each named (its lease's name): a plain function by its
+        qualified name, a second of the same name numbered."""
+        loops: list[Background] = []
+        names: set[str] = set()
+        for loop in self.background:
+            if not isinstance(loop, Background):
+                qualname = getattr(loop, "__qualname__", type(loop).__qualname__)
+                loop = Background(loop, qualname.replace(".<locals>", ""))
+            name, n = loop.name, 1
+            while name in names:
+                n += 1
+                name = f"{loop.name}#{n}"
+            names.add(name)
+            loops.append(Background(loop.run, name, loop.side_by_side))
+        return loops
 
     def view(self, name: str) -> View:
         for view in self.views:

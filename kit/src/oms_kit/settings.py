@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     otlp_endpoint: str | None = None
     relay_batch_size: int = Field(default=500, ge=1)
     projection_batch_size: int = Field(default=500, ge=1)
+    #: How often a worker contends for a lease it does not hold (the relay, each projection
+    #: runner, each background loop: one active per service), and checks one it holds.
+    lease_retry_s: float = Field(default=1.0, gt=0)
     pg_pool_size: int = Field(default=5, ge=1)
     #: How long a writer waits for the event table's lock before failing (and retrying).
     pg_lock_timeout_s: int = Field(default=10, ge=1)

@@ -7,7 +7,7 @@ from typing import Any
 
 from oms_kit.auth import TokenVerifier
 from oms_kit.eventstore import build_application
-from oms_kit.service import Service
+from oms_kit.service import Background, Service
 
 from oms_notifications.api.routes import make_router
 from oms_notifications.application import NotificationsApplication
@@ -90,5 +90,7 @@ def bootstrap(
         routers=[make_router(app, log, alerts)],
         views=[log, alerts],
         verifier=verifier,
-        background=[sender.run],
+        # Each worker's sender claims a message before sending it (one claim wins), so
+        # every worker of the service may run one: more mail sent at a time.
+        background=[Background(sender.run, "sender", side_by_side=True)],
     )
