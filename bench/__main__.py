@@ -23,6 +23,7 @@ from rich.table import Table
 
 from bench import cpu, measure
 from bench.app import BENCH_TOPIC, bench_app
+from bench.consumer import CONSUMER, run_consumer
 from bench.cpu import LOAD_GENERATOR
 from bench.documents import run_documents
 from bench.e2e import SERVICES, run_e2e
@@ -297,6 +298,28 @@ async def run_e2e_step(
     return out
 
 
+async def run_consumer_stage(
+    pg_dsn: str, home: Path, args: argparse.Namespace, say: Any
+) -> dict[str, Any]:
+    """What the inventory worker applies per second from a filled topic: one worker, two."""
+    out: dict[str, Any] = {"consumer_events": args.consumer_events}
+    for workers, suffix in ((1, ""), (2, "_2w")):
+        stage = await run_consumer(pg_dsn, home, args.consumer_events, workers, say)
+        say(
+            f"consumer: {workers} worker(s): {stage['events_per_s']:,} events/s, "
+            f"{stage['cpu_ms_per_event']} CPU ms per event"
+        )
+        out[f"consumer_events_per_s{suffix}"] = stage["events_per_s"]
+        out[f"consumer_cpu_ms_per_event{suffix}"] = stage["cpu_ms_per_event"]
+        out[f"consumer_cpu_ms_per_event_by_process{suffix}"] = stage["cpu_ms_per_event_by_process"]
+        out.setdefault("details", {})[f"consumer{suffix}"] = stage
+    if out["consumer_events_per_s"]:
+        out["consumer_2w_over_1w"] = round(
+            out["consumer_events_per_s_2w"] / out["consumer_events_per_s"], 2
+        )
+    return out
+
+
 def two_workers(e2e: dict[str, Any], one_worker_per_s: float) -> dict[str, Any]:
     """The e2e figures of the run with two workers per service, keyed ``..._2w``."""
     out = {
@@ -435,6 +458,28 @@ def table(results: dict[str, Any]) -> Table:
             f"polls {results.get('e2e_polls', 0)}",
             "",
         )
+    for suffix, workers in (("", "1 worker"), ("_2w", "2 workers")):
+        if f"consumer_events_per_s{suffix}" in results:
+            t.add_row(
+                f"{CONSUMER} consumer events/s, {workers}",
+                f"{results[f'consumer_events_per_s{suffix}']:,}",
+                "",
+                "",
+                f"{results[f'consumer_cpu_ms_per_event{suffix}']} cpu ms/event",
+                "",
+            )
+            by_process = results[f"consumer_cpu_ms_per_event_by_process{suffix}"]
+            for name, ms in sorted(by_process.items(), key=lambda kv: -kv[1]):
+                t.add_row(f"  {name}", f"{ms:g}", "", "", "cpu ms/event", "")
+    if results.get("consumer_2w_over_1w") is not None:
+        t.add_row(
+            f"{CONSUMER} consumer, 2 workers over 1",
+            f"{results['consumer_2w_over_1w']:g}",
+            "",
+            "",
+            "3 partitions",
+            "",
+        )
     for kind, ms in results.get("e2e_stages_ms", {}).items():
         t.add_row(f"  order history: {kind}", f"+{ms:g} ms", "", "", "median", "")
     if "portal_p50_ms" in results:
@@ -534,6 +579,12 @@ async def main(args: argparse.Namespace, console: Console) -> dict[str, Any]:
                 )
                 results.update(two_workers(e2e, results["e2e_orders_per_s"]))
                 durations["e2e_2w"] = round(time.monotonic() - t, 1)
+            if not args.skip_consumer:
+                t = time.monotonic()
+                consumer = await run_consumer_stage(pg.dsn, home, args, say)
+                results.setdefault("details", {}).update(consumer.pop("details"))
+                results.update(consumer)
+                durations["consumer"] = round(time.monotonic() - t, 1)
             if not args.skip_portal:
                 t = time.monotonic()
                 drop_service_databases(pg.dsn, SERVICES)
@@ -567,6 +618,7 @@ async def main(args: argparse.Namespace, console: Console) -> dict[str, Any]:
                 "e2e_rates": args.e2e_rates,
                 "e2e_seconds_per_rate": args.e2e_seconds,
                 "idle_seconds": args.idle_seconds,
+                "consumer_events": args.consumer_events,
                 "portal_users": args.portal_users,
                 "portal_seconds": args.portal_seconds,
                 "growth_levels": args.growth_levels if not args.skip_growth else [],
