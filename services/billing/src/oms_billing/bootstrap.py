@@ -22,6 +22,7 @@ from oms_billing.integration.inbound import inbound
 from oms_billing.integration.outbound import outbound
 from oms_billing.projections.invoices import InvoicesView
 from oms_billing.projections.portfolio import PortfolioView
+from oms_billing.projections.receivables import ReceivablesView
 from oms_billing.projections.statement import StatementView
 from oms_billing.settings import Settings
 
@@ -102,6 +103,7 @@ def bootstrap(
     invoices = InvoicesView(app)
     statements = StatementView(app)
     portfolio = PortfolioView(app)
+    receivables = ReceivablesView(app)
     retrier = StampingRetrier(app, invoices.list_stamping_failed, settings.stamping_poll_s)
     return Service(
         settings=settings,
@@ -116,9 +118,10 @@ def bootstrap(
                 statements,
                 portfolio,
                 invoice_pdf or InvoicePdfRenderer(company(settings)),
+                receivables,
             )
         ],
-        views=[invoices, statements, portfolio],
+        views=[invoices, statements, portfolio, receivables],
         verifier=verifier,
         background=[retrier.run],
     )

@@ -141,6 +141,16 @@ class LocalCfdiStampingProvider:
 
     def __init__(self, pac: Signer) -> None:
         self.pac = pac
+        #: The folios it stamped, and the reason of each one it cancelled.
+        self.stamped: set[str] = set()
+        self.cancelled: dict[str, str] = {}
+
+    def cancel(self, stamp_uuid: str, reason: str) -> None:
+        """Cancel a CFDI this PAC stamped (SAT's cancellation request); one it never
+        stamped is refused."""
+        if stamp_uuid not in self.stamped:
+            raise StampingFailed(f"folio {stamp_uuid} was not stamped by this provider")
+        self.cancelled[stamp_uuid] = reason
 
     def stamp(self, invoice_xml: bytes) -> Stamp:
         try:
@@ -164,6 +174,7 @@ class LocalCfdiStampingProvider:
             stamped: bytes = document.xml_bytes(validate=True)
         except SchemaValidationError as exc:
             raise StampingFailed(f"the stamped CFDI does not validate: {exc}") from exc
+        self.stamped.add(folio)
         return Stamp(
             uuid=folio,
             stamped_at=stamped_at,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from oms_kit.types import Money, MoneyIn, Quantity
-from pydantic import BaseModel
+from oms_kit.types import Money, MoneyIn, Quantity, QuantityIn
+from pydantic import BaseModel, Field
 
 
 class StampPublic(BaseModel):
@@ -29,8 +29,15 @@ class InvoiceSummaryPublic(BaseModel):
     stamp: StampPublic | None
 
 
+class StatusTotalPublic(BaseModel):
+    count: int
+    total: Money
+
+
 class InvoiceListPublic(BaseModel):
     items: list[InvoiceSummaryPublic]
+    #: Over the whole filtered list, not just the page.
+    totals_by_status: dict[str, StatusTotalPublic]
     next_cursor: str | None
 
 
@@ -62,6 +69,15 @@ class PaymentSummaryPublic(BaseModel):
     received_at: datetime
 
 
+class CreditNoteSummaryPublic(BaseModel):
+    credit_note_id: str
+    number: str
+    reason: str
+    total: Money
+    net_amount: Money
+    issued_at: datetime
+
+
 class InvoicePublic(BaseModel):
     invoice_id: str
     order_id: str
@@ -81,11 +97,56 @@ class InvoicePublic(BaseModel):
     stamping_attempts: int
     last_stamping_error: str | None
     payments: list[PaymentSummaryPublic]
+    #: What is still open of each installment (number -> amount).
+    installments_open: dict[int, Money]
+    credit_notes: list[CreditNoteSummaryPublic]
+    cancel_reason: str | None
 
 
 class PaymentCreate(BaseModel):
     #: Positive with at most two decimals: the invoice checks both and names ``amount``.
     amount: MoneyIn
+    #: The installment it pays (its number, 1-based); none: the oldest open ones.
+    installment: int | None = Field(default=None, ge=1)
+
+
+class InvoiceCancel(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CreditNoteLineIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=100)
+    quantity: QuantityIn
+
+
+class CreditNoteCreate(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+    #: The goods credited; with neither lines nor amount, all that remains creditable.
+    lines: list[CreditNoteLineIn] | None = Field(default=None, max_length=500)
+    #: An amount with tax, instead of lines.
+    amount: MoneyIn | None = None
+    #: Whether the goods of the lines come back into stock.
+    returned_goods: bool = False
+
+
+class CreditNotePublic(BaseModel):
+    credit_note_id: str
+    invoice_id: str
+    number: str
+    reason: str
+    net_amount: Money
+    total: Money
+    invoice_open_amount: Money
+
+
+class AgingBucketPublic(BaseModel):
+    label: str
+    total: Money
+
+
+class AgingPublic(BaseModel):
+    as_of: date
+    buckets: list[AgingBucketPublic]
 
 
 class PaymentPublic(BaseModel):

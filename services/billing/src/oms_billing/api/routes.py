@@ -10,14 +10,23 @@ token, applied by every query (``projections/portfolio.py``)."""
 from __future__ import annotations
 
 import base64
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response, status
 from oms_kit.auth import BACK_OFFICE, CUSTOMER, SALES_REP, SERVICE, CurrentUser, Scope, allow
+from oms_kit.domain import InvalidInput
 from oms_kit.http import Paging
+from oms_kit.paging import parse_when
 
 from oms_billing.api.models import (
+    AgingBucketPublic,
+    AgingPublic,
+    CreditNoteCreate,
+    CreditNotePublic,
+    CreditNoteSummaryPublic,
     InstallmentPublic,
+    InvoiceCancel,
     InvoiceLinePublic,
     InvoiceListPublic,
     InvoicePublic,
@@ -29,14 +38,16 @@ from oms_billing.api.models import (
     StampPublic,
     StatementEntryPublic,
     StatementPublic,
+    StatusTotalPublic,
 )
 from oms_billing.application import BillingApplication
 from oms_billing.application.documents import InvoicePdf
 from oms_billing.domain.errors import InvoiceNotFound, InvoiceNotStamped
 from oms_billing.domain.invoice import Invoice
 from oms_billing.domain.receivable import Receivable
-from oms_billing.projections.invoices import InvoiceSummary, InvoicesView
+from oms_billing.projections.invoices import InvoiceFilter, InvoiceSummary, InvoicesView
 from oms_billing.projections.portfolio import PortfolioView
+from oms_billing.projections.receivables import ReceivablesView
 from oms_billing.projections.statement import Statement, StatementView
 
 
@@ -59,6 +70,7 @@ def make_router(
     statements: StatementView,
     portfolio: PortfolioView,
     invoice_pdf: InvoicePdf,
+    receivables: ReceivablesView,
 ) -> APIRouter:
     router = APIRouter(
         tags=["billing"],
@@ -72,12 +84,40 @@ def make_router(
         page: Paging,
         order_id: str | None = None,
         customer_id: str | None = None,
+        status: str | None = None,
+        number: str | None = None,
+        issued_from: str | None = None,
+        issued_to: str | None = None,
+        due_from: str | None = None,
+        due_to: str | None = None,
     ) -> InvoiceListPublic:
-        """The invoices the caller may see, newest first, optionally of one order or
-        customer; pass the answer's ``next_cursor`` as ``cursor`` for the next page."""
-        found = invoices.list_invoices(scope, page, order_id=order_id, customer_id=customer_id)
+        """The invoices the caller may see, newest first, filtered by order, customer,
+        status, number, issue date and the due dates of their installments (the bounds
+        inclusive, a date covering its day), with totals per status over the whole
+        filtered list; pass the answer's ``next_cursor`` as ``cursor`` for the next
+        page."""
+        due_after = parse_when(due_from, "due_from", end=False)
+        due_before = parse_when(due_to, "due_to", end=True)
+        found = invoices.list_invoices(
+            scope,
+            page,
+            InvoiceFilter(
+                order_id=order_id,
+                customer_id=customer_id,
+                status=status,
+                number=number,
+                issued_from=parse_when(issued_from, "issued_from", end=False),
+                issued_before=parse_when(issued_to, "issued_to", end=True),
+                due_from=day_of(due_after, "due_from"),
+                due_before=day_of(due_before, "due_to"),
+            ),
+        )
         return InvoiceListPublic(
             items=[invoice_summary(invoice) for invoice in found.items],
+            totals_by_status={
+                name: StatusTotalPublic(count=total.count, total=total.total)
+                for name, total in found.totals.items()
+            },
             next_cursor=found.next_cursor,
         )
 
@@ -161,7 +201,7 @@ def make_router(
     ) -> PaymentPublic:
         """Record a payment. The same ``Idempotency-Key`` again returns the first
         payment's response and records nothing."""
-        receipt = app.record_payment(invoice_id, body.amount, idempotency_key)
+        receipt = app.record_payment(invoice_id, body.amount, idempotency_key, body.installment)
         if not receipt.created:
             response.headers["idempotent-replay"] = "true"
         return PaymentPublic(
@@ -169,6 +209,84 @@ def make_router(
             invoice_id=str(receipt.invoice_id),
             amount=receipt.amount,
             open_amount=receipt.open_amount,
+        )
+
+    @router.post(
+        "/invoices/{invoice_id}/cancel",
+        response_model=InvoicePublic,
+        dependencies=[allow(BACK_OFFICE)],
+        responses={
+            404: {"description": "unknown invoice"},
+            409: {"description": "paid or credited: issue a credit note; provider refused"},
+        },
+    )
+    def cancel_invoice(invoice_id: str, body: InvoiceCancel) -> InvoicePublic:
+        """Cancel an unpaid invoice with a reason: its receivable and journal entry are
+        reversed and it shows in the customer's statement (InvoiceCancelled); a stamped
+        fiscal document is cancelled at the provider. Again: the same answer."""
+        invoice = app.cancel_invoice(invoice_id, body.reason)
+        return invoice_detail(invoice, app.find_receivable(invoice.id))
+
+    @router.post(
+        "/invoices/{invoice_id}/credit-notes",
+        status_code=status.HTTP_201_CREATED,
+        response_model=CreditNotePublic,
+        dependencies=[allow(BACK_OFFICE)],
+        responses={
+            404: {"description": "unknown invoice"},
+            409: {"description": "cancelled, or credited in full already"},
+            422: {"description": "lines or amount beyond what remains creditable"},
+        },
+    )
+    def issue_credit_note(
+        invoice_id: str,
+        body: CreditNoteCreate,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> CreditNotePublic:
+        """A credit note against the invoice, numbered in its own series: in full when
+        neither ``lines`` nor ``amount`` is given, else for those lines or that amount
+        (tax included). It reverses its part of the receivable and journal entry, shows in
+        the statement and is published (CreditNoteIssued). The same ``Idempotency-Key``
+        again answers the first one."""
+        note, created = app.issue_credit_note(
+            invoice_id,
+            body.reason,
+            lines=(
+                [(line.sku, line.quantity) for line in body.lines]
+                if body.lines is not None
+                else None
+            ),
+            amount=body.amount,
+            returned_goods=body.returned_goods,
+            idempotency_key=idempotency_key,
+        )
+        if not created:
+            response.headers["idempotent-replay"] = "true"
+        invoice = app.get_invoice(invoice_id)
+        return CreditNotePublic(
+            credit_note_id=str(note.credit_note_id),
+            invoice_id=str(invoice.id),
+            number=note.number,
+            reason=note.reason,
+            net_amount=note.net_amount,
+            total=note.total,
+            invoice_open_amount=invoice.open_amount,
+        )
+
+    @router.get("/receivables/aging", response_model=AgingPublic, dependencies=readers)
+    def receivables_aging(
+        scope: CallerScope, as_of: str | None = None, customer_id: str | None = None
+    ) -> AgingPublic:
+        """What is open of the receivables the caller may see (of one customer when
+        given), by days past each installment's due date on ``as_of`` (default today):
+        current, 1-30, 31-60, 61-90, >90."""
+        moment = parse_when(as_of, "as_of", end=False)
+        day = moment.date() if moment is not None else datetime.now(UTC).date()
+        buckets = receivables.aging(scope, day, customer_id)
+        return AgingPublic(
+            as_of=day,
+            buckets=[AgingBucketPublic(label=b.label, total=b.total) for b in buckets],
         )
 
     @router.get(
@@ -182,6 +300,15 @@ def make_router(
         return statement_public(statements.get_statement(scope, customer_id))
 
     return router
+
+
+def day_of(moment: datetime | None, field: str) -> date | None:
+    """A due-date bound as a day: due dates are days, so a bound must be one."""
+    if moment is None:
+        return None
+    if moment.time() != datetime.min.time():
+        raise InvalidInput(f"{field} must be a date", field=field)
+    return moment.date()
 
 
 def invoice_summary(invoice: InvoiceSummary) -> InvoiceSummaryPublic:
@@ -248,6 +375,19 @@ def invoice_detail(invoice: Invoice, receivable: Receivable | None) -> InvoicePu
             )
             for payment in invoice.payments
         ],
+        installments_open=invoice.installments_open(receivable.installments if receivable else []),
+        credit_notes=[
+            CreditNoteSummaryPublic(
+                credit_note_id=str(note.credit_note_id),
+                number=note.number,
+                reason=note.reason,
+                total=note.total,
+                net_amount=note.net_amount,
+                issued_at=note.issued_at,
+            )
+            for note in invoice.credit_notes
+        ],
+        cancel_reason=invoice.cancel_reason,
     )
 
 

@@ -22,10 +22,19 @@ from oms_billing.application.documents import (
     PlainInvoiceDocument,
     Recipient,
 )
-from oms_billing.application.stamping import Stamp, StampingFailed, StampingProvider
+from oms_billing.application.stamping import (
+    CancellingProvider,
+    Stamp,
+    StampingFailed,
+    StampingProvider,
+)
 from oms_billing.domain.customer import CustomerAccount
-from oms_billing.domain.errors import GoodsIssueNotInvoiceable, InvoiceNotFound
-from oms_billing.domain.invoice import Invoice, InvoiceSeries, PaymentRecord
+from oms_billing.domain.errors import (
+    CancellationRefused,
+    GoodsIssueNotInvoiceable,
+    InvoiceNotFound,
+)
+from oms_billing.domain.invoice import CreditNoteRecord, Invoice, InvoiceSeries, PaymentRecord
 from oms_billing.domain.order import BillingOrder, IssuedQuantity
 from oms_billing.domain.receivable import JournalEntry, Receivable
 
@@ -191,9 +200,10 @@ class BillingApplication(ServiceApplication):
         self._stamp(invoice)
         return [invoice, receivable, entry]
 
-    def _series(self) -> InvoiceSeries:
-        series_id = InvoiceSeries.create_id(self.series)
-        return self.find(InvoiceSeries, series_id) or InvoiceSeries(series=self.series)
+    def _series(self, name: str | None = None) -> InvoiceSeries:
+        name = name or self.series
+        series_id = InvoiceSeries.create_id(name)
+        return self.find(InvoiceSeries, series_id) or InvoiceSeries(series=name)
 
     def _find_order(self, order_id: str) -> BillingOrder | None:
         return self.find(BillingOrder, BillingOrder.create_id(order_id))
@@ -264,11 +274,17 @@ class BillingApplication(ServiceApplication):
     # --- payments -------------------------------------------------------------------------
 
     def record_payment(
-        self, invoice_id: UUID | str, amount: Decimal, idempotency_key: str | None = None
+        self,
+        invoice_id: UUID | str,
+        amount: Decimal,
+        idempotency_key: str | None = None,
+        installment: int | None = None,
     ) -> PaymentReceipt:
-        """Record a payment against an invoice; it never exceeds what is open, even with
-        concurrent payments (a conflict reloads, re-checks and tries again). The same
-        ``idempotency_key`` again returns the first payment and records nothing."""
+        """Record a payment against an invoice's ``installment`` (its number, 1-based), or
+        its oldest open installments when none is named, with its journal entry (cash
+        against receivables); it never exceeds what is open, even with concurrent payments
+        (a conflict reloads, re-checks and tries again). The same ``idempotency_key`` again
+        returns the first payment and records nothing."""
         for attempt in range(PAYMENT_CONFLICT_RETRIES):
             invoice = self.get_invoice(invoice_id)
             earlier = invoice.payment_for_key(idempotency_key)
@@ -277,15 +293,127 @@ class BillingApplication(ServiceApplication):
             payment_id = (
                 uuid5(invoice.id, f"payment/{idempotency_key}") if idempotency_key else uuid4()
             )
-            payment = invoice.record_payment(payment_id, amount, datetime.now(UTC), idempotency_key)
+            payment = invoice.record_payment(
+                payment_id,
+                amount,
+                datetime.now(UTC),
+                idempotency_key,
+                installments=self._installments(invoice.id),
+                installment=installment,
+            )
+            entry = JournalEntry.for_payment(invoice.id, payment_id, invoice.currency, amount)
             try:
-                self.save(invoice)
+                self.save(invoice, entry)
             except RecordConflictError:
                 if attempt == PAYMENT_CONFLICT_RETRIES - 1:
                     raise
                 continue
             return self._receipt(invoice.id, payment, created=True)
         raise AssertionError("unreachable")
+
+    def _installments(self, invoice_id: UUID) -> list[dict[str, Any]]:
+        receivable = self.find_receivable(invoice_id)
+        return receivable.installments if receivable is not None else []
+
+    # --- cancellation and credit notes ----------------------------------------------------
+
+    def cancel_invoice(self, invoice_id: UUID | str, reason: str) -> Invoice:
+        """Cancel an unpaid invoice: its receivable falls to nothing and its journal entry
+        is reversed; a stamped fiscal document is cancelled at the provider first (a
+        refusal is a conflict and changes nothing). A repeat changes nothing."""
+        for attempt in range(PAYMENT_CONFLICT_RETRIES):
+            invoice = self.get_invoice(invoice_id)
+            if not invoice.cancel(reason, datetime.now(UTC)):
+                return invoice
+            self._cancel_at_provider(invoice, reason)
+            entry = JournalEntry.reversal(
+                invoice.id,
+                "cancellation",
+                invoice.currency,
+                invoice.net_total,
+                invoice.tax_total,
+                invoice.total,
+            )
+            try:
+                self.save(invoice, entry)
+            except RecordConflictError:
+                if attempt == PAYMENT_CONFLICT_RETRIES - 1:
+                    raise
+                continue
+            return invoice
+        raise AssertionError("unreachable")
+
+    def _cancel_at_provider(self, invoice: Invoice, reason: str) -> None:
+        if invoice.stamp is None or not isinstance(self.stamping, CancellingProvider):
+            return
+        try:
+            self.stamping.cancel(invoice.stamp["uuid"], reason)
+        except StampingFailed as exc:
+            raise CancellationRefused(
+                f"the provider did not cancel invoice {invoice.number}: {exc}",
+                field="invoice_id",
+            ) from exc
+
+    def issue_credit_note(
+        self,
+        invoice_id: UUID | str,
+        reason: str,
+        *,
+        lines: list[tuple[str, Decimal]] | None = None,
+        amount: Decimal | None = None,
+        returned_goods: bool = False,
+        idempotency_key: str | None = None,
+    ) -> tuple[CreditNoteRecord, bool]:
+        """A credit note against an invoice: in full (neither ``lines`` nor ``amount``),
+        by lines (sku, quantity) or by an amount with tax; never more than remains
+        creditable. Numbered in the credit notes' own series (taken exactly when it is
+        stored, as invoices' numbers are), with the reversal of its part of the journal
+        entry. The same ``idempotency_key`` again returns the first one (False: not new)."""
+        for attempt in range(PAYMENT_CONFLICT_RETRIES):
+            invoice = self.get_invoice(invoice_id)
+            earlier = invoice.credit_note_for_key(idempotency_key)
+            if earlier is not None:
+                return earlier, False
+            draft = invoice.draft_credit(lines, amount)
+            credit_note_id = (
+                uuid5(invoice.id, f"credit-note/{idempotency_key}") if idempotency_key else uuid4()
+            )
+            series = self._series(self.credit_note_series)
+            number = series.next_number(credit_note_id)
+            note = invoice.credit(
+                credit_note_id,
+                number,
+                reason,
+                draft,
+                datetime.now(UTC),
+                installments=self._installments(invoice.id),
+                returned_goods=returned_goods,
+                idempotency_key=idempotency_key,
+            )
+            entry = JournalEntry.reversal(
+                invoice.id,
+                f"credit-note/{credit_note_id}",
+                invoice.currency,
+                draft.net_amount,
+                draft.tax_amount,
+                draft.total,
+            )
+            try:
+                self.save(invoice, series, entry)
+            except RecordConflictError:
+                if attempt == PAYMENT_CONFLICT_RETRIES - 1:
+                    raise
+                continue
+            return note, True
+        raise AssertionError("unreachable")
+
+    @property
+    def credit_note_series(self) -> str:
+        """The credit notes' numbering series: the invoices' series with "NC"."""
+        return f"{self.series}-NC"
+
+    def journal_entry(self, invoice_id: UUID, key: str = "") -> JournalEntry | None:
+        return self.find(JournalEntry, JournalEntry.create_id(invoice_id, key))
 
     @staticmethod
     def _receipt(invoice_id: UUID, payment: PaymentRecord, *, created: bool) -> PaymentReceipt:

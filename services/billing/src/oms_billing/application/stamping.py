@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from uuid import UUID
 
 from oms_kit.paging import Page, PageRequest
@@ -42,6 +42,17 @@ class StampingFailed(Exception):
 class StampingProvider(Protocol):
     def stamp(self, invoice_xml: bytes) -> Stamp:
         """Stamp the invoice document; raise StampingFailed when it cannot."""
+        ...
+
+
+@runtime_checkable
+class CancellingProvider(Protocol):
+    """A provider that also cancels what it stamped (a CFDI's cancellation at the PAC)."""
+
+    def stamp(self, invoice_xml: bytes) -> Stamp: ...
+
+    def cancel(self, stamp_uuid: str, reason: str) -> None:
+        """Cancel the stamped document ``stamp_uuid``; StampingFailed when it cannot."""
         ...
 
 

@@ -43,3 +43,24 @@ class InvoiceNotStamped(Conflict):
 
     def __init__(self, number: str) -> None:
         super().__init__(f"invoice {number} is not stamped yet", field="stamp")
+
+
+class UnknownInstallment(InvalidInput):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="installment")
+
+
+class InvoiceNotCancellable(Conflict):
+    """A paid or credited invoice is not cancelled: a credit note reverses it."""
+
+
+class InvoiceNotCreditable(Conflict):
+    """A cancelled invoice, or one credited in full already."""
+
+
+class InvalidCredit(InvalidInput):
+    """A credit note's lines or amount that do not fit what remains creditable."""
+
+
+class CancellationRefused(Conflict):
+    """The fiscal provider refused to cancel the stamped document."""

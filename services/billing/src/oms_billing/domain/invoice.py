@@ -9,9 +9,17 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from oms_kit.domain import Conflict
 
-from oms_billing.domain.errors import InvalidPaymentAmount, PaymentExceedsOpenAmount
-from oms_billing.domain.money import ZERO
+from oms_billing.domain.errors import (
+    InvalidCredit,
+    InvalidPaymentAmount,
+    InvoiceNotCancellable,
+    InvoiceNotCreditable,
+    PaymentExceedsOpenAmount,
+    UnknownInstallment,
+)
+from oms_billing.domain.money import CENT, ZERO, cents, tax_on
 
 
 class InvoiceSeries(Aggregate):
@@ -45,6 +53,42 @@ class InvoiceSeries(Aggregate):
     @event(NumberAssigned)
     def _number_assigned(self, invoice_id: UUID, sequence: int, number: str) -> None:
         self.last = sequence
+
+
+@dataclass(frozen=True)
+class CreditDraft:
+    """What a credit note takes off an invoice, before it gets a number: the lines
+    credited (sku, quantity, amount with tax, and line_no, net, tax), net, tax, total."""
+
+    lines: list[dict[str, Any]]
+    net_amount: Decimal
+    tax_amount: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class CreditNoteRecord:
+    credit_note_id: UUID
+    number: str
+    reason: str
+    total: Decimal
+    net_amount: Decimal
+    issued_at: datetime
+
+
+def allocate(
+    amount: Decimal, open_by_number: dict[int, Decimal], *, latest_first: bool = False
+) -> list[dict[str, Any]]:
+    """``amount`` spread over installments' open amounts: the oldest first (a payment), or
+    the latest first (a credit note); [{number, amount}] of those it touches."""
+    allocation: list[dict[str, Any]] = []
+    rest = amount
+    for number in sorted(open_by_number, reverse=latest_first):
+        take = min(open_by_number[number], rest)
+        if take > 0:
+            allocation.append({"number": number, "amount": take})
+            rest -= take
+    return allocation
 
 
 @dataclass(frozen=True)
@@ -96,10 +140,43 @@ class Invoice(Aggregate):
         open_after: Decimal
         received_at: datetime
         idempotency_key: str | None
+        #: The installments it settles: [{number, amount}] (absent on earlier payments,
+        #: which settled the oldest open installments).
+        installments: list[dict[str, Any]]
 
     class Paid(Aggregate.Event):
         order_id: str
         customer_id: str
+
+    class Cancelled(Aggregate.Event):
+        order_id: str
+        customer_id: str
+        number: str
+        reason: str
+        total: Decimal
+        currency: str
+        cancelled_at: datetime
+
+    class Credited(Aggregate.Event):
+        """A credit note against the invoice, numbered in the credit notes' series."""
+
+        credit_note_id: UUID
+        number: str
+        order_id: str
+        customer_id: str
+        currency: str
+        reason: str
+        #: [{line_no, sku, quantity, net_amount, tax_amount, amount}]; empty by amount.
+        lines: list[dict[str, Any]]
+        net_amount: Decimal
+        tax_amount: Decimal
+        total: Decimal
+        open_after: Decimal
+        issued_at: datetime
+        returned_goods: bool
+        idempotency_key: str | None
+        #: The installments it reduces, the latest first: [{number, amount}].
+        installments: list[dict[str, Any]]
 
     @staticmethod
     def create_id(goods_issue_id: str) -> UUID:
@@ -136,6 +213,18 @@ class Invoice(Aggregate):
         self.last_stamping_error: str | None = None
         self.payments: list[PaymentRecord] = []
         self.paid = False
+        #: Per installment number, what payments and credit notes took off it.
+        self.settled: dict[int, Decimal] = {}
+        #: What earlier payments (before installments were tracked) paid, oldest first.
+        self.unallocated = ZERO
+        self.cancelled = False
+        self.cancel_reason: str | None = None
+        self.credit_notes: list[CreditNoteRecord] = []
+        self.credit_note_keys: dict[str, UUID] = {}
+        self.credited_net = ZERO
+        self.credited_tax = ZERO
+        #: Per invoice line_no: the quantity, net and tax credited so far.
+        self.credited_lines: dict[int, dict[str, Decimal]] = {}
 
     # --- stamping -------------------------------------------------------------------------
 
@@ -145,6 +234,10 @@ class Invoice(Aggregate):
 
     @property
     def status(self) -> str:
+        if self.cancelled:
+            return "cancelled"
+        if self.credit_notes and self.creditable == 0:
+            return "credited"
         if self.open_amount == 0 and self.payments:
             return "paid"
         if self.stamped:
@@ -229,13 +322,33 @@ class Invoice(Aggregate):
                 return payment
         return None
 
+    def installments_open(self, installments: list[dict[str, Any]]) -> dict[int, Decimal]:
+        """What is open of each of the receivable's ``installments`` (number -> amount):
+        its amount less what payments and credit notes took off it."""
+        spill = self.unallocated
+        open_by_number: dict[int, Decimal] = {}
+        for installment in sorted(installments, key=lambda i: int(i["number"])):
+            number = int(installment["number"])
+            left = Decimal(installment["amount"]) - self.settled.get(number, ZERO)
+            take = min(max(left, ZERO), spill)
+            spill -= take
+            open_by_number[number] = left - take
+        return open_by_number
+
     def record_payment(
         self,
         payment_id: UUID,
         amount: Decimal,
         received_at: datetime,
         idempotency_key: str | None = None,
+        *,
+        installments: list[dict[str, Any]] | None = None,
+        installment: int | None = None,
     ) -> PaymentRecord:
+        """Record a payment of ``installment`` (its number, 1-based) of the receivable's
+        ``installments``, or of the oldest open ones when none is named."""
+        if self.cancelled:
+            raise Conflict(f"invoice {self.number} is cancelled", field="invoice_id")
         if not amount.is_finite() or amount <= 0:
             raise InvalidPaymentAmount("amount must be greater than zero")
         if amount != amount.quantize(Decimal("0.01")):
@@ -245,6 +358,18 @@ class Invoice(Aggregate):
                 f"amount {amount} exceeds the open amount {self.open_amount} "
                 f"of invoice {self.number}"
             )
+        open_by_number = self.installments_open(installments or [])
+        if installment is not None:
+            if installment not in open_by_number:
+                raise UnknownInstallment(f"invoice {self.number} has no installment {installment}")
+            if amount > open_by_number[installment]:
+                raise PaymentExceedsOpenAmount(
+                    f"amount {amount} exceeds the open amount {open_by_number[installment]} "
+                    f"of installment {installment} of invoice {self.number}"
+                )
+            allocation = [{"number": installment, "amount": amount}]
+        else:
+            allocation = allocate(amount, open_by_number)
         self._payment_recorded(
             payment_id=payment_id,
             order_id=self.order_id,
@@ -254,6 +379,7 @@ class Invoice(Aggregate):
             open_after=self.open_amount - amount,
             received_at=received_at,
             idempotency_key=idempotency_key,
+            installments=allocation,
         )
         if self.open_amount == ZERO:
             self._paid(order_id=self.order_id, customer_id=self.customer_id)
@@ -270,12 +396,251 @@ class Invoice(Aggregate):
         open_after: Decimal,
         received_at: datetime,
         idempotency_key: str | None,
+        installments: list[dict[str, Any]] | None = None,
     ) -> None:
         self.open_amount = open_after
         self.payments.append(
             PaymentRecord(payment_id, amount, open_after, received_at, idempotency_key)
         )
+        if installments is None:
+            self.unallocated += amount
+        for share in installments or []:
+            number = int(share["number"])
+            self.settled[number] = self.settled.get(number, ZERO) + Decimal(share["amount"])
 
     @event(Paid)
     def _paid(self, order_id: str, customer_id: str) -> None:
         self.paid = True
+
+    # --- cancellation and credit notes ----------------------------------------------------
+
+    def cancel(self, reason: str, cancelled_at: datetime) -> bool:
+        """Cancel the invoice while nothing is paid or credited on it; False when it is
+        cancelled already (a repeat changes nothing)."""
+        if self.cancelled:
+            return False
+        if self.payments:
+            raise InvoiceNotCancellable(
+                f"invoice {self.number} has payments: issue a credit note instead"
+            )
+        if self.credit_notes:
+            raise InvoiceNotCancellable(f"invoice {self.number} has credit notes")
+        self._cancelled(
+            order_id=self.order_id,
+            customer_id=self.customer_id,
+            number=self.number,
+            reason=reason,
+            total=self.total,
+            currency=self.currency,
+            cancelled_at=cancelled_at,
+        )
+        return True
+
+    @property
+    def creditable(self) -> Decimal:
+        """What credit notes may still take off the invoice, tax included."""
+        if self.cancelled:
+            return ZERO
+        return self.total - self.credited_net - self.credited_tax
+
+    def credit_note_for_key(self, idempotency_key: str | None) -> CreditNoteRecord | None:
+        if idempotency_key is None or idempotency_key not in self.credit_note_keys:
+            return None
+        wanted = self.credit_note_keys[idempotency_key]
+        return next(note for note in self.credit_notes if note.credit_note_id == wanted)
+
+    def draft_credit(
+        self, lines: list[tuple[str, Decimal]] | None, amount: Decimal | None
+    ) -> CreditDraft:
+        """What a credit note takes off: the ``lines`` given (sku, quantity), or an
+        ``amount`` with tax, or (neither) all that is still creditable. Never more than
+        what remains: ``InvalidCredit`` naming lines or amount."""
+        if self.cancelled:
+            raise InvoiceNotCreditable(f"invoice {self.number} is cancelled")
+        remaining = self.creditable
+        if remaining <= 0:
+            raise InvoiceNotCreditable(f"invoice {self.number} is credited in full already")
+        if lines is not None and amount is not None:
+            raise InvalidCredit("give lines or amount, not both", field="amount")
+        if amount is not None:
+            return self._draft_by_amount(amount, remaining)
+        if lines is None:
+            # In full: the goods left on it, unless credits by amount took part of their
+            # value already; then what remains, by amount.
+            left = [(line["sku"], self._line_left(line)["quantity"]) for line in self.lines]
+            left = [(sku, quantity) for sku, quantity in left if quantity > 0]
+            goods_value = sum(
+                (
+                    self._line_left(line)["net"] + self._line_left(line)["tax"]
+                    for line in self.lines
+                ),
+                ZERO,
+            )
+            if left and goods_value == remaining:
+                return self._draft_by_lines(left)
+            return self._draft_by_amount(remaining, remaining)
+        return self._draft_by_lines(lines)
+
+    def _line_left(self, line: dict[str, Any]) -> dict[str, Decimal]:
+        done = self.credited_lines.get(int(line["line_no"]), {})
+        return {
+            "quantity": Decimal(line["quantity"]) - done.get("quantity", ZERO),
+            "net": Decimal(line["net_amount"]) - done.get("net", ZERO),
+            "tax": Decimal(line["tax_amount"]) - done.get("tax", ZERO),
+        }
+
+    def _draft_by_amount(self, amount: Decimal, remaining: Decimal) -> CreditDraft:
+        if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
+            raise InvalidCredit(
+                "amount must be greater than zero with at most two decimals", field="amount"
+            )
+        if amount > remaining:
+            raise InvalidCredit(
+                f"amount {amount} exceeds what remains creditable ({remaining}) "
+                f"of invoice {self.number}",
+                field="amount",
+            )
+        net_left = self.net_total - self.credited_net
+        net = net_left if amount == remaining else cents(amount * net_left / remaining)
+        return CreditDraft(lines=[], net_amount=net, tax_amount=amount - net, total=amount)
+
+    def _draft_by_lines(self, wanted: list[tuple[str, Decimal]]) -> CreditDraft:
+        if not wanted:
+            raise InvalidCredit("lines must name at least one line", field="lines")
+        by_sku: dict[str, Decimal] = {}
+        for sku, quantity in wanted:
+            if not quantity.is_finite() or quantity <= 0:
+                raise InvalidCredit(f"sku {sku}: quantity must be positive", field="lines")
+            by_sku[sku] = by_sku.get(sku, ZERO) + quantity
+        credited: list[dict[str, Any]] = []
+        for sku, quantity in by_sku.items():
+            rest = quantity
+            on_invoice = [line for line in self.lines if line["sku"] == sku]
+            if not on_invoice:
+                raise InvalidCredit(f"sku {sku} is not on invoice {self.number}", field="lines")
+            for line in on_invoice:
+                left = self._line_left(line)
+                take = min(left["quantity"], rest)
+                if take <= 0:
+                    continue
+                rest -= take
+                if take == left["quantity"]:
+                    net, tax = left["net"], left["tax"]
+                else:
+                    net = cents(Decimal(line["net_amount"]) * take / Decimal(line["quantity"]))
+                    tax = min(tax_on(net, Decimal(line["tax_rate"])), left["tax"])
+                credited.append(
+                    {
+                        "line_no": int(line["line_no"]),
+                        "sku": sku,
+                        "quantity": take,
+                        "net_amount": net,
+                        "tax_amount": tax,
+                        "amount": net + tax,
+                    }
+                )
+            if rest > 0:
+                raise InvalidCredit(
+                    f"sku {sku}: {rest} more than remains creditable on invoice {self.number}",
+                    field="lines",
+                )
+        net_total = sum((li["net_amount"] for li in credited), ZERO)
+        tax_total = sum((li["tax_amount"] for li in credited), ZERO)
+        total = net_total + tax_total
+        if total > self.creditable:  # amounts credited before: never more than remains
+            raise InvalidCredit(
+                f"the lines come to {total}, more than remains creditable "
+                f"({self.creditable}) of invoice {self.number}",
+                field="lines",
+            )
+        return CreditDraft(lines=credited, net_amount=net_total, tax_amount=tax_total, total=total)
+
+    def credit(
+        self,
+        credit_note_id: UUID,
+        number: str,
+        reason: str,
+        draft: CreditDraft,
+        issued_at: datetime,
+        *,
+        installments: list[dict[str, Any]] | None = None,
+        returned_goods: bool = False,
+        idempotency_key: str | None = None,
+    ) -> CreditNoteRecord:
+        """Record the credit note ``draft`` (see :meth:`draft_credit`): what is open falls
+        by its total (never below zero), the latest installments first."""
+        reduces = min(draft.total, self.open_amount)
+        allocation = allocate(
+            reduces, self.installments_open(installments or []), latest_first=True
+        )
+        self._credited(
+            credit_note_id=credit_note_id,
+            number=number,
+            order_id=self.order_id,
+            customer_id=self.customer_id,
+            currency=self.currency,
+            reason=reason,
+            lines=draft.lines,
+            net_amount=draft.net_amount,
+            tax_amount=draft.tax_amount,
+            total=draft.total,
+            open_after=self.open_amount - reduces,
+            issued_at=issued_at,
+            returned_goods=returned_goods and bool(draft.lines),
+            idempotency_key=idempotency_key,
+            installments=allocation,
+        )
+        return self.credit_notes[-1]
+
+    @event(Cancelled)
+    def _cancelled(
+        self,
+        order_id: str,
+        customer_id: str,
+        number: str,
+        reason: str,
+        total: Decimal,
+        currency: str,
+        cancelled_at: datetime,
+    ) -> None:
+        self.cancelled = True
+        self.cancel_reason = reason
+        self.open_amount = ZERO
+
+    @event(Credited)
+    def _credited(
+        self,
+        credit_note_id: UUID,
+        number: str,
+        order_id: str,
+        customer_id: str,
+        currency: str,
+        reason: str,
+        lines: list[dict[str, Any]],
+        net_amount: Decimal,
+        tax_amount: Decimal,
+        total: Decimal,
+        open_after: Decimal,
+        issued_at: datetime,
+        returned_goods: bool,
+        idempotency_key: str | None,
+        installments: list[dict[str, Any]],
+    ) -> None:
+        self.open_amount = open_after
+        self.credited_net += net_amount
+        self.credited_tax += tax_amount
+        for line in lines:
+            done = self.credited_lines.setdefault(
+                int(line["line_no"]), {"quantity": ZERO, "net": ZERO, "tax": ZERO}
+            )
+            done["quantity"] += Decimal(line["quantity"])
+            done["net"] += Decimal(line["net_amount"])
+            done["tax"] += Decimal(line["tax_amount"])
+        for share in installments:
+            number_ = int(share["number"])
+            self.settled[number_] = self.settled.get(number_, ZERO) + Decimal(share["amount"])
+        self.credit_notes.append(
+            CreditNoteRecord(credit_note_id, number, reason, total, net_amount, issued_at)
+        )
+        if idempotency_key is not None:
+            self.credit_note_keys[idempotency_key] = credit_note_id

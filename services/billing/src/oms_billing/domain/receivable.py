@@ -15,6 +15,7 @@ from oms_billing.domain.money import ZERO, split_evenly
 RECEIVABLES = "receivables"
 REVENUE = "revenue"
 TAX_PAYABLE = "tax_payable"
+CASH = "cash"
 
 
 def installments(amount: Decimal, issued_on: date, terms_days: list[int]) -> list[dict[str, Any]]:
@@ -88,10 +89,14 @@ class JournalEntry(Aggregate):
         invoice_id: UUID
         currency: str
         lines: list[dict[str, Any]]
+        #: What of the invoice it books: "" its issue, "payment/<id>", "cancellation",
+        #: "credit-note/<id>".
+        key: str
 
     @staticmethod
-    def create_id(invoice_id: UUID) -> UUID:
-        return uuid5(NAMESPACE_URL, f"oms/billing/journal-entry/{invoice_id}")
+    def create_id(invoice_id: UUID, key: str = "") -> UUID:
+        suffix = f"/{key}" if key else ""
+        return uuid5(NAMESPACE_URL, f"oms/billing/journal-entry/{invoice_id}{suffix}")
 
     @classmethod
     def for_invoice(
@@ -108,15 +113,43 @@ class JournalEntry(Aggregate):
         return cls.post(invoice_id, currency, lines)
 
     @classmethod
-    def post(cls, invoice_id: UUID, currency: str, lines: list[dict[str, Any]]) -> JournalEntry:
+    def for_payment(
+        cls, invoice_id: UUID, payment_id: UUID, currency: str, amount: Decimal
+    ) -> JournalEntry:
+        """Debit cash with the amount received, credit receivables with it."""
+        lines = [
+            {"account": CASH, "debit": amount, "credit": ZERO},
+            {"account": RECEIVABLES, "debit": ZERO, "credit": amount},
+        ]
+        return cls.post(invoice_id, currency, lines, key=f"payment/{payment_id}")
+
+    @classmethod
+    def reversal(
+        cls, invoice_id: UUID, key: str, currency: str, net: Decimal, tax: Decimal, total: Decimal
+    ) -> JournalEntry:
+        """The invoice's entry reversed for ``total`` (a cancellation or a credit note):
+        debit revenue with the net and tax payable with the tax, credit receivables."""
+        lines = [{"account": REVENUE, "debit": net, "credit": ZERO}]
+        if tax:
+            lines.append({"account": TAX_PAYABLE, "debit": tax, "credit": ZERO})
+        lines.append({"account": RECEIVABLES, "debit": ZERO, "credit": total})
+        return cls.post(invoice_id, currency, lines, key=key)
+
+    @classmethod
+    def post(
+        cls, invoice_id: UUID, currency: str, lines: list[dict[str, Any]], key: str = ""
+    ) -> JournalEntry:
         debit = sum((Decimal(li["debit"]) for li in lines), ZERO)
         credit = sum((Decimal(li["credit"]) for li in lines), ZERO)
         if debit != credit:
             raise UnbalancedJournalEntry(f"debits {debit} != credits {credit}")
-        return cls(invoice_id=invoice_id, currency=currency, lines=lines)
+        return cls(invoice_id=invoice_id, currency=currency, lines=lines, key=key)
 
     @event(Posted)
-    def __init__(self, invoice_id: UUID, currency: str, lines: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, invoice_id: UUID, currency: str, lines: list[dict[str, Any]], key: str = ""
+    ) -> None:
         self.invoice_id = invoice_id
         self.currency = currency
         self.lines = lines
+        self.key = key

@@ -4,7 +4,10 @@ each; the rest (the order copy, the numbering series) stay private."""
 from __future__ import annotations
 
 from oms_contracts.billing import (
+    CreditNoteIssued,
+    CreditNoteLine,
     Installment,
+    InvoiceCancelled,
     InvoiceIssued,
     InvoiceLine,
     InvoicePaid,
@@ -117,4 +120,39 @@ def journal_entry_posted(posted: JournalEntry.Posted) -> JournalEntryPosted:
             JournalLine(account=line["account"], debit=line["debit"], credit=line["credit"])
             for line in posted.lines
         ],
+    )
+
+
+@outbound.maps(Invoice.Cancelled)
+def invoice_cancelled(cancelled: Invoice.Cancelled) -> InvoiceCancelled:
+    return InvoiceCancelled(
+        invoice_id=str(cancelled.originator_id),
+        order_id=cancelled.order_id,
+        customer_id=cancelled.customer_id,
+        number=cancelled.number,
+        reason=cancelled.reason,
+        total=cancelled.total,
+        currency=cancelled.currency,
+        cancelled_at=cancelled.cancelled_at,
+    )
+
+
+@outbound.maps(Invoice.Credited)
+def credit_note_issued(credited: Invoice.Credited) -> CreditNoteIssued:
+    return CreditNoteIssued(
+        credit_note_id=str(credited.credit_note_id),
+        invoice_id=str(credited.originator_id),
+        order_id=credited.order_id,
+        customer_id=credited.customer_id,
+        number=credited.number,
+        reason=credited.reason,
+        lines=[
+            CreditNoteLine(sku=line["sku"], quantity=line["quantity"], amount=line["amount"])
+            for line in credited.lines
+        ],
+        total=credited.total,
+        net_amount=credited.net_amount,
+        currency=credited.currency,
+        issued_at=credited.issued_at,
+        returned_goods=credited.returned_goods,
     )

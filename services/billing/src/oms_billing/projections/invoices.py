@@ -5,17 +5,41 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from oms_kit.auth import Scope
-from oms_kit.paging import Page, PageRequest, Where, keyset_query, page_of
+from oms_kit.paging import (
+    Page,
+    PageRequest,
+    StatusTotal,
+    Where,
+    keyset_query,
+    page_of,
+    totals_by_status,
+)
 from oms_kit.projection import DictCursor, Stored, View
 
 from oms_billing.domain.invoice import Invoice
 from oms_billing.projections.portfolio import within_scope
+from oms_billing.projections.receivables import INSTALLMENTS
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    """The invoice list's filters; the bounds of a range are from inclusive, before
+    exclusive (dates: due_on from <= day < before)."""
+
+    order_id: str | None = None
+    customer_id: str | None = None
+    status: str | None = None
+    number: str | None = None
+    issued_from: datetime | None = None
+    issued_before: datetime | None = None
+    due_from: date | None = None
+    due_before: date | None = None
 
 
 @dataclass(frozen=True)
@@ -60,9 +84,12 @@ class InvoicesView(View):
             status text NOT NULL,
             stamp jsonb,
             stamping_attempts int NOT NULL DEFAULT 0,
+            credited numeric NOT NULL DEFAULT 0,
             issued_at timestamptz NOT NULL,
             position bigint NOT NULL UNIQUE
         );
+        ALTER TABLE billing_invoices ADD COLUMN IF NOT EXISTS credited numeric NOT NULL DEFAULT 0;
+        CREATE INDEX IF NOT EXISTS billing_invoices_number ON billing_invoices (number);
         CREATE INDEX IF NOT EXISTS billing_invoices_order
             ON billing_invoices (order_id, position);
         CREATE INDEX IF NOT EXISTS billing_invoices_customer
@@ -131,21 +158,52 @@ class InvoicesView(View):
             (event.originator_id,),
         )
 
+    def on_cancelled(self, cur: DictCursor, event: Invoice.Cancelled, stored: Stored) -> None:
+        cur.execute(
+            "UPDATE billing_invoices SET status = 'cancelled', open_amount = 0 "
+            "WHERE invoice_id = %s",
+            (event.originator_id,),
+        )
+
+    def on_credited(self, cur: DictCursor, event: Invoice.Credited, stored: Stored) -> None:
+        cur.execute(
+            "UPDATE billing_invoices SET open_amount = %s, credited = credited + %s, "
+            "status = CASE WHEN credited + %s >= total THEN 'credited' ELSE status END "
+            "WHERE invoice_id = %s",
+            (event.open_after, event.total, event.total, event.originator_id),
+        )
+
     # --- queries --------------------------------------------------------------------------
 
     def list_invoices(
-        self,
-        scope: Scope,
-        page: PageRequest,
-        *,
-        order_id: str | None = None,
-        customer_id: str | None = None,
+        self, scope: Scope, page: PageRequest, filter: InvoiceFilter | None = None
     ) -> Page[InvoiceSummary]:
-        """The invoices within ``scope``, newest first, of one order and/or customer when
-        given."""
+        """The invoices within ``scope`` that ``filter`` selects, newest first; ``totals``
+        holds a ``StatusTotal`` per status over the whole filtered list."""
+        f = filter or InvoiceFilter()
         where = within_scope(
-            scope, Where().equals("order_id", order_id).equals("customer_id", customer_id)
+            scope,
+            Where()
+            .equals("order_id", f.order_id)
+            .equals("customer_id", f.customer_id)
+            .equals("status", f.status)
+            .equals("number", f.number),
         )
+        if f.issued_from is not None:
+            where.add("issued_at >= %s", f.issued_from)
+        if f.issued_before is not None:
+            where.add("issued_at < %s", f.issued_before)
+        if f.due_from is not None or f.due_before is not None:
+            # An installment of the invoice falls due within the range.
+            due = [("i.due_on >= %s", f.due_from), ("i.due_on < %s", f.due_before)]
+            given = [(clause, value) for clause, value in due if value is not None]
+            where.add(
+                f"EXISTS (SELECT 1 FROM {INSTALLMENTS} i "
+                "WHERE i.invoice_id = billing_invoices.invoice_id AND "
+                + " AND ".join(clause for clause, _ in given)
+                + ")",
+                *(value for _, value in given),
+            )
         query, params = keyset_query(
             "SELECT invoice_id, order_id, customer_id, number, status, currency, net_total, "
             "tax_total, total, open_amount, stamp, issued_at, position FROM billing_invoices",
@@ -156,7 +214,9 @@ class InvoicesView(View):
         with self.reading() as cur:
             cur.execute(query, params)
             rows = [_summary(row) for row in cur.fetchall()]
-        return page_of(rows, page.limit, lambda invoice: (invoice.position,))
+            totals: dict[str, StatusTotal] = totals_by_status(cur, "billing_invoices", where)
+        listed = page_of(rows, page.limit, lambda invoice: (invoice.position,))
+        return Page(items=listed.items, next_cursor=listed.next_cursor, totals=dict(totals))
 
     def list_stamping_failed(self, page: PageRequest) -> Page[UUID]:
         """Invoices whose stamping failed and is not done yet, oldest first."""

@@ -1,5 +1,6 @@
 """StatementView: each customer's account statement from billing's own events (invoices
-debit, payments credit); the running balance is computed when read."""
+debit; payments, cancellations and credit notes credit); the running balance is computed
+when read."""
 
 from __future__ import annotations
 
@@ -94,6 +95,34 @@ class StatementView(View):
             event.currency,
             debit=ZERO,
             credit=event.amount,
+        )
+
+    def on_cancelled(self, cur: DictCursor, event: Invoice.Cancelled, stored: Stored) -> None:
+        self._insert(
+            cur,
+            stored.position,
+            event.customer_id,
+            event.originator_id,
+            event.cancelled_at.date(),
+            "cancellation",
+            event.number,
+            event.currency,
+            debit=ZERO,
+            credit=event.total,
+        )
+
+    def on_credited(self, cur: DictCursor, event: Invoice.Credited, stored: Stored) -> None:
+        self._insert(
+            cur,
+            stored.position,
+            event.customer_id,
+            event.originator_id,
+            event.issued_at.date(),
+            "credit_note",
+            event.number,
+            event.currency,
+            debit=ZERO,
+            credit=event.total,
         )
 
     @staticmethod
