@@ -6,7 +6,7 @@ records them with the event's tracking record in one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,13 +17,19 @@ from oms_kit.eventstore import ServiceApplication
 from oms_inventory.domain import (
     GoodsIssue,
     LotLine,
+    MissingSupplier,
     OrderReservation,
     PickedLine,
     PickList,
     PickListNotFound,
+    PurchaseOrder,
+    PurchaseOrderNotFound,
     Shortage,
     Stock,
+    Supplier,
+    UnknownOrder,
     UnknownSku,
+    UnknownSupplier,
     allocate,
     demands,
     plan_pick,
@@ -38,6 +44,17 @@ class PickConfirmed:
     status: str
     goods_issue_id: str
     follow_up_pick_list_id: str | None
+
+
+@dataclass(frozen=True)
+class PurchaseReceived:
+    """A purchase order's receipt and the held orders it reserved."""
+
+    purchase_order: PurchaseOrder
+    reserved_order_ids: list[str]
+
+
+ZERO = Decimal(0)
 
 
 class InventoryApplication(ServiceApplication):
@@ -67,6 +84,20 @@ class InventoryApplication(ServiceApplication):
     def _order(self, order_id: str) -> OrderReservation | None:
         return self.find(OrderReservation, OrderReservation.create_id(order_id))
 
+    def get_purchase_order(self, purchase_order_id: str) -> PurchaseOrder:
+        purchase_order = self.find(PurchaseOrder, purchase_order_id)
+        if purchase_order is None:
+            raise PurchaseOrderNotFound(
+                f"no purchase order {purchase_order_id!r}", field="purchase_order_id"
+            )
+        return purchase_order
+
+    def get_supplier(self, supplier_id: str, field: str = "supplier_id") -> Supplier:
+        supplier = self.find(Supplier, supplier_id)
+        if supplier is None:
+            raise UnknownSupplier(f"no supplier {supplier_id!r}", field=field)
+        return supplier
+
     # Commands
     @retry_on_conflict
     def receive_stock(
@@ -80,8 +111,129 @@ class InventoryApplication(ServiceApplication):
         """Goods arrived in a warehouse lot (added to the lot when it exists)."""
         stock = self.find(Stock, Stock.create_id(sku)) or Stock(sku=sku)
         stock.receive(warehouse, lot, quantity, expires_on)
+        changed, _ = self._release_backorders({sku: stock})
+        self.save(stock, *changed)
+        return stock
+
+    def register_supplier(self, name: str, email: str) -> Supplier:
+        supplier = Supplier(name=name, email=email)
+        self.save(supplier)
+        return supplier
+
+    @retry_on_conflict
+    def assign_supplier(self, sku: str, supplier_id: str) -> Stock:
+        """Purchase orders for ``sku`` go to this supplier (a sku not received yet too)."""
+        self.get_supplier(supplier_id)
+        stock = self.find(Stock, Stock.create_id(sku)) or Stock(sku=sku)
+        stock.assign_supplier(supplier_id)
         self.save(stock)
         return stock
+
+    def purchase_for_orders(self, order_ids: list[str]) -> list[PurchaseOrder]:
+        """One purchase order per supplier for every line of these confirmed orders,
+        merged per sku. An order inventory has not seen confirmed, or one cancelled, is
+        refused naming ``order_ids``."""
+        needs: dict[str, Decimal] = {}
+        for order_id in dict.fromkeys(order_ids):
+            order = self._order(order_id)
+            if order is None or not order.wanted or not order.can_be_purchased_for:
+                raise UnknownOrder(
+                    f"order {order_id!r} is not a confirmed order inventory knows",
+                    field="order_ids",
+                )
+            for sku, quantity in order.wanted.items():
+                needs[sku] = needs.get(sku, ZERO) + quantity
+        return self._purchase(needs, list(dict.fromkeys(order_ids)))
+
+    def purchase_for_held_orders(
+        self, held_order_ids: Iterable[str], on_order: Mapping[str, Decimal]
+    ) -> list[PurchaseOrder]:
+        """One purchase order per supplier for what the orders held for stock still miss:
+        per sku, what they want less what is available and what open purchase orders
+        (``on_order``) will bring."""
+        wanted: dict[str, Decimal] = {}
+        covered: list[str] = []
+        for order_id in held_order_ids:
+            order = self._order(order_id)
+            if order is None or not order.is_short or not order.wanted:
+                continue  # reserved or cancelled since the list was read
+            covered.append(order_id)
+            for sku, quantity in order.wanted.items():
+                wanted[sku] = wanted.get(sku, ZERO) + quantity
+        needs: dict[str, Decimal] = {}
+        for sku, quantity in wanted.items():
+            stock = self.find(Stock, Stock.create_id(sku))
+            available = max(stock.available, ZERO) if stock is not None else ZERO
+            missing = quantity - available - on_order.get(sku, ZERO)
+            if missing > ZERO:
+                needs[sku] = missing
+        return self._purchase(needs, covered)
+
+    def _purchase(self, needs: Mapping[str, Decimal], order_ids: list[str]) -> list[PurchaseOrder]:
+        """Group ``needs`` by each sku's supplier and save one purchase order per supplier;
+        a sku without a supplier refuses the whole request, naming it."""
+        per_supplier: dict[str, dict[str, Decimal]] = {}
+        without: list[str] = []
+        for sku, quantity in needs.items():
+            stock = self.find(Stock, Stock.create_id(sku))
+            if stock is None or stock.supplier_id is None:
+                without.append(sku)
+                continue
+            per_supplier.setdefault(stock.supplier_id, {})[sku] = quantity
+        if without:
+            raise MissingSupplier(
+                f"no supplier for {', '.join(sorted(without))}: assign one with "
+                "PUT /stock/{sku}/supplier",
+                field="sku",
+            )
+        orders = [
+            PurchaseOrder.order(supplier_id, quantities, order_ids)
+            for supplier_id, quantities in per_supplier.items()
+        ]
+        if orders:
+            self.save(*orders)
+        return orders
+
+    @retry_on_conflict
+    def receive_purchase_order(
+        self, purchase_order_id: str, lines: list[LotLine]
+    ) -> PurchaseReceived:
+        """The goods of a purchase order arrived: into stock, lot by lot; orders held for
+        stock that now fit are reserved (first held first)."""
+        purchase_order = self.get_purchase_order(purchase_order_id)
+        purchase_order.receive(lines)
+        stocks: dict[str, Stock | None] = {}
+        for line in lines:
+            stock = stocks.get(line.sku) or self.find(Stock, Stock.create_id(line.sku))
+            stock = stock or Stock(sku=line.sku)
+            stock.receive(line.warehouse, line.lot, line.quantity, line.expires_on)
+            stocks[line.sku] = stock
+        changed, reserved = self._release_backorders(stocks)
+        self.save(purchase_order, *[s for s in stocks.values() if s is not None], *changed)
+        return PurchaseReceived(purchase_order, reserved)
+
+    def _release_backorders(
+        self, stocks: dict[str, Stock | None]
+    ) -> tuple[list[Aggregate], list[str]]:
+        """Try again, first held first, the orders held for the skus of ``stocks`` (just
+        received); returns what changed and the orders now reserved."""
+        changed: list[Aggregate] = []
+        reserved: list[str] = []
+        for sku in list(stocks):
+            stock = stocks[sku]
+            if stock is None:
+                continue
+            for order_id in list(stock.backorders):
+                order = self._order(order_id)
+                if order is None or not order.is_short or not order.wanted:
+                    stock.drop_backorder(order_id)
+                    continue
+                changed.extend(self._allocate(order, order.wanted, stocks, again=True))
+                if not order.is_short:
+                    reserved.append(order_id)
+                elif order.short_sku != sku:
+                    stock.drop_backorder(order_id)  # held for another sku now
+        return changed, reserved
 
     @retry_on_conflict
     def confirm_pick_list(
@@ -140,14 +292,35 @@ class InventoryApplication(ServiceApplication):
         order = self._order(order_id) or OrderReservation(order_id=order_id)
         if not order.can_allocate:
             return []
-        wanted = demands(lines)
-        stocks = {sku: self.find(Stock, Stock.create_id(sku)) for sku in wanted}
-        result = allocate(wanted, stocks)
+        return self._allocate(order, demands(lines), {})
+
+    def _allocate(
+        self,
+        order: OrderReservation,
+        wanted: Mapping[str, Decimal],
+        stocks: dict[str, Stock | None],
+        again: bool = False,
+    ) -> list[Aggregate]:
+        """Reserve ``wanted`` for the order, all or nothing, and open its pick list; or
+        hold it for the sku that is short (``again``: a retry after a receipt, which
+        records nothing new when the same sku is still short). ``stocks`` caches the
+        stock aggregates of this command."""
+        order_id = order.order_id
+        for sku in wanted:
+            if sku not in stocks:
+                stocks[sku] = self.find(Stock, Stock.create_id(sku))
+        result = allocate(wanted, {sku: stocks[sku] for sku in wanted})
         if isinstance(result, Shortage):
-            order.record_shortage(result)
-            return [order]
+            if again and order.short_sku == result.sku:
+                return []
+            order.record_shortage(result, wanted)
+            short = stocks.get(result.sku) or Stock(sku=result.sku)
+            stocks[result.sku] = short
+            short.backorder(order_id)
+            return [order, short]
         changed: list[Aggregate] = [order]
-        for sku, stock in stocks.items():
+        for sku in wanted:
+            stock = stocks[sku]
             assert stock is not None
             stock.reserve(order_id, [a for a in result if a.sku == sku])
             changed.append(stock)

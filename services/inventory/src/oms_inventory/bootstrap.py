@@ -13,6 +13,7 @@ from oms_inventory.api.routes import build_router
 from oms_inventory.application import InventoryApplication
 from oms_inventory.integration.inbound import inbound
 from oms_inventory.integration.outbound import outbound
+from oms_inventory.projections.purchasing import PurchasingView
 from oms_inventory.projections.stock_levels import StockLevelsView
 from oms_inventory.settings import Settings
 
@@ -23,13 +24,14 @@ def bootstrap(*, verifier: TokenVerifier | None = None, **overrides: Any) -> Ser
     settings = Settings(**overrides)
     app = build_application(InventoryApplication, settings)
     stock_levels = StockLevelsView(app)
+    purchasing = PurchasingView(app)
     return Service(
         settings=settings,
         app=app,
         title="OMS inventory",
         inbound=inbound,
         outbound=outbound,
-        routers=[build_router(app, stock_levels)],
-        views=[stock_levels],
+        routers=[build_router(app, stock_levels, purchasing)],
+        views=[stock_levels, purchasing],
         verifier=verifier,
     )

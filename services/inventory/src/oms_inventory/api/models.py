@@ -7,13 +7,26 @@ from datetime import date
 from typing import Annotated, Literal
 
 from oms_kit.types import Quantity, QuantityIn
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
-from oms_inventory.application import PickConfirmed
-from oms_inventory.domain import LotLine, PickedLine, PickList, Stock
+from oms_inventory.application import PickConfirmed, PurchaseReceived
+from oms_inventory.domain import (
+    LotLine,
+    PickedLine,
+    PickList,
+    PurchaseLine,
+    PurchaseOrder,
+    Stock,
+    Supplier,
+)
+from oms_inventory.projections.purchasing import PurchaseOrderSummary, SupplierSummary
 from oms_inventory.projections.stock_levels import StockLevel
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
 
 
 def _day(value: str | None) -> date | None:
@@ -168,3 +181,112 @@ class PickConfirmationPublic(BaseModel):
             goods_issue_id=confirmed.goods_issue_id,
             follow_up_pick_list_id=confirmed.follow_up_pick_list_id,
         )
+
+
+# Purchasing
+
+
+class SupplierCreate(BaseModel):
+    name: Name
+    email: Email
+
+
+class SupplierPublic(BaseModel):
+    supplier_id: str
+    name: str
+    email: str
+
+    @classmethod
+    def of(cls, supplier: Supplier | SupplierSummary) -> SupplierPublic:
+        if isinstance(supplier, Supplier):
+            return cls(supplier_id=str(supplier.id), name=supplier.name, email=supplier.email)
+        return cls(supplier_id=supplier.supplier_id, name=supplier.name, email=supplier.email)
+
+
+class SuppliersPublic(BaseModel):
+    items: list[SupplierPublic]
+    next_cursor: str | None
+
+
+class SupplierAssignmentCreate(BaseModel):
+    supplier_id: Name
+
+
+class SupplierAssignmentPublic(BaseModel):
+    sku: str
+    supplier_id: str
+
+
+class PurchaseFromOrdersCreate(BaseModel):
+    """Without ``order_ids``: what the orders held for stock miss."""
+
+    order_ids: list[Name] | None = Field(default=None, min_length=1, max_length=500)
+
+
+class PurchaseLinePublic(BaseModel):
+    sku: str
+    quantity: Quantity
+    received: Quantity
+
+    @classmethod
+    def of(cls, line: PurchaseLine) -> PurchaseLinePublic:
+        return cls(sku=line.sku, quantity=line.quantity, received=line.received)
+
+
+class PurchaseOrderPublic(BaseModel):
+    purchase_order_id: str
+    supplier_id: str
+    status: Literal["open", "partially_received", "received"]
+    lines: list[PurchaseLinePublic]
+    order_ids: list[str]
+
+    @classmethod
+    def of(cls, purchase_order: PurchaseOrder | PurchaseOrderSummary) -> PurchaseOrderPublic:
+        if isinstance(purchase_order, PurchaseOrder):
+            purchase_order_id = str(purchase_order.id)
+        else:
+            purchase_order_id = purchase_order.purchase_order_id
+        return cls(
+            purchase_order_id=purchase_order_id,
+            supplier_id=purchase_order.supplier_id,
+            status=purchase_order.status,
+            lines=[PurchaseLinePublic.of(line) for line in purchase_order.lines],
+            order_ids=purchase_order.order_ids,
+        )
+
+
+class PurchaseOrdersPublic(BaseModel):
+    items: list[PurchaseOrderPublic]
+    next_cursor: str | None = None
+
+
+class PurchaseReceiptLineCreate(BaseModel):
+    sku: Name
+    quantity: QuantityIn
+    warehouse: Name
+    lot: Name
+    expires_on: date | None = None
+
+    def lot_line(self) -> LotLine:
+        return LotLine(
+            sku=self.sku,
+            warehouse=self.warehouse,
+            lot=self.lot,
+            quantity=self.quantity,
+            expires_on=self.expires_on.isoformat() if self.expires_on else None,
+        )
+
+
+class PurchaseReceiptCreate(BaseModel):
+    lines: list[PurchaseReceiptLineCreate] = Field(min_length=1, max_length=500)
+
+
+class PurchaseReceiptPublic(PurchaseOrderPublic):
+    """The purchase order after the receipt, and the held orders it reserved."""
+
+    reserved_order_ids: list[str]
+
+    @classmethod
+    def of_receipt(cls, received: PurchaseReceived) -> PurchaseReceiptPublic:
+        order = PurchaseOrderPublic.of(received.purchase_order)
+        return cls(**order.model_dump(), reserved_order_ids=received.reserved_order_ids)

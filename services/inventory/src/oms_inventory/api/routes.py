@@ -4,11 +4,12 @@ aggregate) or a view's query.
 Who may call (DESIGN section 9): inventory keeps no customer's records, so roles decide
 alone. Stock receipts, pick lists (they name orders) and their confirmation: warehouse,
 back office and admin. Stock levels: every role but partners (reps read availability, the
-B2B portal shows it to customers). Partners: nothing (403)."""
+B2B portal shows it to customers). Suppliers and purchase orders: warehouse, back office
+and admin. Partners: nothing (403)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, status
 from oms_kit.auth import BACK_OFFICE, CUSTOMER, SALES_REP, WAREHOUSE, allow
@@ -19,11 +20,22 @@ from oms_inventory.api.models import (
     PickConfirmationPublic,
     PickListPublic,
     PickListsPublic,
+    PurchaseFromOrdersCreate,
+    PurchaseOrderPublic,
+    PurchaseOrdersPublic,
+    PurchaseReceiptCreate,
+    PurchaseReceiptPublic,
     StockListPublic,
     StockPublic,
     StockReceiptCreate,
+    SupplierAssignmentCreate,
+    SupplierAssignmentPublic,
+    SupplierCreate,
+    SupplierPublic,
+    SuppliersPublic,
 )
 from oms_inventory.application import InventoryApplication
+from oms_inventory.projections.purchasing import PurchaseOrderFilter, PurchasingView
 from oms_inventory.projections.stock_levels import StockLevelFilter, StockLevelsView
 
 #: Who receives and picks stock, and reads the pick lists.
@@ -32,7 +44,9 @@ STOCK_KEEPERS = (WAREHOUSE, BACK_OFFICE)
 STOCK_READERS = (*STOCK_KEEPERS, SALES_REP, CUSTOMER)
 
 
-def build_router(app: InventoryApplication, stock_levels: StockLevelsView) -> APIRouter:
+def build_router(
+    app: InventoryApplication, stock_levels: StockLevelsView, purchasing: PurchasingView
+) -> APIRouter:
     """The inventory routes, bound to the service's Application and its views."""
     router = APIRouter(
         tags=["inventory"], responses={403: {"description": "the caller's role may not do this"}}
@@ -111,5 +125,93 @@ def build_router(app: InventoryApplication, stock_levels: StockLevelsView) -> AP
             pick_list_id, [line.picked() for line in body.lines], idempotency_key
         )
         return PickConfirmationPublic.of(confirmed)
+
+    # Purchasing
+    @router.post(
+        "/suppliers", status_code=status.HTTP_201_CREATED, dependencies=[allow(*STOCK_KEEPERS)]
+    )
+    def register_supplier(body: SupplierCreate) -> SupplierPublic:
+        return SupplierPublic.of(app.register_supplier(body.name, body.email))
+
+    @router.get("/suppliers", dependencies=[allow(*STOCK_KEEPERS)])
+    def list_suppliers(page: Paging) -> SuppliersPublic:
+        """Suppliers, newest first."""
+        suppliers = purchasing.list_suppliers(page)
+        return SuppliersPublic(
+            items=[SupplierPublic.of(s) for s in suppliers.items],
+            next_cursor=suppliers.next_cursor,
+        )
+
+    @router.put(
+        "/stock/{sku}/supplier",
+        dependencies=[allow(*STOCK_KEEPERS)],
+        responses={422: {"description": "unknown supplier"}},
+    )
+    def assign_supplier(sku: str, body: SupplierAssignmentCreate) -> SupplierAssignmentPublic:
+        """The supplier purchase orders for ``sku`` go to (a sku never received too)."""
+        stock = app.assign_supplier(sku, body.supplier_id)
+        return SupplierAssignmentPublic(sku=stock.sku, supplier_id=body.supplier_id)
+
+    @router.post(
+        "/purchase-orders/from-orders",
+        status_code=status.HTTP_201_CREATED,
+        dependencies=[allow(*STOCK_KEEPERS)],
+        responses={422: {"description": "an order not confirmed, or a sku with no supplier"}},
+    )
+    def purchase_from_orders(body: PurchaseFromOrdersCreate) -> PurchaseOrdersPublic:
+        """Merge what customer orders need into one purchase order per supplier: the lines
+        of the ``order_ids`` given, or else what the orders held for stock still miss (per
+        sku: what they want less what is available and what open purchase orders will
+        bring). A sku with no supplier refuses it all (422 naming the sku); nothing to buy
+        creates nothing (an empty list)."""
+        if body.order_ids is not None:
+            orders = app.purchase_for_orders(body.order_ids)
+        else:
+            orders = app.purchase_for_held_orders(
+                purchasing.held_order_ids(), purchasing.still_on_order()
+            )
+        return PurchaseOrdersPublic(items=[PurchaseOrderPublic.of(o) for o in orders])
+
+    @router.get("/purchase-orders", dependencies=[allow(*STOCK_KEEPERS)])
+    def list_purchase_orders(
+        page: Paging,
+        status: Annotated[Literal["open", "partially_received", "received"] | None, Query()] = None,
+        supplier_id: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> PurchaseOrdersPublic:
+        """Purchase orders, newest first."""
+        orders = purchasing.list_purchase_orders(
+            PurchaseOrderFilter(status=status, supplier_id=supplier_id), page
+        )
+        return PurchaseOrdersPublic(
+            items=[PurchaseOrderPublic.of(o) for o in orders.items],
+            next_cursor=orders.next_cursor,
+        )
+
+    @router.get(
+        "/purchase-orders/{purchase_order_id}",
+        dependencies=[allow(*STOCK_KEEPERS)],
+        responses={404: {"description": "not found"}},
+    )
+    def get_purchase_order(purchase_order_id: str) -> PurchaseOrderPublic:
+        return PurchaseOrderPublic.of(app.get_purchase_order(purchase_order_id))
+
+    @router.post(
+        "/purchase-orders/{purchase_order_id}/receive",
+        dependencies=[allow(*STOCK_KEEPERS)],
+        responses={
+            404: {"description": "not found"},
+            409: {"description": "received in full already"},
+            422: {"description": "a line not on the order, or more than it waits for"},
+        },
+    )
+    def receive_purchase_order(
+        purchase_order_id: str, body: PurchaseReceiptCreate
+    ) -> PurchaseReceiptPublic:
+        """The goods arrived: into stock lot by lot; orders held for stock that now fit
+        are reserved, first held first (``reserved_order_ids``)."""
+        received = app.receive_purchase_order(
+            purchase_order_id, [line.lot_line() for line in body.lines]
+        )
+        return PurchaseReceiptPublic.of_receipt(received)
 
     return router

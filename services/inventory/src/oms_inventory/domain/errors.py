@@ -40,3 +40,37 @@ class PickListClosed(Conflict):
     """The pick list is done or cancelled: it cannot be confirmed again."""
 
     title = "Pick list is closed"
+
+
+class InvalidReceipt(InvalidInput):
+    """What was received does not fit the purchase order."""
+
+    title = "Invalid receipt"
+
+
+class UnknownOrder(InvalidInput):
+    """A customer order inventory has not seen confirmed, or one that was cancelled."""
+
+    title = "Unknown order"
+
+
+class MissingSupplier(InvalidInput):
+    """A sku to buy has no supplier assigned."""
+
+    title = "No supplier for the sku"
+
+
+class UnknownSupplier(InvalidInput):
+    """A supplier id that names no supplier."""
+
+    title = "Unknown supplier"
+
+
+class PurchaseOrderNotFound(NotFound):
+    title = "Purchase order not found"
+
+
+class PurchaseOrderClosed(Conflict):
+    """The purchase order was received in full."""
+
+    title = "Purchase order is received"

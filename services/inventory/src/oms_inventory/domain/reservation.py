@@ -70,6 +70,8 @@ class OrderReservation(Aggregate):
         sku: str
         requested: Decimal
         available: Decimal
+        #: What the whole order wants, per sku (absent in events stored before purchasing).
+        wanted: list[dict[str, Any]] | None = None
 
     class PickListAdded(Aggregate.Event):
         pick_list_id: str
@@ -93,6 +95,10 @@ class OrderReservation(Aggregate):
         self.status = NEW
         self.skus: list[str] = []
         self.pick_list_ids: list[str] = []
+        #: What the order wants per sku, as last tried (empty when never tried).
+        self.wanted: dict[str, Decimal] = {}
+        #: The sku it is held for, while short.
+        self.short_sku: str | None = None
 
     @property
     def can_allocate(self) -> bool:
@@ -104,12 +110,30 @@ class OrderReservation(Aggregate):
             order_id=self.order_id, allocations=as_dicts(allocations), pick_list_id=pick_list_id
         )
 
-    def record_shortage(self, shortage: Shortage) -> None:
+    @property
+    def can_be_purchased_for(self) -> bool:
+        """A confirmed order that was not cancelled."""
+        return self.status in (RESERVED, SHORT)
+
+    @property
+    def is_short(self) -> bool:
+        return self.status == SHORT
+
+    def record_shortage(
+        self, shortage: Shortage, wanted: Mapping[str, Decimal] | None = None
+    ) -> None:
+        """The order is held for ``shortage.sku``; ``wanted`` (all it wants, per sku) lets
+        a receipt try it again."""
         self._short(
             order_id=self.order_id,
             sku=shortage.sku,
             requested=shortage.requested,
             available=shortage.available,
+            wanted=(
+                [{"sku": sku, "quantity": quantity} for sku, quantity in wanted.items()]
+                if wanted is not None
+                else None
+            ),
         )
 
     def add_pick_list(self, pick_list_id: str) -> None:
@@ -130,15 +154,30 @@ class OrderReservation(Aggregate):
         self, order_id: str, allocations: list[dict[str, Any]], pick_list_id: str | None
     ) -> None:
         self.status = RESERVED
+        self.short_sku = None
+        self.wanted = {}
         for line in allocations:
             if line["sku"] not in self.skus:
                 self.skus.append(line["sku"])
+            self.wanted[line["sku"]] = self.wanted.get(line["sku"], ZERO) + Decimal(
+                line["quantity"]
+            )
         if pick_list_id is not None:
             self.pick_list_ids.append(pick_list_id)
 
     @event(ShortageRecorded)
-    def _short(self, order_id: str, sku: str, requested: Decimal, available: Decimal) -> None:
+    def _short(
+        self,
+        order_id: str,
+        sku: str,
+        requested: Decimal,
+        available: Decimal,
+        wanted: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.status = SHORT
+        self.short_sku = sku
+        if wanted is not None:
+            self.wanted = {str(w["sku"]): Decimal(w["quantity"]) for w in wanted}
 
     @event(PickListAdded)
     def _pick_list_added(self, pick_list_id: str) -> None:

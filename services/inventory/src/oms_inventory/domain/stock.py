@@ -118,6 +118,22 @@ class Stock(Aggregate):
         picked: list[dict[str, Any]]
         released: list[dict[str, Any]]
 
+    class SupplierAssigned(Aggregate.Event):
+        """The supplier that purchase orders for this sku go to."""
+
+        sku: str
+        supplier_id: str
+
+    class Backordered(Aggregate.Event):
+        """An order is held for want of this sku: a receipt tries it again."""
+
+        order_id: str
+
+    class BackorderDropped(Aggregate.Event):
+        """A held order no longer waits for this sku (cancelled or reserved elsewhere)."""
+
+        order_id: str
+
     class LevelChanged(Aggregate.Event):
         """The sku's totals after a change, for subscribers."""
 
@@ -136,6 +152,9 @@ class Stock(Aggregate):
         self.lots: dict[LotKey, Lot] = {}
         #: order id -> (warehouse, lot) -> quantity that order still has reserved there.
         self.reservations: dict[str, dict[LotKey, Decimal]] = {}
+        self.supplier_id: str | None = None
+        #: Orders held for want of this sku, first held first.
+        self.backorders: list[str] = []
 
     # Queries
     @property
@@ -234,7 +253,34 @@ class Stock(Aggregate):
         self._issued(order_id=order_id, picked=as_dicts(picked), released=as_dicts(released))
         self._record_level()
 
+    def assign_supplier(self, supplier_id: str) -> None:
+        if supplier_id != self.supplier_id:
+            self._supplier_assigned(sku=self.sku, supplier_id=supplier_id)
+
+    def backorder(self, order_id: str) -> bool:
+        """Hold ``order_id`` until this sku arrives. True when it was not held yet."""
+        if order_id in self.backorders:
+            return False
+        self._backordered(order_id=order_id)
+        return True
+
+    def drop_backorder(self, order_id: str) -> None:
+        if order_id in self.backorders:
+            self._backorder_dropped(order_id=order_id)
+
     # Events
+    @event(SupplierAssigned)
+    def _supplier_assigned(self, sku: str, supplier_id: str) -> None:
+        self.supplier_id = supplier_id
+
+    @event(Backordered)
+    def _backordered(self, order_id: str) -> None:
+        self.backorders.append(order_id)
+
+    @event(BackorderDropped)
+    def _backorder_dropped(self, order_id: str) -> None:
+        self.backorders.remove(order_id)
+
     @event(Received)
     def _received(
         self, sku: str, warehouse: str, lot: str, quantity: Decimal, expires_on: str | None
@@ -246,6 +292,8 @@ class Stock(Aggregate):
 
     @event(Reserved)
     def _reserved(self, order_id: str, allocations: list[dict[str, Any]]) -> None:
+        if order_id in self.backorders:
+            self.backorders.remove(order_id)
         held = self.reservations.setdefault(order_id, {})
         for line in from_dicts(allocations):
             self.lots[line.key].reserved += line.quantity
