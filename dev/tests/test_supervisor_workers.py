@@ -1,6 +1,7 @@
 """A service runs several worker processes side by side: ``workers=2`` starts the keys
 ``worker`` and ``worker-2`` (the same module, the same environment, logs of their own), and
-each is killed and restarted by its key while the other keeps running."""
+each is killed and restarted by its key while the other keeps running: the one holding the
+``relay`` lease killed, the other takes publishing over."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from pathlib import Path
 
 import pytest
 from oms_dev.supervisor import Supervisor, role_of, worker_roles
-from oms_dev.testing import Stack, running_services
+from oms_dev.testing import Stack, running_services, wait_until
+from oms_kit.leadership import holders
+from oms_kit.settings import database_name
+from psycopg.conninfo import make_conninfo
 
 SERVICE = "inventory"
 
@@ -22,7 +26,7 @@ def test_worker_keys_name_the_worker_role() -> None:
         Supervisor({}, Path("logs"), workers=0)
 
 
-def test_two_workers_run_and_one_killed_leaves_the_other_running(
+def test_two_workers_run_and_the_relay_holder_killed_leaves_the_other_publishing(
     stack: Stack, tmp_path: Path
 ) -> None:
     with running_services(stack, [SERVICE], tmp_path / "logs", workers=2) as running:
@@ -32,24 +36,29 @@ def test_two_workers_run_and_one_killed_leaves_the_other_running(
             "worker",
             "worker-2",
         ]
-        first, second = (
-            running.processes[(SERVICE, "worker")],
-            running.processes[(SERVICE, "worker-2")],
-        )
-        assert first.pid != second.pid
-        assert first.poll() is None and second.poll() is None
+        workers = {key: running.processes[(SERVICE, key)].pid for key in ("worker", "worker-2")}
+        assert len(set(workers.values())) == 2
+        assert all(running.processes[(SERVICE, key)].poll() is None for key in workers)
         assert (tmp_path / "logs" / f"{SERVICE}-worker-2.log").is_file()
-        assert supervisor.key_of(second.pid) == (SERVICE, "worker-2")
 
-        supervisor.kill(SERVICE, "worker")
-        assert first.poll() is not None
-        assert second.poll() is None
-        assert supervisor.key_of(first.pid) is None
-        supervisor.spawn(SERVICE, "worker")  # as watch() does for a process that died
+        # One of the two publishes the service's events (holds "relay"); kill that one.
+        dsn = make_conninfo(stack.pg_dsn, dbname=database_name(SERVICE))
+        holder = wait_until(lambda: holders(dsn).get("relay"), what="a relay holder")
+        killed = supervisor.key_of(holder)
+        assert killed is not None and killed[1] in workers
+        (other,) = set(workers) - {killed[1]}
+        supervisor.kill(*killed)
+        assert running.processes[killed].poll() is not None
+        assert supervisor.key_of(holder) is None
+        assert running.processes[(SERVICE, other)].poll() is None
+        wait_until(
+            lambda: holders(dsn).get("relay") == workers[other],
+            what=f"{other} taking the relay over",
+        )
+
+        supervisor.spawn(*killed)  # as watch() does for a process that died
+        restarted = running.processes[killed]
+        assert restarted.pid != holder and restarted.poll() is None
         supervisor.wait_ready([SERVICE], timeout=30)
-
-        supervisor.restart(SERVICE, "worker-2")
-        assert second.poll() is not None
-        restarted = running.processes[(SERVICE, "worker-2")]
-        assert restarted.pid != second.pid and restarted.poll() is None
-        assert running.processes[(SERVICE, "api")].poll() is None
+        assert running.processes[(SERVICE, other)].poll() is None
+        assert holders(dsn).get("relay") == workers[other]
