@@ -212,6 +212,8 @@ PARAM_KINDS = {
     "connection_id": "connection",
     "import_run_id": "import_run",
     "notification_id": "notification",
+    "supplier_id": "supplier",
+    "purchase_order_id": "purchase_order",
 }
 #: Path parameters that name no record but one of a few fixed things: the value used.
 FIXED_PARAMS = {"document_type": "order_confirmed", "language": "en"}
@@ -267,7 +269,7 @@ class World:
         if caller.role in (ADMIN, BACK_OFFICE, SERVICE) or rec.kind == "product":
             return True
         if caller.role == WAREHOUSE:
-            return rec.kind in ("order", "pick_list")
+            return rec.kind in ("order", "pick_list", "supplier", "purchase_order")
         # A partner's id is on the orders it pushed for the customer it books them to:
         # that customer and his rep see it on them.
         if caller.role == SALES_REP:
@@ -413,6 +415,14 @@ def _placed_body(world: World, rec: Rec | None, caller: Caller) -> Json:
 def _pick_body(world: World, rec: Rec | None, caller: Caller) -> Json:
     lines = rec.attrs.get("lines", []) if rec else []
     return {"lines": [{k: ln[k] for k in ("sku", "quantity", "warehouse", "lot")} for ln in lines]}
+
+
+def _purchase_receipt_body(world: World, rec: Rec | None, caller: Caller) -> Json:
+    """A hundredth of the purchase order's first line: every caller may receive some."""
+    line = (rec.attrs.get("lines") or [{}])[0] if rec else {}
+    return {
+        "lines": [{"sku": line.get("sku", ""), "quantity": 0.01, "warehouse": "ACC", "lot": "L-PO"}]
+    }
 
 
 def _user_body(world: World, rec: Rec | None, caller: Caller) -> Json:
@@ -670,6 +680,25 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ("inventory", "GET", "/pick-lists/{pick_list_id}"): rule("back_office warehouse"),
     ("inventory", "POST", "/pick-lists/{pick_list_id}/confirm"): rule(
         "back_office warehouse", body=_pick_body, prefer=_status("open")
+    ),
+    ("inventory", "POST", "/suppliers"): rule(
+        "back_office warehouse",
+        body=lambda w, r, c: {"name": f"Access {w.tag} supplier", "email": "buy@example.com"},
+    ),
+    ("inventory", "GET", "/suppliers"): rule("back_office warehouse"),
+    ("inventory", "PUT", "/stock/{sku}/supplier"): rule(
+        "back_office warehouse", body=lambda w, r, c: {"supplier_id": w.of("supplier")[0].id}
+    ),
+    ("inventory", "POST", "/purchase-orders/from-orders"): rule(
+        "back_office warehouse",
+        body=lambda w, r, c: {"order_ids": w.of("purchase_order")[0].attrs["order_ids"]},
+    ),
+    ("inventory", "GET", "/purchase-orders"): rule("back_office warehouse"),
+    ("inventory", "GET", "/purchase-orders/{purchase_order_id}"): rule("back_office warehouse"),
+    ("inventory", "POST", "/purchase-orders/{purchase_order_id}/receive"): rule(
+        "back_office warehouse",
+        body=_purchase_receipt_body,
+        prefer=_status("open", "partially_received"),
     ),
     # billing
     ("billing", "GET", "/invoices"): rule("back_office sales_rep customer", items="invoice"),
@@ -1232,6 +1261,7 @@ def build(
         )
     for order_id in picking:
         eventually(f"the pick list of order {order_id}", partial(open_pick_list, order_id))
+    purchasing(api, world, warehouse, picking)
 
     log("building: waiting until everything has settled")
     eventually(
@@ -1255,6 +1285,38 @@ def build(
         customers,
         {f"rep{n}": rep for n, rep in enumerate(reps, start=1)},
     )
+
+
+def purchasing(api: Api, world: World, warehouse: Token, order_ids: list[str]) -> None:
+    """A supplier of every sku and a purchase order for the lines of confirmed orders."""
+    supplier = api.call(
+        warehouse,
+        "inventory",
+        "POST",
+        "/suppliers",
+        ok=(201,),
+        json_body={"name": f"Access {world.tag} supplier", "email": "buy@example.com"},
+    )["supplier_id"]
+    world.add(Rec("supplier", supplier))
+    for sku in world.skus:
+        api.call(
+            warehouse,
+            "inventory",
+            "PUT",
+            f"/stock/{url_quote(sku, safe='')}/supplier",
+            ok=(200,),
+            json_body={"supplier_id": supplier},
+        )
+    made = api.call(
+        warehouse,
+        "inventory",
+        "POST",
+        "/purchase-orders/from-orders",
+        ok=(201,),
+        json_body={"order_ids": order_ids},
+    )
+    for purchase_order in made["items"]:
+        world.add(Rec("purchase_order", purchase_order["purchase_order_id"], attrs=purchase_order))
 
 
 def _template_path() -> str:
