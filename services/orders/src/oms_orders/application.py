@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -29,6 +29,13 @@ from oms_orders.domain.customer import DEFAULT_INVOICING, INVOICING, LANGUAGES, 
 from oms_orders.domain.fiscal import mexican_customer, sat_keys
 from oms_orders.domain.order import Order
 from oms_orders.domain.partner import Partner
+from oms_orders.domain.price_list import (
+    CATALOGUE,
+    MANUAL,
+    PRICE_LIST,
+    PriceList,
+    PriceListItem,
+)
 from oms_orders.domain.pricing import LineRequest, cents, price_line
 from oms_orders.domain.product import Product
 from oms_orders.domain.quote import Quote, signed_contract_name
@@ -137,10 +144,11 @@ class OrdersApplication(ServiceApplication):
         postal_code: str | None = None,
         cfdi_use: str | None = None,
         invoicing: str | None = None,
+        price_list_id: str | None = None,
     ) -> Customer:
         """Change the given fields (None: unchanged). For a Mexican company, changed
         fiscal data must still make a valid CFDI with the rest (InvalidInput naming the
-        field)."""
+        field). A price list must exist and be in the customer's currency."""
         customer = self.get(Customer, customer_id, field="customer_id")
         if name is not None and not name.strip():
             raise InvalidInput("name must not be empty", field="name")
@@ -151,6 +159,8 @@ class OrdersApplication(ServiceApplication):
         _check_language(language)
         if invoicing is not None:
             _check_invoicing(invoicing)
+        if price_list_id is not None:
+            self._check_price_list(customer, price_list_id)
         if tax_id is not None and not tax_id.strip():
             raise InvalidInput("tax_id must not be empty", field="tax_id")
         tax_id = tax_id.strip() if tax_id is not None else None
@@ -176,12 +186,56 @@ class OrdersApplication(ServiceApplication):
             "postal_code": postal_code,
             "cfdi_use": cfdi_use,
             "invoicing": invoicing if invoicing != customer.invoicing else None,
+            "price_list_id": price_list_id if price_list_id != customer.price_list_id else None,
         }
         changes = {key: value for key, value in changes.items() if value is not None}
         if changes:
             customer.update(**changes)
             self.save(customer)
         return customer
+
+    def _check_price_list(self, customer: Customer, price_list_id: str) -> None:
+        price_list = self.find(PriceList, price_list_id)
+        if price_list is None:
+            raise InvalidInput(f"unknown price list {price_list_id}", field="price_list_id")
+        if price_list.currency != customer.currency:
+            raise InvalidInput(
+                f"price list {price_list_id} is in {price_list.currency}, "
+                f"the customer buys in {customer.currency}",
+                field="price_list_id",
+            )
+
+    # Price lists (DESIGN section 15) ---------------------------------------------------------
+
+    def create_price_list(
+        self,
+        *,
+        name: str,
+        currency: str,
+        items: Sequence[PriceListItem],
+        valid_from: date | None = None,
+        valid_to: date | None = None,
+    ) -> PriceList:
+        """A price list; each item's sku must be in the catalogue, priced in the list's
+        currency (InvalidInput naming ``items.<index>.sku``)."""
+        for index, item in enumerate(items):
+            product = self.find(Product, Product.create_id(item.sku))
+            if product is None:
+                raise InvalidInput(f"unknown sku {item.sku}", field=f"items.{index}.sku")
+            if product.currency != currency:
+                raise InvalidInput(
+                    f"sku {item.sku} is priced in {product.currency}, the list in {currency}",
+                    field=f"items.{index}.sku",
+                )
+        price_list = PriceList.create(
+            name=name,
+            currency=currency,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            items=list(items),
+        )
+        self.save(price_list)
+        return price_list
 
     def define_product(
         self,
@@ -338,13 +392,13 @@ class OrdersApplication(ServiceApplication):
         requests = [LineRequest(sku=sku, quantity=qty) for sku, qty in cart.lines.items()]
         order = Order.place(
             customer,
-            self._price_lines(customer, requests),
+            self._with_stock_at_entry(self._price_lines(customer, requests)),
             origin="portal",
             order_id=order_id,
             note=note,
         )
         cart.check_out(order.order_id)
-        self.save(cart, order)
+        self.save(cart, order, customer)
         return order
 
     def idempotent_checkout(self, idempotency_key: str) -> Order | None:
@@ -353,6 +407,7 @@ class OrdersApplication(ServiceApplication):
 
     # Orders -------------------------------------------------------------------------------
 
+    @retry_on_conflict
     def place_order(
         self,
         *,
@@ -366,7 +421,11 @@ class OrdersApplication(ServiceApplication):
         """Place an order. With an ``idempotency_key`` the order's id derives from it, so
         the same request again (a client retrying after a lost response) returns the
         order placed the first time and places nothing. ``external_order_id`` is the
-        order's id where it came from (a marketplace, a partner)."""
+        order's id where it came from (a marketplace, a partner). The customer is saved
+        with it (the credit its amount takes): a placement for the same customer at the
+        same moment conflicts and runs again on his fresh balance. Each line keeps the
+        stock available when it was entered (``available_at_entry``, as last heard from
+        inventory; None when nothing was heard)."""
         order_id = idempotent_id(idempotency_key) if idempotency_key else None
         if idempotency_key and (earlier := self.idempotent_order(idempotency_key)) is not None:
             return earlier
@@ -375,7 +434,7 @@ class OrdersApplication(ServiceApplication):
             raise InvalidInput(f"unknown customer {customer_id}", field="customer_id")
         order = Order.place(
             customer,
-            self._price_lines(customer, lines),
+            self._with_stock_at_entry(self._price_lines(customer, lines)),
             origin,
             order_id=order_id,
             expected_delivery_date=(
@@ -383,17 +442,32 @@ class OrdersApplication(ServiceApplication):
             ),
             external_order_id=external_order_id,
         )
-        return self._save_idempotent(order, order_id)
+        return self._save_idempotent(order, order_id, customer)
+
+    def _with_stock_at_entry(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The lines, each with the stock of its sku available now, as last heard."""
+        levels = {sku: self.stock_level(sku) for sku in {line["sku"] for line in lines}}
+        return [
+            {
+                **line,
+                "available_at_entry": (
+                    level.available if (level := levels[line["sku"]]) is not None else None
+                ),
+            }
+            for line in lines
+        ]
 
     def idempotent_order(self, idempotency_key: str) -> Order | None:
         """The order placed earlier with this ``Idempotency-Key``, if any."""
         return self.find(Order, idempotent_id(idempotency_key))
 
-    def _save_idempotent(self, made: A, made_id: UUID | None) -> A:
-        """Save what a request made; with an ``Idempotency-Key`` (``made_id`` derives
-        from it) the same request made concurrently may have saved it first: that one."""
+    def _save_idempotent(self, made: A, made_id: UUID | None, *changed: Aggregate) -> A:
+        """Save what a request made (and what else it ``changed``); with an
+        ``Idempotency-Key`` (``made_id`` derives from it) the same request made
+        concurrently may have saved it first: that one. Another conflict raises (the
+        command runs again)."""
         try:
-            self.save(made)
+            self.save(made, *changed)
         except RecordConflictError:
             if made_id is None or (earlier := self.find(type(made), made_id)) is None:
                 raise
@@ -403,15 +477,17 @@ class OrdersApplication(ServiceApplication):
     @retry_on_conflict
     def approve_order(self, order_id: str, approved_by: str | None = None) -> Order:
         order = self.get(Order, order_id, field="order_id")
-        order.approve(self.get(Customer, order.customer_id, field="customer_id"), approved_by)
-        self.save(order)
+        customer = self.get(Customer, order.customer_id, field="customer_id")
+        order.approve(customer, approved_by)
+        self.save(order, customer)
         return order
 
     @retry_on_conflict
     def cancel_order(self, order_id: str, reason: str) -> Order:
         order = self.get(Order, order_id, field="order_id")
-        order.cancel(reason)
-        self.save(order)
+        customer = self.get(Customer, order.customer_id, field="customer_id")
+        order.cancel(reason, customer)
+        self.save(order, customer)
         return order
 
     # Quotes -------------------------------------------------------------------------------
@@ -437,7 +513,7 @@ class OrdersApplication(ServiceApplication):
         quote = Quote.draft(
             customer.customer_id,
             customer.currency,
-            self._price_lines(customer, lines),
+            self._price_lines(customer, lines, today),
             valid_until,
             today or _today(),
             quote_id=quote_id,
@@ -449,10 +525,12 @@ class OrdersApplication(ServiceApplication):
         return self.find(Quote, idempotent_id(idempotency_key, QUOTE_KEY_PREFIX))
 
     @retry_on_conflict
-    def revise_quote(self, quote_id: str, lines: Sequence[LineRequest]) -> Quote:
+    def revise_quote(
+        self, quote_id: str, lines: Sequence[LineRequest], today: date | None = None
+    ) -> Quote:
         quote = self.get(Quote, quote_id, field="quote_id")
         customer = self.get(Customer, quote.customer_id, field="customer_id")
-        quote.revise(self._price_lines(customer, lines))
+        quote.revise(self._price_lines(customer, lines, today))
         self.save(quote)
         return quote
 
@@ -484,7 +562,7 @@ class OrdersApplication(ServiceApplication):
         customer = self.get(Customer, quote.customer_id, field="customer_id")
         order = Order.place(customer, quote.lines, origin="quote", quote_id=quote.quote_id)
         quote.accept(order.order_id)
-        self.save(quote, order)
+        self.save(quote, order, customer)
         return quote, order
 
     @retry_on_conflict
@@ -588,7 +666,7 @@ class OrdersApplication(ServiceApplication):
             approved_by_customer=True,
         )
         quote.approve(order.order_id, approved_by)
-        self.save(quote, order)
+        self.save(quote, order, customer)
         return quote, order
 
     def get_attachment(self, attachment_id: str) -> StoredFile:
@@ -631,15 +709,30 @@ class OrdersApplication(ServiceApplication):
         return quote
 
     def _price_lines(
-        self, customer: Customer, lines: Sequence[LineRequest]
+        self, customer: Customer, lines: Sequence[LineRequest], day: date | None = None
     ) -> list[dict[str, Any]]:
-        """Priced lines in the customer's currency; unknown skus name their line."""
+        """Priced lines in the customer's currency; unknown skus name their line. A line
+        without a unit price takes the price of the customer's price list valid on ``day``
+        (today unless given), else the catalogue's; each says where its price came from
+        (``price_source``)."""
+        day = day or _today()
+        price_list = (
+            self.find(PriceList, customer.price_list_id) if customer.price_list_id else None
+        )
+        if price_list is not None and price_list.currency != customer.currency:
+            price_list = None
         priced = []
         for index, request in enumerate(lines):
             product = self.find(Product, Product.create_id(request.sku))
             if product is None:
                 raise InvalidInput(f"unknown sku {request.sku}", field=f"lines.{index}.sku")
-            priced.append(price_line(index, request, product.catalogue_entry(), customer.currency))
+            source = MANUAL if request.unit_price is not None else CATALOGUE
+            if request.unit_price is None and price_list is not None:
+                listed = price_list.unit_price(request.sku, product.unit_price, day)
+                if listed is not None:
+                    request, source = replace(request, unit_price=listed), PRICE_LIST
+            line = price_line(index, request, product.catalogue_entry(), customer.currency)
+            priced.append({**line, "price_source": source})
         return priced
 
     # Reactions to inventory's and billing's events -----------------------------------------
@@ -693,11 +786,12 @@ class OrdersApplication(ServiceApplication):
         return order
 
     def record_receivable(
-        self, customer_id: str, receivable_id: str, amount: Decimal
+        self, customer_id: str, receivable_id: str, amount: Decimal, order_id: str | None = None
     ) -> Customer | None:
+        """The customer's open balance goes up; what was unbilled of the order down."""
         customer = self.find(Customer, customer_id)
         if customer is not None:
-            customer.record_receivable(receivable_id, amount)
+            customer.record_receivable(receivable_id, amount, order_id)
         return customer
 
     def record_payment(
@@ -737,7 +831,7 @@ class OrdersApplication(ServiceApplication):
         lines: Sequence[LineRequest],
         buyer: dict[str, Any] | None = None,
         ship_to: dict[str, Any] | None = None,
-    ) -> Order | None:
+    ) -> list[Aggregate] | None:
         """An order sold on a marketplace, at the marketplace's unit prices, booked to the
         connection's customer; it waits for the back office's approval."""
         if self.find(Order, order_id) is not None:
@@ -750,7 +844,7 @@ class OrdersApplication(ServiceApplication):
                 f"the order is in {currency}, customer {customer_id} buys in {customer.currency}",
                 field="currency",
             )
-        return Order.place(
+        order = Order.place(
             customer,
             self._price_lines(customer, lines),
             "marketplace",
@@ -760,15 +854,17 @@ class OrdersApplication(ServiceApplication):
             buyer=buyer,
             ship_to=ship_to,
         )
+        return [order, customer]
 
-    def cancel_marketplace_order(self, order_id: str, reason: str) -> Order | None:
+    def cancel_marketplace_order(self, order_id: str, reason: str) -> list[Aggregate] | None:
         """The buyer cancelled on the marketplace: the order is cancelled unless goods have
         left or it is invoiced (marketplace-ingest reports those in its import run)."""
         order = self.find(Order, order_id)
         if order is None or not order.can_be_cancelled_by_marketplace():
             return None
-        order.cancel(reason)
-        return order
+        customer = self.get(Customer, order.customer_id, field="customer_id")
+        order.cancel(reason, customer)
+        return [order, customer]
 
     def place_partner_order(
         self,
@@ -778,7 +874,7 @@ class OrdersApplication(ServiceApplication):
         external_order_id: str,
         lines: Sequence[LineRequest],
         note: str | None = None,
-    ) -> Order | None:
+    ) -> list[Aggregate] | None:
         """An order a partner pushed, at catalogue prices, booked to the partner's
         customer; it waits for the back office's approval."""
         if self.find(Order, order_id) is not None:
@@ -787,7 +883,7 @@ class OrdersApplication(ServiceApplication):
         if partner is None:
             raise InvalidInput(f"unknown partner {partner_id}", field="partner_id")
         customer = self.get(Customer, partner.customer_id, field="customer_id")
-        return Order.place(
+        order = Order.place(
             customer,
             self._price_lines(customer, lines),
             "partner",
@@ -796,6 +892,7 @@ class OrdersApplication(ServiceApplication):
             channel=f"partner:{partner.partner_id}",
             note=note,
         )
+        return [order, customer]
 
     # History ------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from oms_orders.api.customers import build_customers_router
 from oms_orders.api.documents import build_documents_router
 from oms_orders.api.identity import TOKEN_URL, build_public_router
 from oms_orders.api.identity import build_router as build_identity_router
+from oms_orders.api.price_lists import build_price_lists_router
 from oms_orders.api.routes import build_router
 from oms_orders.application import OrdersApplication
 from oms_orders.documents.attachments import (
@@ -51,6 +52,7 @@ from oms_orders.projections.catalogue import CatalogueView
 from oms_orders.projections.customer_list import CustomerListView
 from oms_orders.projections.order_list import OrderListView
 from oms_orders.projections.portfolio import PortfolioView
+from oms_orders.projections.price_list_list import PriceListListView
 from oms_orders.projections.quote_list import QuoteListView
 from oms_orders.projections.sales_rep_list import SalesRepListView
 from oms_orders.projections.user_list import UserListView
@@ -79,6 +81,7 @@ def bootstrap(
     user_list = UserListView(app)
     sales_rep_list = SalesRepListView(app)
     catalogue = CatalogueView(app)
+    price_lists = PriceListListView(app)
     return Service(
         settings=settings,
         app=app,
@@ -92,6 +95,7 @@ def bootstrap(
             build_documents_router(app, company),
             build_catalogue_router(app, catalogue),
             build_cart_router(app),
+            build_price_lists_router(app, price_lists),
         ],
         public_routers=[build_public_router(app, keys)],
         views=[
@@ -102,6 +106,7 @@ def bootstrap(
             user_list,
             sales_rep_list,
             catalogue,
+            price_lists,
         ],
         verifier=verifier or keys.verifier(settings.auth_issuer),
         token_url=TOKEN_URL,

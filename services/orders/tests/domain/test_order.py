@@ -202,14 +202,52 @@ def test_invoice_paid_marks_the_invoice_and_a_paid_unshipped_order_is_paid() -> 
 
 def test_cancel_until_invoiced() -> None:
     order = confirmed_order()
-    order.cancel("customer changed mind")
+    order.cancel("customer changed mind", customer())
     assert order.status == "cancelled"
     with pytest.raises(Conflict):
-        order.cancel("again")
+        order.cancel("again", customer())
     invoiced = confirmed_order()
     invoiced.record_invoice("inv-1", "F-1", D("50.00"))
     with pytest.raises(Conflict, match="invoices"):
-        invoiced.cancel("too late")
+        invoiced.cancel("too late", customer())
+
+
+def test_orders_that_passed_the_credit_check_count_until_invoiced_or_cancelled() -> None:
+    """Credit used = open receivables + orders that passed the check, less what is
+    invoiced of them; a placement on hold for credit takes none, a cancellation gives
+    its amount back, a receivable moves it from unbilled to open."""
+    buyer = customer(limit="300.00")
+    first = Order.place(buyer, lines((WIDGET, "10")))  # 10 x 10.00 + 21 % = 121.00
+    second = Order.place(buyer, lines((WIDGET, "10")), origin="rep")  # pending, 121.00
+    assert (first.status, second.status) == ("confirmed", "pending_approval")
+    assert buyer.unbilled_orders == D("242.00")
+    third = Order.place(buyer, lines((WIDGET, "5")))  # 60.50: 242.00 + 60.50 > 300.00
+    assert third.status == "on_hold"
+    assert third.status_reason == (
+        "credit limit exceeded: open balance 0.00 + unbilled orders 242.00 + order 60.50 "
+        "> limit 300.00"
+    )
+    assert buyer.unbilled_orders == D("242.00")
+    # Approving the pending order checks its own amount once, not twice.
+    second.approve(buyer, "boss")
+    assert second.status == "confirmed" and buyer.unbilled_orders == D("242.00")
+    # Half of the first invoiced: 60.50 moves from unbilled to open.
+    buyer.record_receivable("r-1", D("60.50"), first.order_id)
+    assert (buyer.open_balance, buyer.unbilled_orders) == (D("60.50"), D("242.00") - D("60.50"))
+    with pytest.raises(CreditLimitExceeded):
+        third.approve(buyer, "boss")
+    second.cancel("not needed", buyer)
+    assert buyer.unbilled_orders == D("60.50")
+    third.approve(buyer, "boss")  # 60.50 + 60.50 + 60.50 <= 300.00
+    assert buyer.unbilled_orders == D("121.00")
+    # The rest of the first invoiced, and more than its rest: nothing below zero.
+    buyer.record_receivable("r-2", D("70.00"), first.order_id)
+    assert (buyer.open_balance, buyer.unbilled_orders) == (D("130.50"), D("60.50"))
+    assert set(buyer.unbilled) == {third.order_id}
+    rebuilt: Any = None
+    for e in buyer.collect_events():
+        rebuilt = e.mutate(rebuilt)
+    assert (rebuilt.unbilled, rebuilt.open_balance) == (buyer.unbilled, buyer.open_balance)
 
 
 def test_a_stamp_or_payment_of_an_unknown_invoice_cannot_be_applied_naming_it() -> None:

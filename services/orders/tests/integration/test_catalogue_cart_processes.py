@@ -3,7 +3,8 @@ Stock received at inventory reaches the catalogue as heard by orders (its worker
 StockLevelChanged) in the product, the search and the cart; a customer user's checkout
 sent twice with the same Idempotency-Key (a double click) places one order, waiting for
 approval with his note; once the back office approves it, inventory reserves the stock and
-the catalogue hears that too."""
+the catalogue hears that too, and the next order's lines say what was available when they
+were entered."""
 
 from __future__ import annotations
 
@@ -92,5 +93,14 @@ def test_availability_heard_from_inventory_and_a_double_clicked_checkout(
         )
         assert ana.get("/cart").json()["lines"] == []
 
+        assert [line["available_at_entry"] for line in order["lines"]] == [40]
+
         admin.post(f"/orders/{order_id}/approve").raise_for_status()
         wait_until(lambda: level() == (40, 15, 25), what="the reservation heard by orders")
+        # The next order's answer says what was available when it was entered (40 - 15).
+        placed = admin.post(
+            "/orders",
+            json={"customer_id": customer_id, "lines": [{"sku": "BIT-6", "quantity": 30}]},
+        )
+        assert placed.status_code == 201, placed.text
+        assert [line["available_at_entry"] for line in placed.json()["lines"]] == [25]

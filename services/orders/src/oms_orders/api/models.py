@@ -57,6 +57,8 @@ class CustomerUpdate(BaseModel):
     postal_code: Code | None = None
     cfdi_use: Code | None = None
     invoicing: Invoicing | None = None
+    #: The price list his lines take their prices from (in his currency).
+    price_list_id: Id | None = None
 
 
 class CustomerPublic(BaseModel):
@@ -70,10 +72,14 @@ class CustomerPublic(BaseModel):
     sales_rep_id: str | None
     language: str | None
     open_balance: Money
+    #: Orders that passed the credit check, not invoiced yet: with the open balance, the
+    #: credit used (DESIGN section 15).
+    unbilled_orders: Money = Decimal("0.00")
     fiscal_regime: str | None = None
     postal_code: str | None = None
     cfdi_use: str | None = None
     invoicing: Invoicing = "per_goods_issue"
+    price_list_id: str | None = None
 
 
 class CustomerSummaryPublic(BaseModel):
@@ -121,6 +127,58 @@ class ProductPublic(BaseModel):
     available: Quantity | None = None
 
 
+class PriceListItemCreate(BaseModel):
+    sku: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    #: The list's own unit price (> 0), in the list's currency.
+    unit_price: MoneyIn | None = None
+    #: Off the list's unit price, or off the catalogue's when the list gives none.
+    discount_percent: Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
+
+
+class PriceListCreate(BaseModel):
+    name: Text
+    currency: Currency
+    valid_from: date | None = None
+    valid_to: date | None = None
+    items: Annotated[list[PriceListItemCreate], Field(min_length=1, max_length=10_000)]
+
+
+class PriceListCreatedPublic(BaseModel):
+    price_list_id: str
+
+
+class PriceListItemPublic(BaseModel):
+    sku: str
+    unit_price: Money | None
+    discount_percent: Money | None
+
+
+class PriceListPublic(BaseModel):
+    price_list_id: str
+    name: str
+    currency: str
+    valid_from: date | None
+    valid_to: date | None
+    items: list[PriceListItemPublic]
+
+
+class PriceListSummaryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    price_list_id: str
+    name: str
+    currency: str
+    valid_from: date | None
+    valid_to: date | None
+    item_count: int
+    created_at: datetime
+
+
+class PriceListListPublic(BaseModel):
+    items: list[PriceListSummaryPublic]
+    next_cursor: str | None
+
+
 class LineCreate(BaseModel):
     sku: Annotated[str, StringConstraints(min_length=1)]
     quantity: QuantityIn
@@ -155,6 +213,12 @@ class LinePublic(BaseModel):
     net_amount: Money
     tax_amount: Money
     note: str | None
+    #: Where the unit price came from: "catalogue", "price_list" or "manual" (given with
+    #: the line); None for lines priced before it was kept.
+    price_source: Literal["catalogue", "price_list", "manual"] | None = None
+    #: An order's line: the stock available when it was entered, as last heard from
+    #: inventory (None when nothing was heard, and on quotes).
+    available_at_entry: Quantity | None = None
 
 
 class StampPublic(BaseModel):

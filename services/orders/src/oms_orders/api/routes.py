@@ -69,10 +69,12 @@ def customer_public(customer: Customer) -> CustomerPublic:
         sales_rep_id=customer.sales_rep_id,
         language=customer.language,
         open_balance=customer.open_balance,
+        unbilled_orders=customer.unbilled_orders,
         fiscal_regime=customer.fiscal_regime,
         postal_code=customer.postal_code,
         cfdi_use=customer.cfdi_use,
         invoicing=customer.invoicing,
+        price_list_id=customer.price_list_id,
     )
 
 

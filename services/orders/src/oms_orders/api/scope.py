@@ -4,12 +4,14 @@ The roles each route allows (the kit's ``allow``; admin always may; "reach": wit
 caller's reach, below):
 
 - back_office: ``POST /customers``, ``PATCH /customers/{id}``, ``POST /products``,
+  ``POST /price-lists``,
   ``PUT /products/{sku}/image`` and ``/associated``,
   ``POST /orders/{id}/approve`` and ``/cancel``, ``POST /quotes/{id}/accept``, ``/reject``
   and ``/expire``;
 - back_office, sales_rep, customer (reach): ``GET /customers``, ``GET /customers/{id}``,
   ``POST /orders``, ``GET /orders``, ``GET /orders/{id}`` and ``/history``,
   ``GET /quotes``, ``GET /quotes/{id}``;
+- back_office, sales_rep: ``GET /price-lists`` and ``GET /price-lists/{id}``;
 - back_office, sales_rep (reach): ``POST /quotes``, ``POST /quotes/{id}/revise``,
   ``/duplicate`` and ``/send``;
 - back_office, sales_rep, customer, warehouse: ``GET /products``, ``GET /products/{sku}``,
@@ -67,6 +69,8 @@ CART_OWNERS = (CUSTOMER,)
 SELLERS_AND_BUYERS = (BACK_OFFICE, SALES_REP, CUSTOMER)
 #: Draft, revise, duplicate and send quotes, within reach.
 QUOTE_WRITERS = (BACK_OFFICE, SALES_REP)
+#: Read price lists (no customer's record: not scoped); only the back office writes them.
+PRICE_LIST_READERS = (BACK_OFFICE, SALES_REP)
 #: Read the proposal PDF: whoever reads the quote, and the services that send it.
 PROPOSAL_READERS = (*SELLERS_AND_BUYERS, SERVICE)
 

@@ -211,7 +211,8 @@ class Order(Aggregate):
         approved_by_customer: bool = False,
     ) -> Order:
         """Place an order of priced ``lines`` for ``customer``: confirmed at once, waiting
-        for approval (by its origin), or on hold when it passes the credit limit.
+        for approval (by its origin), or on hold when it passes the credit limit. An order
+        that passes the credit check commits its total on ``customer`` (save both).
         ``order_id`` fixes the new order's id (an idempotent request); random otherwise.
         A marketplace's or partner's order names where it came from (``external_order_id``,
         ``channel``) and may carry its buyer, ship-to address and note."""
@@ -253,7 +254,9 @@ class Order(Aggregate):
         )
         if status == ON_HOLD:
             order._put_on_hold(reason=reason, status=ON_HOLD, status_reason=reason)
-        elif status == CONFIRMED:
+        else:
+            customer.commit_credit(order.order_id, order.total)
+        if status == CONFIRMED:
             order._confirm_now(customer.payment_terms_days)
         order._change_status(
             previous_status=None, status=order.status, status_reason=order.status_reason
@@ -262,25 +265,29 @@ class Order(Aggregate):
 
     def approve(self, customer: Customer, approved_by: str | None) -> None:
         """Release an order waiting for approval or invoicing, or on hold, if the credit
-        allows it."""
+        allows it (its own amount, committed at placement, is not counted twice); its
+        total stays committed on ``customer`` (save both)."""
         if self.status not in RELEASABLE:
             raise Conflict(
                 f"order is {self.status}; only {', '.join(RELEASABLE)} orders can be approved",
                 field="status",
             )
-        problem = customer.credit_problem(self.total)
+        problem = customer.credit_problem(self.total, self.order_id)
         if problem:
             raise CreditLimitExceeded(problem)
+        customer.commit_credit(self.order_id, self.total)
         status = self._released_status()
         self._approve(approved_by=approved_by, status=status, status_reason=None)
         self._confirm_now(customer.payment_terms_days)
 
-    def cancel(self, reason: str) -> None:
-        """Cancel the order; possible until an invoice exists."""
+    def cancel(self, reason: str, customer: Customer) -> None:
+        """Cancel the order; possible until an invoice exists. Its amount no longer
+        counts against ``customer``'s credit (save both)."""
         if self.status in (CANCELLED, COMPLETED):
             raise Conflict(f"order is {self.status} and cannot be cancelled", field="status")
         if self.invoices:
             raise Conflict("order has invoices and can no longer be cancelled", field="status")
+        customer.release_credit(self.order_id)
         self._cancel(reason=reason, status=CANCELLED, status_reason=f"cancelled: {reason}")
 
     def can_be_cancelled_by_marketplace(self) -> bool:

@@ -106,7 +106,9 @@ def on_invoice_stamped(app: OrdersApplication, event: InvoiceStamped) -> Order |
 
 @inbound.on(ReceivableOpened)
 def on_receivable_opened(app: OrdersApplication, event: ReceivableOpened) -> Customer | None:
-    return app.record_receivable(event.customer_id, event.receivable_id, event.amount)
+    return app.record_receivable(
+        event.customer_id, event.receivable_id, event.amount, event.order_id
+    )
 
 
 @inbound.on(PaymentReceived)
@@ -131,7 +133,7 @@ def on_invoice_paid(app: OrdersApplication, event: InvoicePaid) -> Order | None:
 @inbound.on(MarketplaceOrderImported)
 def on_marketplace_order_imported(
     app: OrdersApplication, event: MarketplaceOrderImported
-) -> Order | None:
+) -> list[Aggregate] | None:
     return app.import_marketplace_order(
         order_id=event.order_id,
         customer_id=event.customer_id,
@@ -150,14 +152,16 @@ def on_marketplace_order_imported(
 @inbound.on(MarketplaceOrderCancelled)
 def on_marketplace_order_cancelled(
     app: OrdersApplication, event: MarketplaceOrderCancelled
-) -> Order | None:
+) -> list[Aggregate] | None:
     return app.cancel_marketplace_order(
         event.order_id, f"cancelled on {event.marketplace}: {event.reason}"
     )
 
 
 @inbound.on(PartnerOrderReceived)
-def on_partner_order_received(app: OrdersApplication, event: PartnerOrderReceived) -> Order | None:
+def on_partner_order_received(
+    app: OrdersApplication, event: PartnerOrderReceived
+) -> list[Aggregate] | None:
     return app.place_partner_order(
         order_id=event.order_id,
         partner_id=event.partner_id,
