@@ -63,6 +63,7 @@ from oms_kit.context import metadata_scope
 from oms_kit.domain import DomainError
 from oms_kit.eventstore import app_name, events_table
 from oms_kit.kafka import all_topics, ensure_topics, producer
+from oms_kit.leadership import holders
 from oms_kit.paging import MAX_LIMIT, PageRequest
 from oms_kit.projection import ProjectionRunner
 from oms_kit.relay import OutboxRelay
@@ -321,21 +322,42 @@ def _service(name: str, info: dict[str, Any]) -> Any:
 @app.command()
 def status() -> None:
     """Health, readiness, and how far each relay and projection is behind its event store;
-    the apps' (the portal's) health and readiness."""
+    which worker process (pid) holds the relay, the projection runners and the background
+    loops; the apps' (the portal's) health and readiness."""
     info = _stack()
     table = Table(title="OMS status")
     table.add_column("service", no_wrap=True, min_width=max(len(n) for n in [*SERVICES, *APPS]))
-    for col in ("health", "ready", "events stored", "relayed", "projections"):
+    for col in ("health", "ready", "events stored", "relayed", "projections", "leases"):
         table.add_column(col)
     with httpx.Client(timeout=2.0) as client:
         for e in SERVICES.values():
             health, ready = _answers(client, e.port)
             stored, relayed, projections = _positions(info["pg_dsn"], e.name)
-            table.add_row(e.name, health, ready, str(stored), relayed, projections)
+            leases = _leases(info["pg_dsn"], e.name)
+            table.add_row(e.name, health, ready, str(stored), relayed, projections, leases)
         for a in APPS.values():
             # An app keeps no events: nothing stored, relayed or projected.
-            table.add_row(f"{a.name} (app)", *_answers(client, a.port), "-", "-", "-")
+            table.add_row(f"{a.name} (app)", *_answers(client, a.port), "-", "-", "-", "-")
     console.print(table)
+
+
+def _leases(pg_dsn: str, service: str) -> str:
+    """Who holds the service's leases: ``<pid>: relay, 2 views, 1 loop`` per worker."""
+    try:
+        held = holders(make_conninfo(pg_dsn, dbname=database_name(service)))
+    except psycopg.Error:
+        return "-"
+    by_pid: dict[int, list[str]] = {}
+    for name, pid in held.items():
+        by_pid.setdefault(pid, []).append(name.partition(":")[0])
+    described = []
+    for pid, kinds in sorted(by_pid.items()):
+        what = ["relay"] if "relay" in kinds else []
+        for kind in ("view", "loop"):
+            if count := kinds.count(kind):
+                what.append(f"{count} {kind}{'s' if count > 1 else ''}")
+        described.append(f"{pid}: {', '.join(what)}")
+    return "; ".join(described) or "-"
 
 
 def _answers(client: httpx.Client, port: int) -> tuple[str, str]:
