@@ -2,9 +2,11 @@
 share the relay, the projections and the background loops through leases. While orders
 flow, the process holding a service's ``relay`` lease (the one publishing its events; the
 services in turn) is SIGKILLed again and again and started again, as the supervisor does.
-For each kill: the seconds until publishing resumes, that is until another process holds
-``relay`` and the service's relay position (its ``relay:kafka`` row) moves past where the
-killed one left it, or the log is relayed to its end. Nothing may be lost or doubled, and
+Each kill waits until the other worker is up and contending for the lease (the one started
+again after the last kill may still be starting). For each kill: the seconds until
+publishing resumes, that is until another process holds ``relay`` and the service's relay
+position (its ``relay:kafka`` row) moves past where the killed one left it, or the log is
+relayed to its end. Nothing may be lost or doubled, and
 publishing must resume within ``MAX_RESUME_S`` every time."""
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import time
 from dataclasses import dataclass
 
 import psycopg
+from oms_dev.supervisor import role_of
 from oms_kit.eventstore import app_name, events_table
-from oms_kit.leadership import holders
+from oms_kit.leadership import application_name, holders
 from psycopg import sql
 
 from reliability.harness import FLOW, Harness
@@ -74,9 +77,11 @@ def kill_relay_holder(h: Harness, service: str, out: Outcome) -> float | None:
     assert h.supervisor is not None
     dsn = h.service_dsn(service)
     deadline = time.monotonic() + GIVE_UP_S
-    while (pid := holders(dsn).get(RELAY)) is None or h.supervisor.key_of(pid) is None:
+    # A holder, and a standby: every other worker of the service up and contending (a
+    # worker restarted by the last kill may still be starting).
+    while (pid := holders(dsn).get(RELAY)) is None or not standing_by(h, dsn, service, pid):
         if time.monotonic() > deadline:
-            out.failures.append(f"{service}: no worker of ours holds {RELAY!r}")
+            out.failures.append(f"{service}: no holder of {RELAY!r} with another standing by")
             return None
         time.sleep(POLL_S)
     key = h.supervisor.key_of(pid)
@@ -94,6 +99,25 @@ def kill_relay_holder(h: Harness, service: str, out: Outcome) -> float | None:
         time.sleep(POLL_S)
     out.failures.append(f"{service}: publishing did not resume {GIVE_UP_S:.0f} s after a kill")
     return None
+
+
+def standing_by(h: Harness, dsn: str, service: str, holder: int) -> bool:
+    """Whether ``holder`` is one of our worker processes and every other worker of the
+    service contends for the relay (its lease connection, named after its pid, is open)."""
+    assert h.supervisor is not None
+    if h.supervisor.key_of(holder) is None:
+        return False
+    others = {
+        application_name(service, RELAY, process.pid)
+        for (name, role), process in h.supervisor.processes.items()
+        if name == service and role_of(role) == "worker" and process.pid != holder
+    }
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+        rows = conn.execute(
+            "SELECT application_name FROM pg_stat_activity WHERE application_name = ANY(%s)",
+            (list(others),),
+        ).fetchall()
+    return bool(others) and {name for (name,) in rows} == others
 
 
 def relay_log(dsn: str, service: str) -> Log:
