@@ -75,3 +75,22 @@ class StockLevelChanged(_Inventory):
     on_hand: Quantity
     reserved: Quantity
     available: Quantity
+
+
+class Parcel(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    weight_kg: Quantity
+
+
+class ShipmentCreated(_Inventory):
+    """A goods issue handed to a courier: the order shows its tracking number, and a
+    marketplace's shipment confirmation can carry it."""
+
+    shipment_id: str
+    goods_issue_id: str
+    order_id: str
+    carrier: str
+    service: str | None = None
+    tracking_number: str
+    parcels: list[Parcel]

@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from eventsourcing.domain import Aggregate
 from oms_kit.commands import retry_on_conflict
 from oms_kit.eventstore import ServiceApplication
 
 from oms_inventory.domain import (
+    AlreadyShipped,
     GoodsIssue,
+    GoodsIssueNotFound,
     LotLine,
     MissingSupplier,
     OrderReservation,
@@ -24,6 +27,8 @@ from oms_inventory.domain import (
     PickListNotFound,
     PurchaseOrder,
     PurchaseOrderNotFound,
+    Shipment,
+    ShipmentNotFound,
     Shortage,
     Stock,
     Supplier,
@@ -31,6 +36,7 @@ from oms_inventory.domain import (
     UnknownSku,
     UnknownSupplier,
     allocate,
+    check_weights,
     demands,
     plan_pick,
 )
@@ -57,8 +63,31 @@ class PurchaseReceived:
 ZERO = Decimal(0)
 
 
+@dataclass(frozen=True)
+class ShipmentRequest:
+    """What a carrier is asked to carry: a goods issue's parcels."""
+
+    goods_issue_id: str
+    order_id: str
+    carrier: str
+    service: str | None
+    weights: list[Decimal]
+
+
+class CarrierProvider(Protocol):
+    """The port to the courier companies: books a shipment and answers its tracking
+    number. The same request again answers the same number (a retried command)."""
+
+    def book(self, request: ShipmentRequest) -> str: ...
+
+
 class InventoryApplication(ServiceApplication):
     name = "inventory"
+    #: Set by bootstrap (``configure``).
+    carrier: CarrierProvider
+
+    def configure(self, carrier: CarrierProvider) -> None:
+        self.carrier = carrier
 
     # Queries on the aggregates
     def get_stock(self, sku: str) -> Stock:
@@ -92,6 +121,18 @@ class InventoryApplication(ServiceApplication):
             )
         return purchase_order
 
+    def get_goods_issue(self, goods_issue_id: str) -> GoodsIssue:
+        goods_issue = self.find(GoodsIssue, goods_issue_id)
+        if goods_issue is None:
+            raise GoodsIssueNotFound(f"no goods issue {goods_issue_id!r}", field="goods_issue_id")
+        return goods_issue
+
+    def get_shipment(self, shipment_id: str) -> Shipment:
+        shipment = self.find(Shipment, shipment_id)
+        if shipment is None:
+            raise ShipmentNotFound(f"no shipment {shipment_id!r}", field="shipment_id")
+        return shipment
+
     def get_supplier(self, supplier_id: str, field: str = "supplier_id") -> Supplier:
         supplier = self.find(Supplier, supplier_id)
         if supplier is None:
@@ -114,6 +155,32 @@ class InventoryApplication(ServiceApplication):
         changed, _ = self._release_backorders({sku: stock})
         self.save(stock, *changed)
         return stock
+
+    def ship_goods_issue(
+        self, goods_issue_id: str, carrier: str, service: str | None, weights: list[Decimal]
+    ) -> Shipment:
+        """Hand a goods issue's parcels to a courier: the carrier provider books it and
+        gives the tracking number. One shipment per goods issue (a second is a 409)."""
+        check_weights(weights)
+        goods_issue = self.get_goods_issue(goods_issue_id)
+        if self.find(Shipment, Shipment.create_id(goods_issue_id)) is not None:
+            raise AlreadyShipped(
+                f"goods issue {goods_issue_id} has its shipment already", field="goods_issue_id"
+            )
+        tracking_number = self.carrier.book(
+            ShipmentRequest(goods_issue_id, goods_issue.order_id, carrier, service, weights)
+        )
+        shipment = Shipment(
+            goods_issue_id=goods_issue_id,
+            order_id=goods_issue.order_id,
+            carrier=carrier,
+            service=service,
+            parcels=[{"weight_kg": weight} for weight in weights],
+            tracking_number=tracking_number,
+            lines=[line.as_dict() for line in goods_issue.lines],
+        )
+        self.save(shipment)
+        return shipment
 
     def register_supplier(self, name: str, email: str) -> Supplier:
         supplier = Supplier(name=name, email=email)

@@ -16,6 +16,7 @@ from oms_inventory.domain import (
     PickList,
     PurchaseLine,
     PurchaseOrder,
+    Shipment,
     Stock,
     Supplier,
 )
@@ -290,3 +291,42 @@ class PurchaseReceiptPublic(PurchaseOrderPublic):
     def of_receipt(cls, received: PurchaseReceived) -> PurchaseReceiptPublic:
         order = PurchaseOrderPublic.of(received.purchase_order)
         return cls(**order.model_dump(), reserved_order_ids=received.reserved_order_ids)
+
+
+# Shipments
+
+
+class ParcelCreate(BaseModel):
+    weight_kg: QuantityIn
+
+
+class ShipmentCreate(BaseModel):
+    carrier: Name
+    service: Name | None = None
+    parcels: list[ParcelCreate] = Field(min_length=1, max_length=500)
+
+
+class ParcelPublic(BaseModel):
+    weight_kg: Quantity
+
+
+class ShipmentPublic(BaseModel):
+    shipment_id: str
+    goods_issue_id: str
+    order_id: str
+    carrier: str
+    service: str | None
+    tracking_number: str
+    parcels: list[ParcelPublic]
+
+    @classmethod
+    def of(cls, shipment: Shipment) -> ShipmentPublic:
+        return cls(
+            shipment_id=str(shipment.id),
+            goods_issue_id=shipment.goods_issue_id,
+            order_id=shipment.order_id,
+            carrier=shipment.carrier,
+            service=shipment.service,
+            tracking_number=shipment.tracking_number,
+            parcels=[ParcelPublic(weight_kg=weight) for weight in shipment.weights],
+        )

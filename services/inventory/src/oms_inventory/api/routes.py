@@ -4,14 +4,14 @@ aggregate) or a view's query.
 Who may call (DESIGN section 9): inventory keeps no customer's records, so roles decide
 alone. Stock receipts, pick lists (they name orders) and their confirmation: warehouse,
 back office and admin. Stock levels: every role but partners (reps read availability, the
-B2B portal shows it to customers). Suppliers and purchase orders: warehouse, back office
-and admin. Partners: nothing (403)."""
+B2B portal shows it to customers). Suppliers, purchase orders, shipments and their waybills:
+warehouse, back office and admin. Partners: nothing (403)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, Query, Response, status
 from oms_kit.auth import BACK_OFFICE, CUSTOMER, SALES_REP, WAREHOUSE, allow
 from oms_kit.http import Paging
 
@@ -25,6 +25,8 @@ from oms_inventory.api.models import (
     PurchaseOrdersPublic,
     PurchaseReceiptCreate,
     PurchaseReceiptPublic,
+    ShipmentCreate,
+    ShipmentPublic,
     StockListPublic,
     StockPublic,
     StockReceiptCreate,
@@ -35,6 +37,7 @@ from oms_inventory.api.models import (
     SuppliersPublic,
 )
 from oms_inventory.application import InventoryApplication
+from oms_inventory.domain import Shipment
 from oms_inventory.projections.purchasing import PurchaseOrderFilter, PurchasingView
 from oms_inventory.projections.stock_levels import StockLevelFilter, StockLevelsView
 
@@ -44,8 +47,15 @@ STOCK_KEEPERS = (WAREHOUSE, BACK_OFFICE)
 STOCK_READERS = (*STOCK_KEEPERS, SALES_REP, CUSTOMER)
 
 
+class WaybillRenderer(Protocol):
+    def render(self, shipment: Shipment) -> bytes: ...
+
+
 def build_router(
-    app: InventoryApplication, stock_levels: StockLevelsView, purchasing: PurchasingView
+    app: InventoryApplication,
+    stock_levels: StockLevelsView,
+    purchasing: PurchasingView,
+    waybills: WaybillRenderer,
 ) -> APIRouter:
     """The inventory routes, bound to the service's Application and its views."""
     router = APIRouter(
@@ -213,5 +223,54 @@ def build_router(
             purchase_order_id, [line.lot_line() for line in body.lines]
         )
         return PurchaseReceiptPublic.of_receipt(received)
+
+    # Shipments
+    @router.post(
+        "/goods-issues/{goods_issue_id}/shipment",
+        status_code=status.HTTP_201_CREATED,
+        dependencies=[allow(*STOCK_KEEPERS)],
+        responses={
+            404: {"description": "no such goods issue"},
+            409: {"description": "the goods issue has its shipment already"},
+        },
+    )
+    def ship_goods_issue(goods_issue_id: str, body: ShipmentCreate) -> ShipmentPublic:
+        """Hand a goods issue's parcels to a courier; the carrier provider answers the
+        tracking number (the order shows it once inventory's ShipmentCreated is heard)."""
+        shipment = app.ship_goods_issue(
+            goods_issue_id,
+            carrier=body.carrier,
+            service=body.service,
+            weights=[parcel.weight_kg for parcel in body.parcels],
+        )
+        return ShipmentPublic.of(shipment)
+
+    @router.get(
+        "/shipments/{shipment_id}",
+        dependencies=[allow(*STOCK_KEEPERS)],
+        responses={404: {"description": "not found"}},
+    )
+    def get_shipment(shipment_id: str) -> ShipmentPublic:
+        return ShipmentPublic.of(app.get_shipment(shipment_id))
+
+    @router.get(
+        "/shipments/{shipment_id}/waybill",
+        dependencies=[allow(*STOCK_KEEPERS)],
+        response_class=Response,
+        responses={
+            200: {"content": {"application/pdf": {}}, "description": "the waybill"},
+            404: {"description": "not found"},
+        },
+    )
+    def get_waybill(shipment_id: str) -> Response:
+        """The waybill: the tracking number as a Code 39 barcode, parcels, contents."""
+        shipment = app.get_shipment(shipment_id)
+        return Response(
+            content=waybills.render(shipment),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="waybill-{shipment.tracking_number}.pdf"'
+            },
+        )
 
     return router

@@ -1,7 +1,9 @@
 """Aggregates and value objects of the inventory service: plain Python, no I/O."""
 
 from oms_inventory.domain.errors import (
+    AlreadyShipped,
     ExpiryMismatch,
+    GoodsIssueNotFound,
     InvalidPick,
     InvalidQuantity,
     InvalidReceipt,
@@ -10,6 +12,7 @@ from oms_inventory.domain.errors import (
     PickListNotFound,
     PurchaseOrderClosed,
     PurchaseOrderNotFound,
+    ShipmentNotFound,
     UnknownOrder,
     UnknownSku,
     UnknownSupplier,
@@ -17,11 +20,14 @@ from oms_inventory.domain.errors import (
 from oms_inventory.domain.picking import GoodsIssue, PickedLine, PickList, PickPlan, plan_pick
 from oms_inventory.domain.purchasing import PurchaseLine, PurchaseOrder, Supplier
 from oms_inventory.domain.reservation import OrderReservation, Shortage, allocate, demands
+from oms_inventory.domain.shipping import Shipment, check_weights
 from oms_inventory.domain.stock import Lot, LotLine, Stock, from_dicts
 
 __all__ = [
+    "AlreadyShipped",
     "ExpiryMismatch",
     "GoodsIssue",
+    "GoodsIssueNotFound",
     "InvalidPick",
     "InvalidQuantity",
     "InvalidReceipt",
@@ -38,6 +44,8 @@ __all__ = [
     "PurchaseOrder",
     "PurchaseOrderClosed",
     "PurchaseOrderNotFound",
+    "Shipment",
+    "ShipmentNotFound",
     "Shortage",
     "Stock",
     "Supplier",
@@ -45,6 +53,7 @@ __all__ = [
     "UnknownSku",
     "UnknownSupplier",
     "allocate",
+    "check_weights",
     "demands",
     "from_dicts",
     "plan_pick",

@@ -74,3 +74,17 @@ class PurchaseOrderClosed(Conflict):
     """The purchase order was received in full."""
 
     title = "Purchase order is received"
+
+
+class GoodsIssueNotFound(NotFound):
+    title = "Goods issue not found"
+
+
+class ShipmentNotFound(NotFound):
+    title = "Shipment not found"
+
+
+class AlreadyShipped(Conflict):
+    """The goods issue has its shipment already."""
+
+    title = "Goods issue already has a shipment"

@@ -9,7 +9,15 @@ from datetime import date
 from oms_contracts import inventory as contracts
 from oms_kit.service import Outbound
 
-from oms_inventory.domain import GoodsIssue, LotLine, OrderReservation, PickList, Stock, from_dicts
+from oms_inventory.domain import (
+    GoodsIssue,
+    LotLine,
+    OrderReservation,
+    PickList,
+    Shipment,
+    Stock,
+    from_dicts,
+)
 
 outbound = Outbound()
 
@@ -100,4 +108,17 @@ def goods_issued(issued: GoodsIssue.Issued) -> contracts.GoodsIssued:
         goods_issue_id=str(issued.originator_id),
         order_id=issued.order_id,
         lines=_lots(from_dicts(issued.lines)),
+    )
+
+
+@outbound.maps(Shipment.Created)
+def shipment_created(created: Shipment.Created) -> contracts.ShipmentCreated:
+    return contracts.ShipmentCreated(
+        shipment_id=str(created.originator_id),
+        goods_issue_id=created.goods_issue_id,
+        order_id=created.order_id,
+        carrier=created.carrier,
+        service=created.service,
+        tracking_number=created.tracking_number,
+        parcels=[contracts.Parcel(weight_kg=parcel["weight_kg"]) for parcel in created.parcels],
     )

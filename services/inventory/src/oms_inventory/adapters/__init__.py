@@ -1,0 +1,1 @@
+"""Inventory's adapters: the courier companies and the waybill document."""
