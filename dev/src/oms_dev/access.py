@@ -214,6 +214,8 @@ PARAM_KINDS = {
     "notification_id": "notification",
     "supplier_id": "supplier",
     "purchase_order_id": "purchase_order",
+    "goods_issue_id": "goods_issue",
+    "shipment_id": "shipment",
 }
 #: Path parameters that name no record but one of a few fixed things: the value used.
 FIXED_PARAMS = {"document_type": "order_confirmed", "language": "en"}
@@ -269,7 +271,14 @@ class World:
         if caller.role in (ADMIN, BACK_OFFICE, SERVICE) or rec.kind == "product":
             return True
         if caller.role == WAREHOUSE:
-            return rec.kind in ("order", "pick_list", "supplier", "purchase_order")
+            return rec.kind in (
+                "order",
+                "pick_list",
+                "supplier",
+                "purchase_order",
+                "goods_issue",
+                "shipment",
+            )
         # A partner's id is on the orders it pushed for the customer it books them to:
         # that customer and his rep see it on them.
         if caller.role == SALES_REP:
@@ -694,6 +703,12 @@ RULES: dict[tuple[str, str, str], Rule] = {
         body=lambda w, r, c: {"order_ids": w.of("purchase_order")[0].attrs["order_ids"]},
     ),
     ("inventory", "GET", "/purchase-orders"): rule("back_office warehouse"),
+    ("inventory", "POST", "/goods-issues/{goods_issue_id}/shipment"): rule(
+        "back_office warehouse",
+        body=lambda w, r, c: {"carrier": "LOCAL", "parcels": [{"weight_kg": 1}]},
+    ),
+    ("inventory", "GET", "/shipments/{shipment_id}"): rule("back_office warehouse"),
+    ("inventory", "GET", "/shipments/{shipment_id}/waybill"): rule("back_office warehouse"),
     ("inventory", "GET", "/purchase-orders/{purchase_order_id}"): rule("back_office warehouse"),
     ("inventory", "POST", "/purchase-orders/{purchase_order_id}/receive"): rule(
         "back_office warehouse",
@@ -1239,7 +1254,7 @@ def build(
     log(f"building: waiting for {len(billed)} invoices")
     for order_id in billed:
         pick = eventually(f"the pick list of order {order_id}", partial(open_pick_list, order_id))
-        api.call(
+        issued = api.call(
             warehouse,
             "inventory",
             "POST",
@@ -1249,6 +1264,18 @@ def build(
                 world, Rec("pick_list", pick["pick_list_id"], attrs=pick), admin_caller
             ),
         )
+        # Goods issues and shipments are the warehouse's; their ids are on the customer's
+        # order too (not looked for in answers).
+        world.add(Rec("goods_issue", issued["goods_issue_id"]), named=False)
+    shipped = api.call(
+        warehouse,
+        "inventory",
+        "POST",
+        f"/goods-issues/{world.of('goods_issue')[0].id}/shipment",
+        ok=(201,),
+        json_body={"carrier": "LOCAL", "parcels": [{"weight_kg": 1}]},
+    )
+    world.add(Rec("shipment", shipped["shipment_id"]), named=False)
     for order_id in billed:
         invoice = eventually(f"the invoice of order {order_id}", partial(invoices_of, order_id))[0]
         api.call(
