@@ -8,8 +8,8 @@ from typing import Any
 from helpers import wait_until
 from oms_dev.testing import Stack
 from oms_kit.context import metadata_scope
-from oms_kit.projection import ProjectionRunner
-from sample.app import CustomerListView, SampleOrders, orders_app
+from oms_kit.projection import DictCursor, ProjectionRunner, Stored, View
+from sample.app import Customer, CustomerListView, SampleOrders, orders_app
 from test_relay import write_customers
 
 
@@ -51,3 +51,42 @@ def test_a_second_runner_does_not_apply_an_event_twice(stack: Stack) -> None:
     first.catch_up()
     assert second.catch_up() == 0  # starts from the tracked position: nothing left to do
     assert len(rows(app)) == 5
+
+
+class RenamesView(View):
+    """Follows renames only: a customer's registration is of no use to it."""
+
+    name = "renames"
+    tables = ()
+    ddl = "SELECT 1"
+
+    def __init__(self, app: SampleOrders) -> None:
+        super().__init__(app)
+        self.applied: list[int] = []
+
+    def on_renamed(self, cur: DictCursor, event: Customer.Renamed, stored: Stored) -> None:
+        self.applied.append(stored.position)
+
+
+def test_a_batch_the_view_has_no_use_for_is_passed_over_and_its_position_written_later(
+    stack: Stack,
+) -> None:
+    app, _ = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    view = RenamesView(app)
+    runner = ProjectionRunner(app, view)
+    runner.save_every_s = 3600.0  # only the next used batch or the quiet log writes it
+    first, second = app.register("a"), app.register("b")
+
+    registrations = list(app.recorder.select_notifications(1, 10))
+    assert runner.apply_batch(registrations) == 2
+    assert runner.position() == 0  # passed over: no transaction, nothing written
+
+    app.rename(first, "a2")
+    rename = list(app.recorder.select_notifications(3, 10))
+    assert runner.apply_batch(rename) == 3
+    assert (view.applied, runner.position()) == ([3], 3)
+
+    app.rename(second, "b2")
+    app.register("c")
+    runner.catch_up()  # the rename is applied; the last registration passed over, then written
+    assert (view.applied, runner.position()) == ([3, 4], 5)

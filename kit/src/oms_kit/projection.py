@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
+import time
 import typing
 from abc import ABC
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import resolve_topic
 from psycopg import Cursor, sql
 
 from oms_kit.eventstore import SCHEMA_LOCK, Positions, ServiceApplication
@@ -116,12 +118,25 @@ class PositionMoved(RuntimeError):
 
 
 class ProjectionRunner:
+    """Keeps one view up to date. A batch with no event the view follows (most of a
+    service's events are of no use to most of its views) is passed over without a
+    transaction: its position is written with the next batch that has one, or once the log
+    goes quiet, or at the latest ``save_every_s`` after (a view rereads what it passed
+    over after a restart and passes over it again)."""
+
+    #: Longest a passed-over position stays unwritten while events keep coming.
+    save_every_s = 1.0
+
     def __init__(self, app: ServiceApplication, view: View, batch_size: int = 500) -> None:
         self.app = app
         self.view = view
         self.batch_size = batch_size
         self.positions = Positions(app)
         self._expected: int | None = None
+        #: The last position passed over and not yet written, and when one was written.
+        self._passed: int | None = None
+        self._saved_at = time.monotonic()
+        self._follows_topic: dict[str, bool] = {}
         create_views(app, [view])
         with app.datastore.transaction(commit=True) as cur:
             self.positions.lock(view.position_name, cur)
@@ -133,15 +148,34 @@ class ProjectionRunner:
     def position(self) -> int:
         return self.positions.get(self.view.position_name)
 
+    def follows(self, topic: str) -> bool:
+        """Whether the view follows the stored events of ``topic`` (an event class)."""
+        follows = self._follows_topic.get(topic)
+        if follows is None:
+            try:
+                follows = self.view.handler(resolve_topic(topic)) is not None
+            except Exception:  # decoding it in apply_batch reports it
+                follows = True
+            self._follows_topic[topic] = follows
+        return follows
+
     def apply_batch(self, notifications: list[Notification]) -> int:
-        """Apply a batch in one transaction; returns the new position."""
+        """Apply a batch in one transaction; returns the new position. A batch the view
+        has no use for is passed over (see the class)."""
+        if (
+            notifications
+            and time.monotonic() - self._saved_at < self.save_every_s
+            and not any(self.follows(n.topic) for n in notifications)
+        ):
+            self._passed = notifications[-1].id
+            return self._passed
         mapper = self.app.metadata_mapper
         name = self.view.position_name
         with self.app.datastore.transaction(commit=True) as cur:
             self.positions.lock(name, cur)
             tracked = self.positions.get(name, cur)
             if self._expected is not None and tracked != self._expected:
-                self._expected = None
+                self._expected = self._passed = None
                 raise PositionMoved(f"{self.view.name}: tracked position is {tracked}")
             position = tracked
             # Pipeline mode: the row changes go out without waiting for each reply (a read
@@ -153,15 +187,24 @@ class ProjectionRunner:
                     event, meta = mapper.with_metadata(notification)
                     self.view.apply(cur, event, Stored(notification.id, meta))
                     position = notification.id
+                if self._passed is not None:
+                    position = max(position, self._passed)
                 self.positions.set(name, position, cur)
         self._expected = position
+        self._passed = None
+        self._saved_at = time.monotonic()
         return position
+
+    def save_passed(self) -> None:
+        """Write the position of what was passed over, if any."""
+        if self._passed is not None:
+            self.apply_batch([])
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Apply everything stored so far; returns how many events were read."""
         read = 0
         position = self.position()
-        self._expected = position
+        self._expected, self._passed = position, None
         while True:
             batch = list(
                 self.app.recorder.select_notifications(
@@ -169,6 +212,7 @@ class ProjectionRunner:
                 )
             )
             if not batch:
+                self.save_passed()
                 return read
             position = self.apply_batch(batch)
             read += len(batch)
@@ -188,12 +232,14 @@ class ProjectionRunner:
         while not stop.is_set():
             try:
                 position = self.position()
-                self._expected = position
+                self._expected, self._passed = position, None
                 with NotificationFeed(self.app.recorder, position, self.batch_size) as feed:
                     while not stop.is_set():
                         batch = feed.next_batch(timeout=0.5)
                         if batch:
                             self.apply_batch(batch)
+                        else:
+                            self.save_passed()
             except PositionMoved as exc:
                 log.info("%s", exc)
             except Exception:
