@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from oms_contracts.base import ContractEvent, Day, DecimalStr, Quantity, UtcDatetime
 
@@ -44,6 +44,9 @@ class InvoiceIssued(_Billing):
     order_id: str
     customer_id: str
     goods_issue_id: str | None = None
+    #: Every goods issue it invoices: several when the customer is invoiced on demand
+    #: (``goods_issue_id`` is the first of them).
+    goods_issue_ids: list[str] = Field(default_factory=list)
     currency: str
     lines: list[InvoiceLine]
     net_total: DecimalStr

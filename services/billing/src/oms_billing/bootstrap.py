@@ -20,6 +20,7 @@ from oms_billing.application.documents import FiscalDocuments, InvoicePdf, Plain
 from oms_billing.application.stamping import StampingProvider, StampingRetrier
 from oms_billing.integration.inbound import inbound
 from oms_billing.integration.outbound import outbound
+from oms_billing.projections.goods_issues import GoodsIssuesView
 from oms_billing.projections.invoices import InvoicesView
 from oms_billing.projections.portfolio import PortfolioView
 from oms_billing.projections.receivables import ReceivablesView
@@ -104,6 +105,7 @@ def bootstrap(
     statements = StatementView(app)
     portfolio = PortfolioView(app)
     receivables = ReceivablesView(app)
+    goods_issues = GoodsIssuesView(app)
     retrier = StampingRetrier(app, invoices.list_stamping_failed, settings.stamping_poll_s)
     return Service(
         settings=settings,
@@ -119,9 +121,10 @@ def bootstrap(
                 portfolio,
                 invoice_pdf or InvoicePdfRenderer(company(settings)),
                 receivables,
+                goods_issues,
             )
         ],
-        views=[invoices, statements, portfolio, receivables],
+        views=[invoices, statements, portfolio, receivables, goods_issues],
         verifier=verifier,
         background=[retrier.run],
     )

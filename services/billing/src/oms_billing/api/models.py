@@ -83,6 +83,7 @@ class InvoicePublic(BaseModel):
     order_id: str
     customer_id: str
     goods_issue_id: str
+    goods_issue_ids: list[str]
     number: str
     status: str
     currency: str
@@ -170,3 +171,32 @@ class StatementPublic(BaseModel):
     customer_id: str
     balance: Money
     entries: list[StatementEntryPublic]
+
+
+class GoodsIssueLinePublic(BaseModel):
+    sku: str
+    quantity: Quantity
+
+
+class GoodsIssuePublic(BaseModel):
+    goods_issue_id: str
+    order_id: str
+    customer_id: str
+    issued_at: datetime
+    lines: list[GoodsIssueLinePublic]
+    invoiced: bool
+    invoice_id: str | None
+
+
+class GoodsIssueListPublic(BaseModel):
+    items: list[GoodsIssuePublic]
+    next_cursor: str | None
+
+
+class InvoiceBatchCreate(BaseModel):
+    #: The waiting goods issues to invoice: one invoice per order.
+    goods_issue_ids: list[str] = Field(min_length=1, max_length=500)
+
+
+class InvoiceBatchPublic(BaseModel):
+    items: list[InvoicePublic]

@@ -25,7 +25,12 @@ from oms_billing.api.models import (
     CreditNoteCreate,
     CreditNotePublic,
     CreditNoteSummaryPublic,
+    GoodsIssueLinePublic,
+    GoodsIssueListPublic,
+    GoodsIssuePublic,
     InstallmentPublic,
+    InvoiceBatchCreate,
+    InvoiceBatchPublic,
     InvoiceCancel,
     InvoiceLinePublic,
     InvoiceListPublic,
@@ -45,6 +50,7 @@ from oms_billing.application.documents import InvoicePdf
 from oms_billing.domain.errors import InvoiceNotFound, InvoiceNotStamped
 from oms_billing.domain.invoice import Invoice
 from oms_billing.domain.receivable import Receivable
+from oms_billing.projections.goods_issues import GoodsIssuesView
 from oms_billing.projections.invoices import InvoiceFilter, InvoiceSummary, InvoicesView
 from oms_billing.projections.portfolio import PortfolioView
 from oms_billing.projections.receivables import ReceivablesView
@@ -71,6 +77,7 @@ def make_router(
     portfolio: PortfolioView,
     invoice_pdf: InvoicePdf,
     receivables: ReceivablesView,
+    goods_issues: GoodsIssuesView,
 ) -> APIRouter:
     router = APIRouter(
         tags=["billing"],
@@ -118,6 +125,63 @@ def make_router(
                 name: StatusTotalPublic(count=total.count, total=total.total)
                 for name, total in found.totals.items()
             },
+            next_cursor=found.next_cursor,
+        )
+
+    @router.post(
+        "/invoices/batch",
+        status_code=status.HTTP_201_CREATED,
+        response_model=InvoiceBatchPublic,
+        dependencies=[allow(BACK_OFFICE)],
+        responses={
+            409: {"description": "a goods issue is on another invoice already"},
+            422: {"description": "a goods issue that is not waiting to be invoiced"},
+        },
+    )
+    def invoice_on_demand(body: InvoiceBatchCreate, response: Response) -> InvoiceBatchPublic:
+        """Invoice the chosen goods issues of customers invoiced on demand: one invoice
+        per order, numbered without gaps. The same choice again answers the same
+        invoices (``idempotent-replay: true``)."""
+        chosen = list(dict.fromkeys(body.goods_issue_ids))
+        orders = goods_issues.orders_of(chosen)
+        unknown = [gi for gi in chosen if gi not in orders]
+        if unknown:
+            raise InvalidInput(
+                f"goods issue {unknown[0]} is not waiting to be invoiced",
+                field="goods_issue_ids",
+            )
+        made, created = app.invoice_on_demand([(gi, orders[gi]) for gi in chosen])
+        if not created:
+            response.headers["idempotent-replay"] = "true"
+        return InvoiceBatchPublic(
+            items=[invoice_detail(invoice, app.find_receivable(invoice.id)) for invoice in made]
+        )
+
+    @router.get("/goods-issues", response_model=GoodsIssueListPublic, dependencies=readers)
+    def list_goods_issues(
+        scope: CallerScope,
+        page: Paging,
+        customer_id: str | None = None,
+        uninvoiced: bool = False,
+    ) -> GoodsIssueListPublic:
+        """The goods issues of customers invoiced on demand, oldest first, of one customer
+        when given, only those still waiting with ``uninvoiced=true``."""
+        found = goods_issues.list_goods_issues(
+            scope, page, customer_id=customer_id, uninvoiced=uninvoiced
+        )
+        return GoodsIssueListPublic(
+            items=[
+                GoodsIssuePublic(
+                    goods_issue_id=gi.goods_issue_id,
+                    order_id=gi.order_id,
+                    customer_id=gi.customer_id,
+                    issued_at=gi.issued_at,
+                    lines=[GoodsIssueLinePublic(**line) for line in gi.lines],
+                    invoiced=gi.invoiced,
+                    invoice_id=str(gi.invoice_id) if gi.invoice_id else None,
+                )
+                for gi in found.items
+            ],
             next_cursor=found.next_cursor,
         )
 
@@ -340,6 +404,7 @@ def invoice_detail(invoice: Invoice, receivable: Receivable | None) -> InvoicePu
         order_id=invoice.order_id,
         customer_id=invoice.customer_id,
         goods_issue_id=invoice.goods_issue_id,
+        goods_issue_ids=invoice.goods_issue_ids,
         number=invoice.number,
         status=invoice.status,
         currency=invoice.currency,

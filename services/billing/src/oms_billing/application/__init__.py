@@ -31,6 +31,8 @@ from oms_billing.application.stamping import (
 from oms_billing.domain.customer import CustomerAccount
 from oms_billing.domain.errors import (
     CancellationRefused,
+    GoodsIssueInvoiced,
+    GoodsIssueNotAwaiting,
     GoodsIssueNotInvoiceable,
     InvoiceNotFound,
 )
@@ -119,8 +121,12 @@ class BillingApplication(ServiceApplication):
         order.confirm(customer_id, currency, lines, total, payment_terms_days)
         changed: list[Aggregate] = [order]
         numbered: InvoiceSeries | None = None  # the series, once a number is taken
+        on_demand = self._invoices_on_demand(customer_id)
         for held in list(order.held):
             issued = [IssuedQuantity(li["sku"], Decimal(li["quantity"])) for li in held["lines"]]
+            if on_demand:
+                order.await_invoicing(held["goods_issue_id"], issued, datetime.now(UTC))
+                continue
             series = numbered if numbered is not None else self._series()
             try:
                 changed += self._issue(series, order, held["goods_issue_id"], issued)
@@ -134,10 +140,16 @@ class BillingApplication(ServiceApplication):
         return changed
 
     def invoice_goods_issue(
-        self, *, goods_issue_id: str, order_id: str, lines: list[IssuedQuantity]
+        self,
+        *,
+        goods_issue_id: str,
+        order_id: str,
+        lines: list[IssuedQuantity],
+        issued_at: datetime | None = None,
     ) -> list[Aggregate]:
-        """One invoice per goods issue. A goods issue for an order billing has not seen
-        confirmed yet is held on the order and invoiced when the confirmation arrives."""
+        """One invoice per goods issue, or (a customer invoiced on demand) the goods issue
+        waits to be chosen. A goods issue for an order billing has not seen confirmed yet
+        is held on the order and invoiced when the confirmation arrives."""
         order = self._find_order(order_id) or BillingOrder(order_id=order_id)
         if order.is_known_goods_issue(goods_issue_id):
             return []  # republished under another position: invoiced (or held) already
@@ -146,6 +158,9 @@ class BillingApplication(ServiceApplication):
             return [order]
         if not order.confirmed:
             order.hold_goods_issue(goods_issue_id, lines)
+            return [order]
+        if self._invoices_on_demand(order.customer_id):
+            order.await_invoicing(goods_issue_id, lines, issued_at or datetime.now(UTC))
             return [order]
         series = self._series()
         return [order, series, *self._issue(series, order, goods_issue_id, lines)]
@@ -157,23 +172,87 @@ class BillingApplication(ServiceApplication):
         order.cancel(reason)
         return order
 
+    def _invoices_on_demand(self, customer_id: str) -> bool:
+        account = self.find(CustomerAccount, CustomerAccount.create_id(customer_id))
+        return account is not None and account.invoices_on_demand
+
+    def invoice_on_demand(self, goods_issues: list[tuple[str, str]]) -> tuple[list[Invoice], bool]:
+        """Invoice the chosen waiting goods issues, (goods_issue_id, order_id) each: one
+        invoice per order, numbered in the series as one batch (stored together: no gaps).
+        The same choice again answers the same invoices (False: nothing new); a goods issue
+        invoiced otherwise already is a conflict naming it, one not waiting is refused."""
+        by_order: dict[str, list[str]] = {}
+        for goods_issue_id, order_id in goods_issues:
+            by_order.setdefault(order_id, []).append(goods_issue_id)
+        for attempt in range(PAYMENT_CONFLICT_RETRIES):
+            series = self._series()
+            changed: list[Aggregate] = []
+            invoices: list[Invoice] = []
+            for order_id, ids in by_order.items():
+                chosen = sorted(ids)
+                order = self._find_order(order_id)
+                if order is None:
+                    raise GoodsIssueNotAwaiting(chosen[0])
+                earlier = self._batch_invoice(order, chosen)
+                if earlier is not None:
+                    invoices.append(earlier)
+                    continue
+                for goods_issue_id in chosen:
+                    if not order.is_awaiting(goods_issue_id):
+                        raise GoodsIssueNotAwaiting(goods_issue_id)
+                made = self._issue(
+                    series,
+                    order,
+                    chosen[0],
+                    order.awaiting_lines(chosen),
+                    batch=chosen,
+                )
+                invoices.append(next(a for a in made if isinstance(a, Invoice)))
+                changed += [order, *made]
+            if not changed:
+                return invoices, False
+            try:
+                self.save(series, *changed)
+            except RecordConflictError:
+                if attempt == PAYMENT_CONFLICT_RETRIES - 1:
+                    raise
+                continue
+            return invoices, True
+        raise AssertionError("unreachable")
+
+    def _batch_invoice(self, order: BillingOrder, chosen: list[str]) -> Invoice | None:
+        """The invoice made on demand of exactly ``chosen`` before; a conflict naming a
+        goods issue invoiced otherwise."""
+        for goods_issue_id in chosen:
+            invoice_id = order.invoiced_goods_issues.get(goods_issue_id)
+            if invoice_id is None:
+                continue
+            if order.batches.get(invoice_id) == chosen:
+                return self.get_invoice(invoice_id)
+            raise GoodsIssueInvoiced(goods_issue_id)
+        return None
+
     def _issue(
         self,
         series: InvoiceSeries,
         order: BillingOrder,
         goods_issue_id: str,
         lines: list[IssuedQuantity],
+        *,
+        batch: list[str] | None = None,
     ) -> list[Aggregate]:
         """Price, number, stamp and book one invoice: the new invoice, receivable and
         journal entry. The number is taken from ``series``, which the caller returns with
         them: stored together, a number is used exactly when its invoice is stored (two
         issuers at once conflict on the series' version, and one of them re-runs)."""
         draft = order.price(lines)
+        # On demand too the first goods issue names the invoice: each is invoiced once.
         invoice_id = Invoice.create_id(goods_issue_id)
         number = series.next_number(invoice_id)
         now = datetime.now(UTC)
         invoice = Invoice(
             goods_issue_id=goods_issue_id,
+            goods_issue_ids=batch or [goods_issue_id],
             number=number,
             order_id=order.order_id,
             customer_id=order.customer_id,
@@ -196,7 +275,10 @@ class BillingApplication(ServiceApplication):
         entry = JournalEntry.for_invoice(
             invoice.id, order.currency, draft.net_total, draft.tax_total, draft.total
         )
-        order.record_invoiced(goods_issue_id, invoice.id, draft)
+        if batch is None:
+            order.record_invoiced(goods_issue_id, invoice.id, draft)
+        else:
+            order.record_batch_invoiced(batch, invoice.id, draft)
         self._stamp(invoice)
         return [invoice, receivable, entry]
 

@@ -34,7 +34,17 @@ class CustomerAccount(Aggregate):
 
     #: The fields of ``details``: the name, tax id (Mexico: the RFC), language and the
     #: fiscal data of DESIGN section 10.
-    DETAIL_FIELDS = ("name", "tax_id", "language", "fiscal_regime", "postal_code", "cfdi_use")
+    #: And how he is invoiced: "per_goods_issue" (each goods issue at once) or
+    #: "on_demand" (goods issues wait until the back office invoices chosen ones).
+    DETAIL_FIELDS = (
+        "name",
+        "tax_id",
+        "language",
+        "fiscal_regime",
+        "postal_code",
+        "cfdi_use",
+        "invoicing",
+    )
 
     @staticmethod
     def create_id(customer_id: str) -> UUID:
@@ -52,9 +62,14 @@ class CustomerAccount(Aggregate):
         self.fiscal_regime: str | None = None
         self.postal_code: str | None = None
         self.cfdi_use: str | None = None
+        self.invoicing: str | None = None
         #: Each detail's field -> the customer's version that set it: an update that
         #: overtook the registration keeps what it changed, the rest comes from the latter.
         self.detail_versions: dict[str, int] = {}
+
+    @property
+    def invoices_on_demand(self) -> bool:
+        return self.invoicing == "on_demand"
 
     def assign_rep(self, sales_rep_id: str | None, customer_version: int) -> bool:
         """Take ``sales_rep_id`` as the rep that ``customer_version`` of the customer

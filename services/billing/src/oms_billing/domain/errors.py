@@ -64,3 +64,22 @@ class InvalidCredit(InvalidInput):
 
 class CancellationRefused(Conflict):
     """The fiscal provider refused to cancel the stamped document."""
+
+
+class GoodsIssueNotAwaiting(InvalidInput):
+    """A goods issue chosen for invoicing on demand that is not waiting for it."""
+
+    def __init__(self, goods_issue_id: str) -> None:
+        super().__init__(
+            f"goods issue {goods_issue_id} is not waiting to be invoiced",
+            field="goods_issue_ids",
+        )
+
+
+class GoodsIssueInvoiced(Conflict):
+    """A goods issue chosen for invoicing on demand that is on another invoice already."""
+
+    def __init__(self, goods_issue_id: str) -> None:
+        super().__init__(
+            f"goods issue {goods_issue_id} is invoiced already", field="goods_issue_ids"
+        )

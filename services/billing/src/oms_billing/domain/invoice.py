@@ -101,11 +101,15 @@ class PaymentRecord:
 
 
 class Invoice(Aggregate):
-    """One invoice per goods issue. Lines are dicts: line_no, sku, quantity, unit_price,
+    """One invoice per goods issue (or, on demand, per order of the chosen goods issues).
+    Lines are dicts: line_no, sku, quantity, unit_price,
     net_amount, tax_rate, tax_amount."""
 
     class Issued(Aggregate.Created):
         goods_issue_id: str
+        #: Every goods issue it invoices (several when invoiced on demand); absent on
+        #: invoices from before: their goods_issue_id alone.
+        goods_issue_ids: list[str]
         number: str
         order_id: str
         customer_id: str
@@ -195,8 +199,10 @@ class Invoice(Aggregate):
         tax_total: Decimal,
         total: Decimal,
         issued_at: datetime,
+        goods_issue_ids: list[str] | None = None,
     ) -> None:
         self.goods_issue_id = goods_issue_id
+        self.goods_issue_ids = goods_issue_ids or [goods_issue_id]
         self.number = number
         self.order_id = order_id
         self.customer_id = customer_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -62,6 +63,23 @@ class BillingOrder(Aggregate):
         allocations: list[dict[str, Any]]
         total: Decimal
 
+    class GoodsIssueAwaiting(Aggregate.Event):
+        """The customer is invoiced on demand: the goods issue waits to be chosen."""
+
+        goods_issue_id: str
+        order_id: str
+        customer_id: str
+        lines: list[dict[str, Any]]
+        issued_at: datetime
+
+    class GoodsIssuesInvoiced(Aggregate.Event):
+        """Goods issues invoiced together on demand, on one invoice."""
+
+        goods_issue_ids: list[str]
+        invoice_id: UUID
+        allocations: list[dict[str, Any]]
+        total: Decimal
+
     class GoodsIssueRejected(Aggregate.Event):
         goods_issue_id: str
         reason: str
@@ -88,6 +106,10 @@ class BillingOrder(Aggregate):
         self.held: list[dict[str, Any]] = []
         self.invoiced_goods_issues: dict[str, UUID] = {}
         self.rejected_goods_issues: list[str] = []
+        #: Goods issues waiting to be invoiced on demand, oldest first.
+        self.awaiting: list[dict[str, Any]] = []
+        #: Each on-demand invoice's goods issues.
+        self.batches: dict[UUID, list[str]] = {}
 
     # --- commands -------------------------------------------------------------------------
 
@@ -130,6 +152,41 @@ class BillingOrder(Aggregate):
         self._goods_issue_held(
             goods_issue_id=goods_issue_id,
             lines=[{"sku": li.sku, "quantity": li.quantity} for li in lines],
+        )
+
+    def await_invoicing(
+        self, goods_issue_id: str, lines: list[IssuedQuantity], issued_at: datetime
+    ) -> None:
+        """Keep a goods issue of a customer invoiced on demand until it is chosen."""
+        if goods_issue_id in self.invoiced_goods_issues or any(
+            a["goods_issue_id"] == goods_issue_id for a in self.awaiting
+        ):
+            return
+        self._goods_issue_awaiting(
+            goods_issue_id=goods_issue_id,
+            order_id=self.order_id,
+            customer_id=self.customer_id,
+            lines=[{"sku": li.sku, "quantity": li.quantity} for li in lines],
+            issued_at=issued_at,
+        )
+
+    def awaiting_lines(self, goods_issue_ids: list[str]) -> list[IssuedQuantity]:
+        """The issued quantities of the chosen waiting goods issues, together."""
+        chosen = [a for a in self.awaiting if a["goods_issue_id"] in goods_issue_ids]
+        return [
+            IssuedQuantity(str(line["sku"]), Decimal(line["quantity"]))
+            for awaiting in chosen
+            for line in awaiting["lines"]
+        ]
+
+    def record_batch_invoiced(
+        self, goods_issue_ids: list[str], invoice_id: UUID, draft: InvoiceDraft
+    ) -> None:
+        self._goods_issues_invoiced(
+            goods_issue_ids=goods_issue_ids,
+            invoice_id=invoice_id,
+            allocations=draft.allocations,
+            total=draft.total,
         )
 
     def price(self, lines: list[IssuedQuantity]) -> InvoiceDraft:
@@ -235,7 +292,11 @@ class BillingOrder(Aggregate):
             goods_issue_id in self.invoiced_goods_issues
             or goods_issue_id in self.rejected_goods_issues
             or any(h["goods_issue_id"] == goods_issue_id for h in self.held)
+            or any(a["goods_issue_id"] == goods_issue_id for a in self.awaiting)
         )
+
+    def is_awaiting(self, goods_issue_id: str) -> bool:
+        return any(a["goods_issue_id"] == goods_issue_id for a in self.awaiting)
 
     @property
     def fully_invoiced(self) -> bool:
@@ -284,6 +345,39 @@ class BillingOrder(Aggregate):
         allocations: list[dict[str, Any]],
         total: Decimal,
     ) -> None:
+        self._apply_allocations(allocations, total)
+        self.invoiced_goods_issues[goods_issue_id] = invoice_id
+        self.held = [h for h in self.held if h["goods_issue_id"] != goods_issue_id]
+
+    @event(GoodsIssueAwaiting)
+    def _goods_issue_awaiting(
+        self,
+        goods_issue_id: str,
+        order_id: str,
+        customer_id: str,
+        lines: list[dict[str, Any]],
+        issued_at: datetime,
+    ) -> None:
+        self.awaiting.append(
+            {"goods_issue_id": goods_issue_id, "lines": lines, "issued_at": issued_at}
+        )
+        self.held = [h for h in self.held if h["goods_issue_id"] != goods_issue_id]
+
+    @event(GoodsIssuesInvoiced)
+    def _goods_issues_invoiced(
+        self,
+        goods_issue_ids: list[str],
+        invoice_id: UUID,
+        allocations: list[dict[str, Any]],
+        total: Decimal,
+    ) -> None:
+        self._apply_allocations(allocations, total)
+        for goods_issue_id in goods_issue_ids:
+            self.invoiced_goods_issues[goods_issue_id] = invoice_id
+        self.batches[invoice_id] = list(goods_issue_ids)
+        self.awaiting = [a for a in self.awaiting if a["goods_issue_id"] not in goods_issue_ids]
+
+    def _apply_allocations(self, allocations: list[dict[str, Any]], total: Decimal) -> None:
         by_no = {line["line_no"]: line for line in self.lines}
         for alloc in allocations:
             line = by_no[alloc["line_no"]]
@@ -291,8 +385,6 @@ class BillingOrder(Aggregate):
             line["invoiced_net"] += Decimal(alloc["net"])
             line["invoiced_tax"] += Decimal(alloc["tax"])
         self.invoiced_total += total
-        self.invoiced_goods_issues[goods_issue_id] = invoice_id
-        self.held = [h for h in self.held if h["goods_issue_id"] != goods_issue_id]
 
     @event(GoodsIssueRejected)
     def _goods_issue_rejected(self, goods_issue_id: str, reason: str) -> None:

@@ -60,11 +60,12 @@ def on_order_confirmed(app: BillingApplication, confirmed: OrderConfirmed) -> Ch
 # series aggregate; side by side they would only conflict and re-run. (An OrderConfirmed
 # issues only for goods issues that came before it, rarely.)
 @inbound.on(GoodsIssued, one_at_a_time=True)
-def on_goods_issued(app: BillingApplication, issued: GoodsIssued) -> Changed:
+def on_goods_issued(app: BillingApplication, issued: GoodsIssued, received: Received) -> Changed:
     return app.invoice_goods_issue(
         goods_issue_id=issued.goods_issue_id,
         order_id=issued.order_id,
         lines=[IssuedQuantity(sku=line.sku, quantity=line.quantity) for line in issued.lines],
+        issued_at=received.occurred_at,
     )
 
 
@@ -109,4 +110,5 @@ def customer_details(customer: CustomerRegistered | CustomerUpdated) -> dict[str
         "fiscal_regime": customer.fiscal_regime,
         "postal_code": customer.postal_code,
         "cfdi_use": customer.cfdi_use,
+        "invoicing": customer.invoicing,
     }

@@ -34,6 +34,7 @@ def invoice_issued(issued: Invoice.Issued) -> InvoiceIssued:
         order_id=issued.order_id,
         customer_id=issued.customer_id,
         goods_issue_id=issued.goods_issue_id,
+        goods_issue_ids=getattr(issued, "goods_issue_ids", None) or [issued.goods_issue_id],
         currency=issued.currency,
         lines=[
             InvoiceLine(
