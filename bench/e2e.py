@@ -462,7 +462,8 @@ async def run_e2e(
     of the services and of ``infra`` (PostgreSQL, the broker) per step, and with no load
     for ``idle_s`` seconds after the set-up, before the first step."""
     t0 = time.monotonic()
-    cm = running_services(stack, SERVICES, log_dir, workers=workers)
+    # A generous wait for /ready: the machine may be busy with more than the bench.
+    cm = running_services(stack, SERVICES, log_dir, ready_timeout=240.0, workers=workers)
     running = await asyncio.to_thread(cm.__enter__)
     try:
         urls = dict(running.urls)
