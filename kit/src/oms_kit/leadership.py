@@ -248,7 +248,10 @@ def lead_thread(
             )
             job.start()
             try:
-                while not stop.wait(retry_s) and job.is_alive():
+                while not stop.wait(retry_s):
+                    if not job.is_alive():
+                        log.error("%s of %s stopped on its own", lease.name, lease.service)
+                        break
                     if not lease.still_held():
                         _lost(lease)
                         break
