@@ -94,3 +94,21 @@ class CommissionSettled(_Commissions):
     amount: DecimalStr
     settled_at: UtcDatetime
     lines: list[SettledEntry]
+
+
+class CommissionReversed(_Commissions):
+    """An invoice's commission reversed: in full when the invoice was cancelled, the
+    credited share when a credit note (``credit_note_id``) was issued against it.
+    ``base`` and ``commission`` are what left the invoiced position; ``clawed_back`` what
+    its payments had earned and the rep gives back (a negative ledger entry)."""
+
+    invoice_id: str
+    sales_rep_id: str
+    customer_id: str
+    credit_note_id: str | None = None
+    reversed_on: Day
+    reason: str
+    titles_total: DecimalStr
+    base: DecimalStr
+    commission: DecimalStr
+    clawed_back: DecimalStr

@@ -250,9 +250,8 @@ class CommissionsApplication(ServiceApplication):
         return changed
 
     def reverse_invoice(self, *, invoice_id: str, reason: str, reversed_on: str) -> list[Aggregate]:
-        """Reverse a cancelled invoice's commission and claw back what its payments earned.
-        Waits for billing to publish invoice cancellations: nothing consumed leads here
-        yet (a use-case test drives it)."""
+        """Reverse a cancelled invoice's commission and claw back what its payments earned
+        (a repeat changes nothing)."""
         invoice = self._invoice(invoice_id)
         if invoice is None:
             return []
@@ -264,11 +263,44 @@ class CommissionsApplication(ServiceApplication):
                 changed.append(ledger)
         return changed
 
+    def credit_invoice(
+        self,
+        *,
+        credit_note_id: str,
+        invoice_id: str,
+        amount: Decimal,
+        net_amount: Decimal,
+        credited_on: str,
+        reason: str,
+    ) -> list[Aggregate]:
+        """Reverse the credited share of the invoice's commission (credited net / invoice
+        net) and claw back what its payments earned beyond what is left (a repeat of the
+        same note changes nothing)."""
+        invoice = self._invoice(invoice_id)
+        if invoice is None:
+            return []  # an invoice of an order without rep: no commission
+        invoice.credit(credit_note_id, amount, net_amount, credited_on, reason)
+        changed: list[Aggregate] = [invoice]
+        if invoice.sales_rep_id is not None:
+            ledger = self._ledger(invoice.sales_rep_id)
+            if self._record_earned(ledger, invoice):
+                changed.append(ledger)
+        return changed
+
     @staticmethod
     def _record_earned(ledger: RepLedger, invoice: InvoiceCommission) -> bool:
-        """Enter the invoice's new Earned events in the rep's ledger (those not in yet)."""
+        """Enter the invoice's new Earned events in the rep's ledger (those not in yet), and
+        the claw-backs of its new credit notes (negative)."""
         recorded = False
         for pending in invoice.pending_events:
+            if isinstance(pending, InvoiceCommission.Credited) and pending.earned_commission:
+                recorded |= ledger.record(
+                    entry_id=f"credit:{pending.credit_note_id}",
+                    invoice_id=pending.invoice_id,
+                    customer_id=pending.customer_id,
+                    earned_on=pending.credited_on,
+                    commission=-pending.earned_commission,
+                )
             if isinstance(pending, InvoiceCommission.Earned):
                 recorded |= ledger.record(
                     entry_id=pending.payment_id,

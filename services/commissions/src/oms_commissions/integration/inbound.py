@@ -7,12 +7,17 @@ customer events name the customers (ordered by the customer's version). Billing:
 issued moves its part to invoiced; a payment received earns its share. Dates are the day
 the source stored the event (the envelope's ``occurred_at``), so a replay dates alike.
 
-Billing publishes no invoice cancellation yet: when it does (InvoiceCancelled), its handler
-calls ``reverse_invoice``."""
+An invoice cancelled reverses its commission in full; a credit note the credited share of
+it (its net amount over the invoice's net)."""
 
 from __future__ import annotations
 
-from oms_contracts.billing import InvoiceIssued, PaymentReceived
+from oms_contracts.billing import (
+    CreditNoteIssued,
+    InvoiceCancelled,
+    InvoiceIssued,
+    PaymentReceived,
+)
 from oms_contracts.orders import (
     CustomerRegistered,
     CustomerUpdated,
@@ -134,4 +139,29 @@ def on_payment_received(
         amount=received_payment.amount,
         open_after=received_payment.open_after,
         received_on=_day(received),
+    )
+
+
+@inbound.on(InvoiceCancelled)
+def on_invoice_cancelled(
+    app: CommissionsApplication, cancelled: InvoiceCancelled, received: Received
+) -> Changed:
+    return app.reverse_invoice(
+        invoice_id=cancelled.invoice_id,
+        reason=cancelled.reason,
+        reversed_on=cancelled.cancelled_at.date().isoformat(),
+    )
+
+
+@inbound.on(CreditNoteIssued)
+def on_credit_note_issued(
+    app: CommissionsApplication, credit_note: CreditNoteIssued, received: Received
+) -> Changed:
+    return app.credit_invoice(
+        credit_note_id=credit_note.credit_note_id,
+        invoice_id=credit_note.invoice_id,
+        amount=credit_note.total,
+        net_amount=credit_note.net_amount,
+        credited_on=credit_note.issued_at.date().isoformat(),
+        reason=credit_note.reason,
     )

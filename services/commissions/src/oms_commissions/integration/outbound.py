@@ -2,8 +2,7 @@
 each; the rest (plans, customer names, held invoices and payments, removals of what an
 order had to invoice, ledger entries) stay private.
 
-CommissionReversed is not published yet: nothing produces an invoice cancellation (billing
-does not publish one), so the contract does not advertise it."""
+An invoice cancelled and a credit note are both CommissionReversed (the note's names it)."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ from oms_contracts.commissions import (
     CommissionEarned,
     CommissionInvoiced,
     CommissionLine,
+    CommissionReversed,
     CommissionSettled,
     SettledEntry,
 )
@@ -87,6 +87,37 @@ def commission_earned(earned: InvoiceCommission.Earned) -> CommissionEarned:
         lines=_lines(earned.lines),
         base=earned.base,
         commission=earned.commission,
+    )
+
+
+@outbound.maps(InvoiceCommission.Reversed)
+def commission_reversed(reversed_: InvoiceCommission.Reversed) -> CommissionReversed:
+    return CommissionReversed(
+        invoice_id=reversed_.invoice_id,
+        sales_rep_id=reversed_.sales_rep_id,
+        customer_id=reversed_.customer_id,
+        reversed_on=date.fromisoformat(reversed_.reversed_on),
+        reason=reversed_.reason,
+        titles_total=reversed_.titles_total,
+        base=reversed_.base,
+        commission=reversed_.commission,
+        clawed_back=reversed_.earned_commission,
+    )
+
+
+@outbound.maps(InvoiceCommission.Credited)
+def commission_credited(credited: InvoiceCommission.Credited) -> CommissionReversed:
+    return CommissionReversed(
+        invoice_id=credited.invoice_id,
+        sales_rep_id=credited.sales_rep_id,
+        customer_id=credited.customer_id,
+        credit_note_id=credited.credit_note_id,
+        reversed_on=date.fromisoformat(credited.credited_on),
+        reason=credited.reason,
+        titles_total=credited.amount,
+        base=credited.base,
+        commission=credited.commission,
+        clawed_back=credited.earned_commission,
     )
 
 

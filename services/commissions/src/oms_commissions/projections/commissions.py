@@ -10,6 +10,11 @@
   share of the invoice's base and commission (a reversed invoice's claw-back is a negative
   row).
 
+A cancelled invoice leaves ``invoiced`` (with its credit notes' rows); a credit note is a
+negative ``invoiced`` row dated the day it was issued (what it credited, the commission it
+reversed) and, when payments had earned more than the invoice keeps, a negative ``paid``
+row of the claw-back.
+
 A query sums the rows of one view per rep and customer; every figure is a sum of ledger
 lines, so the items add up to the totals. A sales rep sees only his own rows."""
 
@@ -173,8 +178,9 @@ class CommissionsView(View):
         self, cur: DictCursor, event: InvoiceCommission.Reversed, stored: Stored
     ) -> None:
         cur.execute(
-            f"DELETE FROM {ENTRIES} WHERE view = 'invoiced' AND entry_id = %s",
-            (event.invoice_id,),
+            f"DELETE FROM {ENTRIES} WHERE view = 'invoiced' "
+            "AND (entry_id = %s OR starts_with(entry_id, %s))",
+            (event.invoice_id, f"credit:{event.invoice_id}:"),
         )
         if event.earned_amount or event.earned_commission:
             self._insert(
@@ -185,6 +191,33 @@ class CommissionsView(View):
                 event.customer_id,
                 event.reversed_on,
                 -event.earned_amount,
+                -event.earned_base,
+                -event.earned_commission,
+            )
+
+    def on_credited(
+        self, cur: DictCursor, event: InvoiceCommission.Credited, stored: Stored
+    ) -> None:
+        self._insert(
+            cur,
+            "invoiced",
+            f"credit:{event.invoice_id}:{event.credit_note_id}",
+            event.sales_rep_id,
+            event.customer_id,
+            event.credited_on,
+            -event.amount,
+            -event.base,
+            -event.commission,
+        )
+        if event.earned_base or event.earned_commission:
+            self._insert(
+                cur,
+                "paid",
+                f"credit:{event.credit_note_id}",
+                event.sales_rep_id,
+                event.customer_id,
+                event.credited_on,
+                ZERO,
                 -event.earned_base,
                 -event.earned_commission,
             )
