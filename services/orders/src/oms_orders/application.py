@@ -786,13 +786,25 @@ class OrdersApplication(ServiceApplication):
         return order
 
     def record_receivable(
-        self, customer_id: str, receivable_id: str, amount: Decimal, order_id: str | None = None
-    ) -> Customer | None:
-        """The customer's open balance goes up; what was unbilled of the order down."""
+        self,
+        customer_id: str,
+        receivable_id: str,
+        amount: Decimal,
+        order_id: str | None = None,
+        installments: Sequence[dict[str, Any]] = (),
+    ) -> list[Aggregate]:
+        """The customer's open balance goes up, what was unbilled of the order down; the
+        order keeps the installments' due dates (``{number, due_on, amount}``)."""
+        changed: list[Aggregate] = []
         customer = self.find(Customer, customer_id)
         if customer is not None:
             customer.record_receivable(receivable_id, amount, order_id)
-        return customer
+            changed.append(customer)
+        order = self.find(Order, order_id) if order_id is not None else None
+        if order is not None and installments:
+            order.record_installments(receivable_id, list(installments))
+            changed.append(order)
+        return changed
 
     def record_payment(
         self,

@@ -176,3 +176,55 @@ def test_bad_price_lists_are_422_naming_the_field(client: TestClient) -> None:
     refused = client.patch(f"/customers/{customer_id}", json={"price_list_id": str(uuid4())})
     assert refused.status_code == 422
     assert [e["field"] for e in refused.json()["errors"]] == ["price_list_id"]
+
+
+def test_quotes_are_listed_by_status_customer_and_issue_date_with_totals(
+    client: TestClient, orders: ServiceOnStack, catch_up: Callable[[], None]
+) -> None:
+    sku = new_product(client, price="10.00", tax_rate="0.10")
+    ana, bob = new_customer(client, sales_rep_id="rep-a"), new_customer(client)
+
+    def quote(customer_id: str, quantity: int) -> str:
+        body = {"customer_id": customer_id, "lines": [{"sku": sku, "quantity": quantity}]}
+        made = client.post("/quotes", json=body)
+        assert made.status_code == 201, made.text
+        quote_id: str = made.json()["quote_id"]
+        return quote_id
+
+    first, second, third = quote(ana, 1), quote(ana, 2), quote(bob, 4)
+    assert client.post(f"/quotes/{second}/send").status_code == 200
+    catch_up()
+
+    def total(quantity: int) -> str:
+        return money(D(quantity) * D("10.00") * D("1.10"))
+
+    listed = client.get("/quotes").json()
+    assert [q["quote_id"] for q in listed["items"]] == [third, second, first]
+    assert listed["totals_by_status"] == {
+        "draft": {"count": 2, "total": money(D(total(1)) + D(total(4)))},
+        "sent": {"count": 1, "total": total(2)},
+    }
+    mine = client.get("/quotes", params={"customer_id": ana, "status": "draft"}).json()
+    assert [q["quote_id"] for q in mine["items"]] == [first]
+    assert mine["totals_by_status"] == {"draft": {"count": 1, "total": total(1)}}
+    today = datetime.now(UTC).date()
+    day = {"issued_from": today.isoformat(), "issued_to": today.isoformat()}
+    assert len(client.get("/quotes", params=day).json()["items"]) == 3
+    yesterday = (today - timedelta(days=1)).isoformat()
+    before = client.get("/quotes", params={"issued_to": yesterday}).json()
+    assert (before["items"], before["totals_by_status"]) == ([], {})
+    # Pages of one, newest first; a rep's list and totals are his portfolio's only.
+    page = client.get("/quotes", params={"limit": 1}).json()
+    assert [q["quote_id"] for q in page["items"]] == [third]
+    after = client.get("/quotes", params={"limit": 1, "cursor": page["next_cursor"]}).json()
+    assert [q["quote_id"] for q in after["items"]] == [second]
+    rita = orders.headers(SALES_REP, "rita", sales_rep_id="rep-a")
+    hers = client.get("/quotes", headers=rita).json()
+    assert [q["quote_id"] for q in hers["items"]] == [second, first]
+    assert set(hers["totals_by_status"]) == {"draft", "sent"}
+    bad = client.get("/quotes", params={"issued_from": "yesterday"})
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["issued_from"]
+    bad_due = client.get("/orders", params={"due_from": "soon"})
+    assert bad_due.status_code == 422
+    assert [e["field"] for e in bad_due.json()["errors"]] == ["due_from"]

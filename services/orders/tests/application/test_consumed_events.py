@@ -7,11 +7,12 @@ when redriven."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from oms_contracts.billing import (
+    Installment,
     InvoiceIssued,
     InvoicePaid,
     InvoiceStamped,
@@ -271,3 +272,33 @@ def test_goods_issued_before_the_reservation_is_answered_still_counts(
     orders.deliver(StockReserved(order_id=order_id, allocations=everything))
     order = order_of(app, order_id)
     assert (order.status, len(order.reservations)) == ("shipped", 2)
+
+
+def test_a_receivable_gives_its_order_the_installments_due(
+    orders: ServiceInMemory, app: OrdersApplication, placed: tuple[str, str]
+) -> None:
+    customer_id, order_id = placed
+    opened = ReceivableOpened(
+        receivable_id="r-1",
+        invoice_id="inv-1",
+        order_id=order_id,
+        customer_id=customer_id,
+        currency="EUR",
+        amount=D("145.20"),
+        installments=[
+            Installment(number=1, due_on=date(2026, 4, 9), amount=D("72.60")),
+            Installment(number=2, due_on=date(2026, 5, 9), amount=D("72.60")),
+        ],
+    )
+    assert orders.deliver(opened, position=5).status == "applied"
+    assert orders.deliver(opened, position=5).status == "duplicate"
+    order = order_of(app, order_id)
+    order.record_installments("r-1", [])  # a receivable it knows already: nothing
+    assert order.collect_events() == []
+    assert [(i["number"], i["due_on"], i["amount"]) for i in order.installments] == [
+        (1, "2026-04-09", D("72.60")),
+        (2, "2026-05-09", D("72.60")),
+    ]
+    assert order.status == "confirmed"
+    customer = app.get(Customer, customer_id, field="customer_id")
+    assert (customer.open_balance, customer.unbilled_orders) == (D("145.20"), D("0.00"))

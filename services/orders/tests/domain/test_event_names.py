@@ -53,6 +53,7 @@ STORED_TOPICS = {
     "oms_orders.domain.order:Order.ShipmentRecorded",
     "oms_orders.domain.order:Order.InvoiceRecorded",
     "oms_orders.domain.order:Order.InvoiceStamped",
+    "oms_orders.domain.order:Order.InstallmentsRecorded",
     "oms_orders.domain.order:Order.PaymentRecorded",
     "oms_orders.domain.order:Order.InvoicePaid",
     "oms_orders.domain.order:Order.OrderCompleted",

@@ -246,6 +246,15 @@ class ShipmentPublic(BaseModel):
     lines: list[ShipmentLinePublic]
 
 
+class InstallmentPublic(BaseModel):
+    """An installment of a receivable of the order's invoices (as billing opened it)."""
+
+    receivable_id: str
+    number: int
+    due_on: date
+    amount: Money
+
+
 class OrderPublic(BaseModel):
     order_id: str
     customer_id: str
@@ -267,6 +276,8 @@ class OrderPublic(BaseModel):
     paid_amount: Money
     invoices: list[InvoicePublic]
     shipments: list[ShipmentPublic]
+    #: When its receivables fall due (``GET /orders?due_from=&due_to=`` filters by them).
+    installments: list[InstallmentPublic] = []
     #: A marketplace's or partner's order: where it was sold, its buyer and ship-to.
     channel: str | None = None
     buyer: dict[str, Any] | None = None
@@ -366,6 +377,7 @@ class QuoteSummaryPublic(BaseModel):
 
 class QuoteListPublic(BaseModel):
     items: list[QuoteSummaryPublic]
+    totals_by_status: dict[str, StatusTotalPublic]
     next_cursor: str | None
 
 

@@ -7,7 +7,9 @@ caller's scope."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 from oms_kit.auth import Caller, CurrentUser, Scope, allow
@@ -19,6 +21,7 @@ from oms_orders.api.models import (
     CustomerUpdate,
     HistoryItemPublic,
     HistoryPublic,
+    InstallmentPublic,
     InvoicePublic,
     LineCreate,
     LinePublic,
@@ -110,6 +113,7 @@ def order_public(order: Order) -> OrderPublic:
         paid_amount=order.paid_amount,
         invoices=[InvoicePublic.model_validate(i) for i in order.invoices],
         shipments=[ShipmentPublic.model_validate(s) for s in order.shipments],
+        installments=[InstallmentPublic.model_validate(i) for i in order.installments],
         channel=order.channel,
         buyer=order.buyer,
         ship_to=order.ship_to,
@@ -139,6 +143,11 @@ def quote_public(quote: Quote) -> QuotePublic:
         order_id=quote.order_id,
         duplicated_from=quote.duplicated_from,
     )
+
+
+def status_totals(totals: Mapping[str, Any]) -> dict[str, StatusTotalPublic]:
+    """A list's ``totals_by_status`` (the kit's ``totals_by_status`` of its view)."""
+    return {status: StatusTotalPublic.model_validate(total) for status, total in totals.items()}
 
 
 def line_requests(lines: list[LineCreate]) -> list[LineRequest]:
@@ -227,9 +236,12 @@ def build_router(
         issued_from: str | None = None,
         issued_to: str | None = None,
         invoice_number: str | None = None,
+        due_from: date | None = None,
+        due_to: date | None = None,
     ) -> OrderListPublic:
         """Newest first, with totals per status over the whole filtered list (both
-        within reach)."""
+        within reach). ``due_from``/``due_to``: an installment of the order's receivables
+        falls due between them (both days in)."""
         order_filter = OrderFilter(
             status=status,
             customer_id=customer_id,
@@ -238,14 +250,13 @@ def build_router(
             issued_from=parse_when(issued_from, "issued_from", end=False),
             issued_before=parse_when(issued_to, "issued_to", end=True),
             invoice_number=invoice_number,
+            due_from=due_from,
+            due_to=due_to,
         )
         page = order_list.list_orders(order_filter, paging, Scope.of(caller))
         return OrderListPublic(
             items=[OrderSummaryPublic.model_validate(item) for item in page.items],
-            totals_by_status={
-                status: StatusTotalPublic.model_validate(total)
-                for status, total in page.totals.items()
-            },
+            totals_by_status=status_totals(page.totals),
             next_cursor=page.next_cursor,
         )
 
@@ -309,12 +320,21 @@ def build_router(
         paging: Paging,
         status: str | None = None,
         customer_id: str | None = None,
+        issued_from: str | None = None,
+        issued_to: str | None = None,
     ) -> QuoteListPublic:
-        """Newest first, within reach."""
-        quote_filter = QuoteFilter(status=status, customer_id=customer_id)
+        """Newest first, with totals per status over the whole filtered list (both
+        within reach), as ``GET /orders``."""
+        quote_filter = QuoteFilter(
+            status=status,
+            customer_id=customer_id,
+            issued_from=parse_when(issued_from, "issued_from", end=False),
+            issued_before=parse_when(issued_to, "issued_to", end=True),
+        )
         page = quote_list.list_quotes(quote_filter, paging, Scope.of(caller))
         return QuoteListPublic(
             items=[QuoteSummaryPublic.model_validate(item) for item in page.items],
+            totals_by_status=status_totals(page.totals),
             next_cursor=page.next_cursor,
         )
 

@@ -122,6 +122,13 @@ class Order(Aggregate):
         number: str
         total: Decimal
 
+    class InstallmentsRecorded(StatusEvent):
+        """Billing opened the receivable of one of its invoices: when it falls due."""
+
+        receivable_id: str
+        #: ``{number, due_on (ISO date), amount}`` each.
+        installments: list[dict[str, Any]]
+
     class InvoiceStamped(StatusEvent):
         invoice_id: str
         stamp_uuid: str
@@ -188,6 +195,8 @@ class Order(Aggregate):
         self.shipments: list[dict[str, Any]] = []
         self.invoices: list[dict[str, Any]] = []
         self.payments: list[dict[str, Any]] = []
+        #: The receivables' installments: ``{receivable_id, number, due_on, amount}``.
+        self.installments: list[dict[str, Any]] = []
         self.approved_by: str | None = None
         self.completed_at: datetime | None = None
         self.stock_status: str | None = None
@@ -331,6 +340,17 @@ class Order(Aggregate):
             invoice_id=invoice_id, number=number, total=total, status=status, status_reason=reason
         )
         self._complete_if_done()
+
+    def record_installments(self, receivable_id: str, installments: list[dict[str, Any]]) -> None:
+        """The due dates of a receivable of the order (once per receivable)."""
+        if any(i["receivable_id"] == receivable_id for i in self.installments):
+            return
+        self._record_installments(
+            receivable_id=receivable_id,
+            installments=installments,
+            status=self.status,
+            status_reason=self.status_reason,
+        )
 
     def record_stamp(self, invoice_id: str, stamp_uuid: str, stamped_at: datetime) -> None:
         invoice = self._invoice(invoice_id)
@@ -550,6 +570,19 @@ class Order(Aggregate):
         status_reason: str | None,
     ) -> None:
         self.invoices.append(_new_invoice(invoice_id, number, total))
+        self._set_status(status, status_reason)
+
+    @event(InstallmentsRecorded)
+    def _record_installments(
+        self,
+        receivable_id: str,
+        installments: list[dict[str, Any]],
+        status: str,
+        status_reason: str | None,
+    ) -> None:
+        self.installments.extend(
+            {"receivable_id": receivable_id, **installment} for installment in installments
+        )
         self._set_status(status, status_reason)
 
     @event(InvoiceStamped)

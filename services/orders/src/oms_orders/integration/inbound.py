@@ -33,7 +33,6 @@ from oms_contracts.marketplace_ingest import (
 from oms_kit.service import Inbound, Received
 
 from oms_orders.application import OrdersApplication
-from oms_orders.domain.customer import Customer
 from oms_orders.domain.order import Order
 from oms_orders.domain.pricing import LineRequest
 from oms_orders.domain.stock import StockLevel
@@ -105,9 +104,17 @@ def on_invoice_stamped(app: OrdersApplication, event: InvoiceStamped) -> Order |
 
 
 @inbound.on(ReceivableOpened)
-def on_receivable_opened(app: OrdersApplication, event: ReceivableOpened) -> Customer | None:
+def on_receivable_opened(app: OrdersApplication, event: ReceivableOpened) -> list[Aggregate]:
+    """The customer's open balance, and the due dates the order list filters by."""
     return app.record_receivable(
-        event.customer_id, event.receivable_id, event.amount, event.order_id
+        event.customer_id,
+        event.receivable_id,
+        event.amount,
+        event.order_id,
+        [
+            {"number": i.number, "due_on": i.due_on.isoformat(), "amount": i.amount}
+            for i in event.installments
+        ],
     )
 
 

@@ -1,11 +1,11 @@
 """``order_list``: one row per order, for ``GET /orders`` (status, customer, origin,
-external id, issue date, invoice numbers), newest first, with totals per status over the
-whole filtered list."""
+external id, issue date, invoice numbers, the due dates of its receivables' installments),
+newest first, with totals per status over the whole filtered list."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -31,6 +31,9 @@ class OrderFilter:
     #: Exclusive.
     issued_before: datetime | None = None
     invoice_number: str | None = None
+    #: An installment of the order's receivables falls due between these days (both in).
+    due_from: date | None = None
+    due_to: date | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class OrderListView(View):
             position bigint NOT NULL
         );
         ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS external_order_id text;
+        ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS due_dates date[] NOT NULL DEFAULT '{{}}';
         CREATE INDEX IF NOT EXISTS {TABLE}_issued ON {TABLE} (issued_at DESC, order_id DESC);
         CREATE INDEX IF NOT EXISTS {TABLE}_customer ON {TABLE} (customer_id);
         CREATE INDEX IF NOT EXISTS {TABLE}_status ON {TABLE} (status);
@@ -104,6 +108,18 @@ class OrderListView(View):
         )
         self.on_status(cur, event, stored)
 
+    def on_installments_recorded(
+        self, cur: DictCursor, event: Order.InstallmentsRecorded, stored: Stored
+    ) -> None:
+        cur.execute(
+            f"UPDATE {TABLE} SET due_dates = due_dates || %s::date[] WHERE order_id = %s",
+            (
+                [date.fromisoformat(i["due_on"]) for i in event.installments],
+                str(event.originator_id),
+            ),
+        )
+        self.on_status(cur, event, stored)
+
     def on_status(self, cur: DictCursor, event: Order.StatusEvent, stored: Stored) -> None:
         """Every other event of an order: the status after it."""
         cur.execute(
@@ -132,6 +148,13 @@ class OrderListView(View):
             where.add("issued_at < %s", filter.issued_before)
         if filter.invoice_number:
             where.add("%s = ANY(invoice_numbers)", filter.invoice_number)
+        if filter.due_from is not None or filter.due_to is not None:
+            where.add(
+                "EXISTS (SELECT 1 FROM unnest(due_dates) AS due WHERE due >= coalesce(%s, due) "
+                "AND due <= coalesce(%s, due))",
+                filter.due_from,
+                filter.due_to,
+            )
         query, params = keyset_query(
             f"SELECT order_id, customer_id, status, status_reason, total, currency, origin, "
             f"external_order_id, issued_at, invoice_numbers FROM {TABLE}",

@@ -1,5 +1,5 @@
-"""``quote_list``: one row per quote, for ``GET /quotes`` (status, customer), newest
-first."""
+"""``quote_list``: one row per quote, for ``GET /quotes`` (status, customer, issue date),
+newest first, with totals per status over the whole filtered list (as ``order_list``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from oms_kit.auth import Scope
-from oms_kit.paging import Page, PageRequest, Where, keyset_query, page_of
+from oms_kit.paging import Page, PageRequest, Where, keyset_query, page_of, totals_by_status
 from oms_kit.projection import DictCursor, Stored, View
 from psycopg import sql
 
@@ -25,6 +25,9 @@ class QuoteFilter:
 
     status: str | None = None
     customer_id: str | None = None
+    issued_from: datetime | None = None
+    #: Exclusive.
+    issued_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -116,12 +119,17 @@ class QuoteListView(View):
     def list_quotes(
         self, filter: QuoteFilter, page: PageRequest, scope: Scope
     ) -> Page[QuoteSummary]:
-        """Newest first, within ``scope``."""
+        """Newest first (by the day it was drafted), within ``scope``; ``totals`` holds a
+        ``StatusTotal`` per status over the whole filtered list, not just the page."""
         where = (
             scope.restrict(Where(), column="customer_id", portfolio=PORTFOLIO)
             .equals("status", filter.status)
             .equals("customer_id", filter.customer_id)
         )
+        if filter.issued_from is not None:
+            where.add("created_at >= %s", filter.issued_from)
+        if filter.issued_before is not None:
+            where.add("created_at < %s", filter.issued_before)
         query, params = keyset_query(
             f"SELECT quote_id, customer_id, status, status_reason, revision, currency, total, "
             f"valid_until, order_id, created_at FROM {TABLE}",
@@ -132,4 +140,6 @@ class QuoteListView(View):
         with self.reading() as cur:
             cur.execute(query, params)
             rows = [QuoteSummary(**row) for row in cur.fetchall()]
-        return page_of(rows, page.limit, key=lambda quote: (quote.created_at, quote.quote_id))
+            totals: dict[str, Any] = dict(totals_by_status(cur, TABLE, where))
+        listed = page_of(rows, page.limit, key=lambda quote: (quote.created_at, quote.quote_id))
+        return Page(items=listed.items, next_cursor=listed.next_cursor, totals=totals)
