@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -134,6 +135,60 @@ def test_an_order_over_the_credit_limit_is_held_naming_credit(system: RunningSer
     assert view["status"] == "on_hold" and "credit" in view["status_reason"]
     assert view["stock_status"] is None  # never released: inventory was not asked
     assert client.stock(sku)["reserved"] == 0
+
+
+def test_unbilled_orders_count_against_credit_until_billing_invoices_them(
+    system: RunningServices,
+) -> None:
+    """DESIGN section 15: the credit used is the open receivables plus the orders that
+    passed the check and are not invoiced yet; the invoiced order's installments are
+    what ``GET /orders?due_from=&due_to=`` filters by."""
+    client = Client(system)
+    sku = client.product(price="100.00", tax="0.00")
+    client.receive(sku, 10)
+    customer = client.customer(credit_limit="350.00")
+    first = client.order(customer, sku, 2)  # 200.00: 0 + 0 + 200 <= 350
+    second = client.order(customer, sku, 2)  # 200.00 + 200.00 > 350
+    assert (first["status"], second["status"]) == ("confirmed", "on_hold")
+    assert "unbilled orders 200.00" in second["status_reason"]
+
+    pick = wait_until(
+        lambda: client.get(f"{client.inventory}/pick-lists", order_id=first["order_id"])["items"],
+        what="the first order's pick list",
+    )[0]
+    client.post(
+        f"{client.inventory}/pick-lists/{pick['pick_list_id']}/confirm",
+        {"lines": pick["lines"]},
+        status=200,
+    )
+    due_on = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()  # 30 days' terms
+    view = wait_until(
+        lambda: (v := client.order_view(first["order_id"]))["installments"] and v,
+        what="the first order's receivable heard by orders",
+    )
+    assert [(i["due_on"], i["amount"]) for i in view["installments"]] == [(due_on, "200.00")]
+    credit = client.get(f"{client.orders}/customers/{customer}")
+    assert (credit["open_balance"], credit["unbilled_orders"]) == ("200.00", "0.00")
+
+    def due(since: str, until: str) -> list[str]:
+        found = client.get(
+            f"{client.orders}/orders", customer_id=customer, due_from=since, due_to=until
+        )
+        return [item["order_id"] for item in found["items"]]
+
+    wait_until(lambda: due(due_on, due_on) == [first["order_id"]], what="the order due then")
+    assert due("2000-01-01", "2000-12-31") == []
+    # Still 200 open + 200 more > 350: the held order waits until the invoice is paid.
+    refused = client.http.post(f"{client.orders}/orders/{second['order_id']}/approve")
+    assert refused.status_code == 409, refused.text
+    invoice = client.get(f"{client.billing}/invoices", order_id=first["order_id"])["items"][0]
+    client.post(f"{client.billing}/invoices/{invoice['invoice_id']}/payments", {"amount": "200.00"})
+    wait_until(
+        lambda: client.get(f"{client.orders}/customers/{customer}")["open_balance"] == "0.00",
+        what="the payment heard by orders",
+    )
+    approved = client.post(f"{client.orders}/orders/{second['order_id']}/approve", {}, status=200)
+    assert approved["status"] == "confirmed"
 
 
 def test_an_order_without_enough_stock_is_held_naming_stock(system: RunningServices) -> None:
