@@ -70,21 +70,29 @@ class Supervisor:
         #: Added to this process's environment for every service process.
         self.env = dict(env)
         self.log_dir = log_dir
-        #: Added to that for one service's processes only (orders: the admin's password).
+        #: Added to that for one service's processes only.
         self.service_env: dict[str, dict[str, str]] = {}
+        #: Added for one service's API process only (orders: the admin's password; one
+        #: process makes the admin, and its workers never need it).
+        self.api_env: dict[str, dict[str, str]] = {}
         self.ports: dict[str, int] = {}
         self.processes: dict[Key, subprocess.Popen[bytes]] = {}
 
     # --- start, stop, kill ---------------------------------------------------------------
 
     def start(
-        self, name: str, port: int | None = None, env: Mapping[str, str] | None = None
+        self,
+        name: str,
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+        api_env: Mapping[str, str] | None = None,
     ) -> None:
         """Start every role of a service, its API on ``port`` (default: the manifest's),
-        with ``env`` added for its processes only."""
+        with ``env`` added for its processes only, and ``api_env`` for its API only."""
         service = runnable(name)
         self.ports[name] = port if port is not None else service.port
         self.service_env[name] = dict(env or {})
+        self.api_env[name] = dict(api_env or {})
         for role in service.roles:
             for key in worker_roles(self.workers) if role == "worker" else [role]:
                 self.spawn(name, key)
@@ -112,7 +120,9 @@ class Supervisor:
         if ISSUER in names:
             self.env["OMS_AUTH_JWKS_URL"] = f"http://127.0.0.1:{ports[ISSUER]}{JWKS_PATH}"
             admin = {"OMS_ADMIN_PASSWORD": admin_password} if admin_password else {}
-            self.start(ISSUER, ports[ISSUER], env=admin)
+            # The API makes the admin; with several workers, each would take the identity
+            # lock and hash the password too while the others wait.
+            self.start(ISSUER, ports[ISSUER], api_env=admin)
         for name in names:
             if name != ISSUER:
                 self.start(name, ports[name])
@@ -128,6 +138,7 @@ class Supervisor:
                     **os.environ,
                     **self.env,
                     **self.service_env.get(name, {}),
+                    **(self.api_env.get(name, {}) if role_of(role) == "api" else {}),
                     "OMS_HTTP_PORT": str(self.ports[name]),
                 },
                 stdout=out,
