@@ -31,6 +31,18 @@ class StockReceived(_Inventory):
     expires_on: Day | None = None
 
 
+class StockReturned(_Inventory):
+    """Goods a customer sent back, booked into a warehouse lot."""
+
+    sku: str
+    warehouse: str
+    lot: str
+    quantity: Quantity
+    expires_on: Day | None = None
+    reason: str
+    order_id: str | None = None
+
+
 class StockReserved(_Inventory):
     order_id: str
     allocations: list[LotQuantity]

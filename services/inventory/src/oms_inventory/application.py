@@ -182,6 +182,26 @@ class InventoryApplication(ServiceApplication):
         self.save(shipment)
         return shipment
 
+    @retry_on_conflict
+    def return_stock(
+        self,
+        sku: str,
+        warehouse: str,
+        lot: str,
+        quantity: Decimal,
+        reason: str,
+        expires_on: str | None = None,
+        order_id: str | None = None,
+    ) -> Stock:
+        """Goods a customer sent back, booked into a warehouse lot by the warehouse (a
+        credit note's ``returned_goods`` says they are coming; this says they arrived);
+        orders held for the sku that now fit are reserved."""
+        stock = self.find(Stock, Stock.create_id(sku)) or Stock(sku=sku)
+        stock.take_back(warehouse, lot, quantity, reason, expires_on, order_id)
+        changed, _ = self._release_backorders({sku: stock})
+        self.save(stock, *changed)
+        return stock
+
     def register_supplier(self, name: str, email: str) -> Supplier:
         supplier = Supplier(name=name, email=email)
         self.save(supplier)

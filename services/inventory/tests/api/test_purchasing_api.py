@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import Any
 
 from inventory_examples import order_confirmed, pick_lists, receive, stock_levels
-from oms_contracts.inventory import StockReserved, StockShortage
+from oms_contracts.inventory import StockReserved, StockReturned, StockShortage
 from oms_dev.testing import ServiceOnStack
 from oms_kit.auth import SALES_REP
 
@@ -172,3 +172,33 @@ def test_chosen_orders_are_bought_line_by_line_and_bad_requests_are_problems_nam
         == 403
     )
     assert client.get("/purchase-orders", headers=rep).status_code == 403
+
+
+def test_returned_goods_go_back_into_their_lot_and_release_a_held_order(
+    inventory: ServiceOnStack,
+) -> None:
+    client = inventory.client
+    receive(client, "A", "W1", "L1", 2, "2030-01-01")
+    inventory.deliver(order_confirmed("o-1", ("A", 3)))  # short of A: held
+    body = {"sku": "A", "warehouse": "W1", "lot": "L1", "quantity": 1, "reason": "wrong size"}
+    returned = client.post("/stock/returns", json={**body, "order_id": "o-0"})
+    assert returned.status_code == 201, returned.text
+    assert (returned.json()["on_hand"], returned.json()["reserved"]) == (3, 3)  # o-1 fits
+    assert [e.order_id for e in inventory.published(StockReserved)] == ["o-1"]
+    (event,) = inventory.published(StockReturned)
+    assert (event.lot, event.quantity, event.reason, event.order_id) == (
+        "L1",
+        1,
+        "wrong size",
+        "o-0",
+    )
+    assert str(event.expires_on) == "2030-01-01"  # the lot's
+    inventory.catch_up()
+    (level,) = client.get("/stock", params={"sku_prefix": "A"}).json()["items"]
+    assert (level["on_hand"], level["reserved"]) == (3, 3)
+    for field, value in (("reason", ""), ("quantity", 0), ("expires_on", "2031-01-01")):
+        refused = client.post("/stock/returns", json={**body, field: value})
+        assert refused.status_code == 422, field
+        assert field in [e["field"] for e in refused.json()["errors"]]
+    rep = inventory.headers(SALES_REP, sales_rep_id="r-1")
+    assert client.post("/stock/returns", json=body, headers=rep).status_code == 403

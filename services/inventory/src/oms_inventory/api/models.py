@@ -34,6 +34,17 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+class StockReturnCreate(BaseModel):
+    sku: Name
+    warehouse: Name
+    lot: Name
+    quantity: QuantityIn
+    reason: Name
+    expires_on: date | None = None
+    #: The order the goods were sold on, when known.
+    order_id: Name | None = None
+
+
 class StockReceiptCreate(BaseModel):
     sku: Name
     warehouse: Name

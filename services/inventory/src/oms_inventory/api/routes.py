@@ -30,6 +30,7 @@ from oms_inventory.api.models import (
     StockListPublic,
     StockPublic,
     StockReceiptCreate,
+    StockReturnCreate,
     SupplierAssignmentCreate,
     SupplierAssignmentPublic,
     SupplierCreate,
@@ -75,6 +76,25 @@ def build_router(
             lot=body.lot,
             quantity=body.quantity,
             expires_on=body.expires_on.isoformat() if body.expires_on else None,
+        )
+        return StockPublic.of_stock(stock)
+
+    @router.post(
+        "/stock/returns",
+        status_code=status.HTTP_201_CREATED,
+        dependencies=[allow(*STOCK_KEEPERS)],
+    )
+    def return_stock(body: StockReturnCreate) -> StockPublic:
+        """Goods a customer sent back, into a warehouse lot, with the reason (a credit
+        note's ``returned_goods`` announces them; the warehouse books their arrival here)."""
+        stock = app.return_stock(
+            sku=body.sku,
+            warehouse=body.warehouse,
+            lot=body.lot,
+            quantity=body.quantity,
+            reason=body.reason,
+            expires_on=body.expires_on.isoformat() if body.expires_on else None,
+            order_id=body.order_id,
         )
         return StockPublic.of_stock(stock)
 

@@ -103,6 +103,17 @@ class Stock(Aggregate):
         quantity: Decimal
         expires_on: str | None
 
+    class Returned(Aggregate.Event):
+        """Goods came back (a customer's return) into a warehouse lot."""
+
+        sku: str
+        warehouse: str
+        lot: str
+        quantity: Decimal
+        expires_on: str | None
+        reason: str
+        order_id: str | None
+
     class Reserved(Aggregate.Event):
         order_id: str
         allocations: list[dict[str, Any]]
@@ -205,6 +216,38 @@ class Stock(Aggregate):
     def receive(
         self, warehouse: str, lot: str, quantity: Decimal, expires_on: str | None = None
     ) -> None:
+        expires_on = self._check_receipt(warehouse, lot, quantity, expires_on)
+        self._received(
+            sku=self.sku, warehouse=warehouse, lot=lot, quantity=quantity, expires_on=expires_on
+        )
+        self._record_level()
+
+    def take_back(
+        self,
+        warehouse: str,
+        lot: str,
+        quantity: Decimal,
+        reason: str,
+        expires_on: str | None = None,
+        order_id: str | None = None,
+    ) -> None:
+        """Returned goods go back on hand in the lot (the lot's expiry, when it exists)."""
+        expires_on = self._check_receipt(warehouse, lot, quantity, expires_on)
+        self._returned(
+            sku=self.sku,
+            warehouse=warehouse,
+            lot=lot,
+            quantity=quantity,
+            expires_on=expires_on,
+            reason=reason,
+            order_id=order_id,
+        )
+        self._record_level()
+
+    def _check_receipt(
+        self, warehouse: str, lot: str, quantity: Decimal, expires_on: str | None
+    ) -> str | None:
+        """The expiry goods arriving in the lot have (the lot's when it exists)."""
         check_quantity(quantity)
         existing = self.lot(warehouse, lot)
         if existing is not None:
@@ -215,10 +258,7 @@ class Stock(Aggregate):
                     field="expires_on",
                 )
             expires_on = existing.expires_on
-        self._received(
-            sku=self.sku, warehouse=warehouse, lot=lot, quantity=quantity, expires_on=expires_on
-        )
-        self._record_level()
+        return expires_on
 
     def reserve(self, order_id: str, allocations: list[LotLine]) -> None:
         """Reserve exactly these lots for the order; each must still be available."""
@@ -285,10 +325,28 @@ class Stock(Aggregate):
     def _received(
         self, sku: str, warehouse: str, lot: str, quantity: Decimal, expires_on: str | None
     ) -> None:
+        self._put_on_hand(warehouse, lot, quantity, expires_on)
+
+    def _put_on_hand(
+        self, warehouse: str, lot: str, quantity: Decimal, expires_on: str | None
+    ) -> None:
         key = (warehouse, lot)
         if key not in self.lots:
             self.lots[key] = Lot(warehouse, lot, expires_on)
         self.lots[key].on_hand += quantity
+
+    @event(Returned)
+    def _returned(
+        self,
+        sku: str,
+        warehouse: str,
+        lot: str,
+        quantity: Decimal,
+        expires_on: str | None,
+        reason: str,
+        order_id: str | None,
+    ) -> None:
+        self._put_on_hand(warehouse, lot, quantity, expires_on)
 
     @event(Reserved)
     def _reserved(self, order_id: str, allocations: list[dict[str, Any]]) -> None:

@@ -50,6 +50,19 @@ def stock_received(received: Stock.Received) -> contracts.StockReceived:
     )
 
 
+@outbound.maps(Stock.Returned)
+def stock_returned(returned: Stock.Returned) -> contracts.StockReturned:
+    return contracts.StockReturned(
+        sku=returned.sku,
+        warehouse=returned.warehouse,
+        lot=returned.lot,
+        quantity=returned.quantity,
+        expires_on=_day(returned.expires_on),
+        reason=returned.reason,
+        order_id=returned.order_id,
+    )
+
+
 @outbound.maps(Stock.LevelChanged)
 def stock_level_changed(level: Stock.LevelChanged) -> contracts.StockLevelChanged:
     return contracts.StockLevelChanged(

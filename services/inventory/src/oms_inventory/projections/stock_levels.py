@@ -75,6 +75,11 @@ class StockLevelsView(View):
     )
 
     def on_received(self, cur: DictCursor, event: Stock.Received, stored: Stored) -> None:
+        self._put_on_hand(cur, event, stored)
+
+    def _put_on_hand(
+        self, cur: DictCursor, event: Stock.Received | Stock.Returned, stored: Stored
+    ) -> None:
         cur.execute(
             f"INSERT INTO {TABLE} VALUES (%s, %s, %s, %s, %s, %s, 0, %s) "
             "ON CONFLICT (stock_id, warehouse, lot) DO UPDATE SET "
@@ -89,6 +94,9 @@ class StockLevelsView(View):
                 stored.position,
             ),
         )
+
+    def on_returned(self, cur: DictCursor, event: Stock.Returned, stored: Stored) -> None:
+        self._put_on_hand(cur, event, stored)
 
     def on_reserved(self, cur: DictCursor, event: Stock.Reserved, stored: Stored) -> None:
         self._change(cur, event.originator_id, from_dicts(event.allocations), 0, 1, stored)
