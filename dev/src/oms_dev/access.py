@@ -683,6 +683,16 @@ RULES: dict[tuple[str, str, str], Rule] = {
         "back_office warehouse",
         body=lambda w, r, c: {"sku": w.skus[0], "warehouse": "ACC", "lot": "L-ACC", "quantity": 5},
     ),
+    ("inventory", "POST", "/stock/returns"): rule(
+        "back_office warehouse",
+        body=lambda w, r, c: {
+            "sku": w.skus[0],
+            "warehouse": "ACC",
+            "lot": "L-RETURNS",
+            "quantity": 1,
+            "reason": "access check",
+        },
+    ),
     ("inventory", "GET", "/stock"): rule(EVERY_USER),
     ("inventory", "GET", "/stock/{sku}"): rule(EVERY_USER),
     ("inventory", "GET", "/pick-lists"): rule("back_office warehouse", items="pick_list"),
