@@ -759,6 +759,20 @@ class OrdersApplication(ServiceApplication):
             order.record_shipment(goods_issue_id, lines)
         return order
 
+    def record_tracking(
+        self,
+        order_id: str,
+        goods_issue_id: str,
+        shipment_id: str,
+        carrier: str,
+        service: str | None,
+        tracking_number: str,
+    ) -> Order | None:
+        order = self.find(Order, order_id)
+        if order is not None:
+            order.record_tracking(goods_issue_id, shipment_id, carrier, service, tracking_number)
+        return order
+
     def record_invoice(
         self, order_id: str, invoice_id: str, number: str, total: Decimal
     ) -> Order | None:

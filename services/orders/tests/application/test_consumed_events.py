@@ -19,7 +19,14 @@ from oms_contracts.billing import (
     PaymentReceived,
     ReceivableOpened,
 )
-from oms_contracts.inventory import GoodsIssued, LotQuantity, StockReserved, StockShortage
+from oms_contracts.inventory import (
+    GoodsIssued,
+    LotQuantity,
+    Parcel,
+    ShipmentCreated,
+    StockReserved,
+    StockShortage,
+)
 from oms_contracts.orders import OrderCompleted, OrderPutOnHold
 from oms_dev.inmemory import ServiceInMemory
 from oms_orders.application import OrdersApplication
@@ -108,6 +115,7 @@ def test_every_consumed_event_has_its_handler() -> None:
         "StockReserved",
         "StockShortage",
         "GoodsIssued",
+        "ShipmentCreated",
         "StockLevelChanged",
         "InvoiceIssued",
         "InvoiceStamped",
@@ -302,3 +310,57 @@ def test_a_receivable_gives_its_order_the_installments_due(
     assert order.status == "confirmed"
     customer = app.get(Customer, customer_id, field="customer_id")
     assert (customer.open_balance, customer.unbilled_orders) == (D("145.20"), D("0.00"))
+
+
+def test_an_order_held_for_stock_is_released_when_inventory_reserves_it(
+    orders: ServiceInMemory, app: OrdersApplication, placed: tuple[str, str]
+) -> None:
+    _, order_id = placed
+    short = StockShortage(order_id=order_id, sku="SKU-2", requested=D(2), available=D(0))
+    orders.deliver(short)
+    assert (order_of(app, order_id).status, order_of(app, order_id).stock_status) == (
+        "on_hold",
+        "short",
+    )
+    # A purchase order's receipt gave inventory what the order missed.
+    reserved = StockReserved(order_id=order_id, allocations=lots(("SKU-1", 10), ("SKU-2", 2)))
+    assert orders.deliver(reserved).status == "applied"
+    order = order_of(app, order_id)
+    assert (order.status, order.status_reason, order.stock_status) == (
+        "confirmed",
+        None,
+        "reserved",
+    )
+
+
+def test_a_shipment_gives_its_goods_issue_the_couriers_tracking_number_once(
+    orders: ServiceInMemory, app: OrdersApplication, placed: tuple[str, str]
+) -> None:
+    _, order_id = placed
+
+    def shipped(goods_issue_id: str, tracking_number: str) -> ShipmentCreated:
+        return ShipmentCreated(
+            shipment_id=f"s-{goods_issue_id}",
+            goods_issue_id=goods_issue_id,
+            order_id=order_id,
+            carrier="DHL",
+            tracking_number=tracking_number,
+            parcels=[Parcel(weight_kg=D("1.5"))],
+        )
+
+    orders.deliver(GoodsIssued(goods_issue_id="gi-1", order_id=order_id, lines=lots(("SKU-1", 6))))
+    assert orders.deliver(shipped("gi-1", "OMS0000000000017")).status == "applied"
+    # The second goods issue's shipment is heard before the goods issue itself.
+    assert orders.deliver(shipped("gi-2", "OMS0000000000024")).status == "applied"
+    orders.deliver(
+        GoodsIssued(
+            goods_issue_id="gi-2", order_id=order_id, lines=lots(("SKU-1", 4), ("SKU-2", 2))
+        )
+    )
+    orders.deliver(shipped("gi-1", "OMS9999999999999"))  # republished: the first one stays
+    order = order_of(app, order_id)
+    assert [
+        (s["goods_issue_id"], s["carrier"], s["tracking_number"])
+        for s in order.shipments_with_tracking()
+    ] == [("gi-1", "DHL", "OMS0000000000017"), ("gi-2", "DHL", "OMS0000000000024")]
+    assert order.status == "shipped"

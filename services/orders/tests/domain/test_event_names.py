@@ -48,6 +48,7 @@ STORED_TOPICS = {
     "oms_orders.domain.order:Order.OrderApproved",
     "oms_orders.domain.order:Order.OrderConfirmed",
     "oms_orders.domain.order:Order.OrderCancelled",
+    "oms_orders.domain.order:Order.ShipmentBooked",
     "oms_orders.domain.order:Order.StockReserved",
     "oms_orders.domain.order:Order.StockShortageReported",
     "oms_orders.domain.order:Order.ShipmentRecorded",

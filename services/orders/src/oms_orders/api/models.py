@@ -244,6 +244,10 @@ class ShipmentLinePublic(BaseModel):
 class ShipmentPublic(BaseModel):
     goods_issue_id: str
     lines: list[ShipmentLinePublic]
+    #: The courier's, once inventory booked the shipment (``POST
+    #: /goods-issues/{id}/shipment``).
+    tracking_number: str | None = None
+    carrier: str | None = None
 
 
 class InstallmentPublic(BaseModel):

@@ -112,7 +112,7 @@ def order_public(order: Order) -> OrderPublic:
         invoiced_amount=order.invoiced_amount,
         paid_amount=order.paid_amount,
         invoices=[InvoicePublic.model_validate(i) for i in order.invoices],
-        shipments=[ShipmentPublic.model_validate(s) for s in order.shipments],
+        shipments=[ShipmentPublic.model_validate(s) for s in order.shipments_with_tracking()],
         installments=[InstallmentPublic.model_validate(i) for i in order.installments],
         channel=order.channel,
         buyer=order.buyer,

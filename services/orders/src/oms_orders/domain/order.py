@@ -117,6 +117,15 @@ class Order(Aggregate):
         goods_issue_id: str
         lines: list[dict[str, Any]]
 
+    class ShipmentBooked(StatusEvent):
+        """A courier took a goods issue's parcels: its tracking number."""
+
+        goods_issue_id: str
+        shipment_id: str
+        carrier: str
+        service: str | None
+        tracking_number: str
+
     class InvoiceRecorded(StatusEvent):
         invoice_id: str
         number: str
@@ -193,6 +202,9 @@ class Order(Aggregate):
         self.status_reason = status_reason
         self.reservations: list[dict[str, Any]] = []
         self.shipments: list[dict[str, Any]] = []
+        #: goods issue id -> {shipment_id, carrier, service, tracking_number}, as heard
+        #: from inventory (possibly before the goods issue itself).
+        self.trackings: dict[str, dict[str, Any]] = {}
         self.invoices: list[dict[str, Any]] = []
         self.payments: list[dict[str, Any]] = []
         #: The receivables' installments: ``{receivable_id, number, due_on, amount}``.
@@ -307,9 +319,12 @@ class Order(Aggregate):
     # Facts learnt from inventory and billing ---------------------------------------------
 
     def record_reservation(self, allocations: list[dict[str, Any]]) -> None:
-        self._record_reservation(
-            allocations=allocations, status=self.status, status_reason=self.status_reason
-        )
+        """Stock was reserved; an order on hold for a shortage is released again (a
+        receipt gave inventory what it missed)."""
+        status, reason = self.status, self.status_reason
+        if self.status == ON_HOLD and self.stock_status == STOCK_SHORT:
+            status, reason = self._released_status(), None
+        self._record_reservation(allocations=allocations, status=status, status_reason=reason)
 
     def report_shortage(self, sku: str, requested: Decimal, available: Decimal) -> None:
         if self.status in (CANCELLED, COMPLETED):
@@ -330,6 +345,38 @@ class Order(Aggregate):
             goods_issue_id=goods_issue_id, lines=lines, status=status, status_reason=reason
         )
         self._complete_if_done()
+
+    def record_tracking(
+        self,
+        goods_issue_id: str,
+        shipment_id: str,
+        carrier: str,
+        service: str | None,
+        tracking_number: str,
+    ) -> None:
+        if goods_issue_id in self.trackings:
+            return
+        self._book_shipment(
+            goods_issue_id=goods_issue_id,
+            shipment_id=shipment_id,
+            carrier=carrier,
+            service=service,
+            tracking_number=tracking_number,
+            status=self.status,
+            status_reason=self.status_reason,
+        )
+
+    def shipments_with_tracking(self) -> list[dict[str, Any]]:
+        """The goods issues shipped, each with its courier's tracking number once heard."""
+        return [
+            {
+                **shipment,
+                "tracking_number": None,
+                "carrier": None,
+                **self.trackings.get(shipment["goods_issue_id"], {}),
+            }
+            for shipment in self.shipments
+        ]
 
     def record_invoice(self, invoice_id: str, number: str, total: Decimal) -> None:
         if self._invoice(invoice_id) is not None:
@@ -548,6 +595,24 @@ class Order(Aggregate):
     ) -> None:
         self.stock_status = STOCK_SHORT
         self._set_status(status, status_reason)
+
+    @event(ShipmentBooked)
+    def _book_shipment(
+        self,
+        goods_issue_id: str,
+        shipment_id: str,
+        carrier: str,
+        service: str | None,
+        tracking_number: str,
+        status: str,
+        status_reason: str | None,
+    ) -> None:
+        self.trackings[goods_issue_id] = {
+            "shipment_id": shipment_id,
+            "carrier": carrier,
+            "service": service,
+            "tracking_number": tracking_number,
+        }
 
     @event(ShipmentRecorded)
     def _record_shipment(

@@ -21,6 +21,7 @@ from oms_contracts.billing import (
 from oms_contracts.inventory import (
     GoodsIssued,
     LotQuantity,
+    ShipmentCreated,
     StockLevelChanged,
     StockReserved,
     StockShortage,
@@ -72,6 +73,18 @@ def on_stock_shortage(app: OrdersApplication, event: StockShortage) -> Order | N
 def on_goods_issued(app: OrdersApplication, event: GoodsIssued) -> Order | None:
     lines = [shipped_line(lot) for lot in event.lines]
     return app.record_shipment(event.order_id, event.goods_issue_id, lines)
+
+
+@inbound.on(ShipmentCreated)
+def on_shipment_created(app: OrdersApplication, event: ShipmentCreated) -> Order | None:
+    return app.record_tracking(
+        event.order_id,
+        goods_issue_id=event.goods_issue_id,
+        shipment_id=event.shipment_id,
+        carrier=event.carrier,
+        service=event.service,
+        tracking_number=event.tracking_number,
+    )
 
 
 @inbound.on(StockLevelChanged)
