@@ -733,6 +733,28 @@ RULES: dict[tuple[str, str, str], Rule] = {
         body=lambda w, r, c: {"amount": "0.01"},
         prefer=lambda rec: Decimal(str(rec.attrs.get("open_amount", "0"))) > 0,
     ),
+    # Cancelling and crediting are the back office's (DESIGN section 15): an unpaid
+    # invoice is cancelled, a cent credited on an open one.
+    ("billing", "POST", "/invoices/{invoice_id}/cancel"): rule(
+        STAFF,
+        body=lambda w, r, c: {"reason": "access check"},
+        prefer=lambda rec: (
+            rec.attrs.get("status") in ("issued", "stamped", "stamping_failed")
+            and rec.attrs.get("open_amount") == rec.attrs.get("total")
+        ),
+    ),
+    ("billing", "POST", "/invoices/{invoice_id}/credit-notes"): rule(
+        STAFF,
+        body=lambda w, r, c: {"reason": "access check", "amount": "0.01"},
+        prefer=lambda rec: Decimal(str(rec.attrs.get("open_amount", "0"))) > 0,
+    ),
+    ("billing", "GET", "/receivables/aging"): rule("back_office sales_rep customer"),
+    # Invoicing on demand: the back office chooses the goods issues (none waits here: the
+    # world's customers are invoiced per goods issue, so a 422 naming it)
+    ("billing", "GET", "/goods-issues"): rule("back_office sales_rep customer"),
+    ("billing", "POST", "/invoices/batch"): rule(
+        STAFF, body=lambda w, r, c: {"goods_issue_ids": [f"acc-{w.tag}-none"]}
+    ),
     # A customer with nothing billed has no statement (404): those the back office adds
     # during the check.
     ("billing", "GET", "/customers/{customer_id}/statement"): rule(
