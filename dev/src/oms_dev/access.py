@@ -216,6 +216,7 @@ PARAM_KINDS = {
     "purchase_order_id": "purchase_order",
     "goods_issue_id": "goods_issue",
     "shipment_id": "shipment",
+    "price_list_id": "price_list",
 }
 #: Path parameters that name no record but one of a few fixed things: the value used.
 FIXED_PARAMS = {"document_type": "order_confirmed", "language": "en"}
@@ -268,7 +269,7 @@ class World:
 
     def sees(self, caller: Caller, rec: Rec) -> bool:
         """Whether ``rec`` is within ``caller``'s reach (DESIGN section 9)."""
-        if caller.role in (ADMIN, BACK_OFFICE, SERVICE) or rec.kind == "product":
+        if caller.role in (ADMIN, BACK_OFFICE, SERVICE) or rec.kind in ("product", "price_list"):
             return True
         if caller.role == WAREHOUSE:
             return rec.kind in (
@@ -404,6 +405,14 @@ def _customer_body(world: World, rec: Rec | None, caller: Caller) -> Json:
         "credit_limit": "1000.00",
         "payment_terms_days": [30],
         "currency": CURRENCY,
+    }
+
+
+def _price_list_body(world: World, rec: Rec | None, caller: Caller) -> Json:
+    return {
+        "name": f"Access {world.tag} price list",
+        "currency": CURRENCY,
+        "items": [{"sku": world.skus[0], "discount_percent": "5"}],
     }
 
 
@@ -555,6 +564,10 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ("orders", "PUT", "/products/{sku}/image"): rule(STAFF, files=PHOTO),
     ("orders", "GET", "/products/{sku}/associated"): rule(EVERY_USER),
     ("orders", "PUT", "/products/{sku}/associated"): rule(STAFF, body=lambda w, r, c: {"skus": []}),
+    # orders: price lists (DESIGN section 15): written by the back office, read by reps too
+    ("orders", "POST", "/price-lists"): rule(STAFF, body=_price_list_body),
+    ("orders", "GET", "/price-lists"): rule("back_office sales_rep"),
+    ("orders", "GET", "/price-lists/{price_list_id}"): rule("back_office sales_rep"),
     # orders: a customer user's own cart (the admin has none: 403); a line is saved for
     # later and moved back, then the cart checked out with a new Idempotency-Key (each
     # customer places a portal order); what is not there (yet) is 404
@@ -1202,6 +1215,15 @@ def build(
     )
     if photo.status_code != 200:
         raise SetupFailed(f"the first product's photo: {photo.status_code} {photo.text[:300]}")
+    price_list = api.call(
+        admin,
+        ISSUER,
+        "POST",
+        "/price-lists",
+        ok=(201,),
+        json_body=_price_list_body(world, None, admin_caller),
+    )
+    world.add(Rec("price_list", price_list["price_list_id"]))
 
     if "commissions" in api.http.urls:
         log("building: commission rates and a rule")
