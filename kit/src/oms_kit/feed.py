@@ -63,13 +63,18 @@ class NotificationFeed:
 
     def next_batch(self, timeout: float) -> list[Notification]:
         """What follows the last position handed out, up to the batch size; if nothing
-        does, wait up to ``timeout`` seconds for a commit and look once more."""
+        does, wait up to ``timeout`` seconds for a commit and look once more if one came.
+        (Every commit of events notifies the channel, and the channel is listened to since
+        before the first look: a wait that ends with no notification needs no look, which
+        halves what an idle follower asks the database.)"""
         batch = self._select()
         if not batch and timeout > 0:
             assert self._listener is not None, "use the feed as a context manager"
+            notified = False
             for _ in self._listener.notifies(timeout=timeout, stop_after=1):
-                pass
-            batch = self._select()
+                notified = True
+            if notified:
+                batch = self._select()
         return batch
 
     def _select(self) -> list[Notification]:
