@@ -1913,7 +1913,7 @@ class Checker:
                 totals = body.get("totals")
             got += [str(item.get(ID_KEYS.get(kind, "id"))) for item in items]
             if isinstance(body, dict) and "totals_by_status" in body:
-                self.check_totals(call, body["totals_by_status"], n)
+                self.check_totals(call, body["totals_by_status"], n, kind)
             cursor = body.get("next_cursor") if isinstance(body, dict) else None
             if not cursor:
                 break
@@ -1982,9 +1982,11 @@ class Checker:
             and all(matches(r, name, value) for name, value in call.filters.items())
         ]
 
-    def check_totals(self, call: Call, totals: Json, page: int) -> None:
+    def check_totals(self, call: Call, totals: Json, page: int, kind: str = "order") -> None:
+        """The list's totals per status against the caller's own records of its kind (the
+        orders of GET /orders, the quotes of GET /quotes, the invoices of GET /invoices)."""
         want: dict[str, tuple[int, Decimal]] = {}
-        for rec in self.expected_items(call, "order"):
+        for rec in self.expected_items(call, kind):
             status = str(rec.attrs["status"])
             count, total = want.get(status, (0, Decimal(0)))
             want[status] = (count + 1, total + Decimal(str(rec.attrs["total"])))
