@@ -13,8 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import psutil
 from oms_dev.auth import TestIssuer
+from oms_dev.client import SignInFailed
 from oms_dev.devstack import dev_stack, drop_service_databases, env_defaults
 from oms_dev.supervisor import ProcessExited
 from oms_dev.testing import Stack
@@ -581,9 +583,15 @@ async def main(args: argparse.Namespace, console: Console) -> dict[str, Any]:
                         pg.dsn, broker.bootstrap, home, args, say, infra, workers=2
                     )
                     results.update(two_workers(e2e, results["e2e_orders_per_s"]))
-                except (TimeoutError, ProcessExited) as exc:
+                except (
+                    TimeoutError,
+                    ProcessExited,
+                    SignInFailed,
+                    RuntimeError,
+                    aiohttp.ClientError,
+                ) as exc:
                     # The figures so far are kept; why this one is missing is written down.
-                    say(f"[red]e2e with two workers failed to start: {exc}[/]")
+                    say(f"[red]e2e with two workers failed: {exc!r}[/]")
                     results["e2e_2w_error"] = str(exc)[-2000:]
                 durations["e2e_2w"] = round(time.monotonic() - t, 1)
             if not args.skip_consumer:
