@@ -28,7 +28,6 @@ from oms_orders.documents.attachments import (
     PostgresAttachments,
 )
 from oms_orders.identity.keys import (
-    IDENTITY_LOCK,
     Clock,
     KeyTable,
     MemoryKeyTable,
@@ -163,11 +162,9 @@ def configure_identity(
         ),
     )
     if settings.admin_password is not None:
-        password = settings.admin_password.get_secret_value()
-        if settings.event_store == "postgres":
-            with app.datastore.transaction(commit=True) as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (IDENTITY_LOCK,))
-                app.create_first_admin(password)
-        else:
-            app.create_first_admin(password)
+        # No lock around it: the user's id is derived from his name, so of two processes
+        # making the admin at once one saves and the other meets the conflict (AlreadyExists,
+        # passed over). A transaction held open while the password is hashed ran past
+        # PostgreSQL's idle-in-transaction limit on a busy machine, and the process exited.
+        app.create_first_admin(settings.admin_password.get_secret_value())
     return keys

@@ -5,6 +5,8 @@ published (never a hash or a secret)."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -63,6 +65,23 @@ def test_the_first_admin_is_made_once(orders: ServiceInMemory, app: OrdersApplic
     assert caller(orders, token.access_token) == Caller(subject="admin", role="admin")
     with pytest.raises(InvalidGrant):
         app.password_grant("admin", "another-admin-password", "10.0.0.1")
+
+
+def test_processes_making_the_first_admin_at_once_make_one() -> None:
+    # Several processes of orders start together with the admin's password and no lock
+    # between them: one saves him, the others meet the conflict and pass over it.
+    orders = ServiceInMemory(bootstrap, passwords=FAST_PASSWORDS)
+    app: OrdersApplication = orders.app
+    start = threading.Barrier(4)
+
+    def make() -> object:
+        start.wait()
+        return app.create_first_admin(ADMIN_PASSWORD)
+
+    with ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(lambda _: make(), range(4)))
+    assert sum(user is not None for user in made) == 1
+    assert app.password_grant("admin", ADMIN_PASSWORD, "10.0.0.1").access_token
 
 
 def test_without_an_admin_password_nobody_is_made() -> None:
