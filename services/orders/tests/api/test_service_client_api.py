@@ -224,6 +224,7 @@ def test_a_service_token_reads_any_customers_proposal_and_is_refused_everywhere_
         "quote_id": ids["ana_quote_id"],
         "customer_id": ids["ana_customer_id"],
         "order_id": "00000000-0000-0000-0000-000000000000",  # refused before it is looked up
+        "price_list_id": "00000000-0000-0000-0000-000000000000",
         "sku": "SVC-1",
         "user_id": ids["user_id"],
         "partner_id": ids["partner_id"],
