@@ -191,6 +191,78 @@ def test_unbilled_orders_count_against_credit_until_billing_invoices_them(
     assert approved["status"] == "confirmed"
 
 
+def test_a_credit_note_and_a_cancellation_reach_the_order_and_the_credit(
+    system: RunningServices,
+) -> None:
+    """DESIGN section 15: a credit note or a cancelled invoice reverses the receivable:
+    orders hears it, so the order shows the invoice cancelled or the amount credited and
+    the customer's open balance (the credit check's) falls by what was open of it."""
+    client = Client(system)
+    sku = client.product(price="100.00", tax="0.00")
+    client.receive(sku, 10)
+    customer = client.customer()
+    invoices: list[dict[str, Any]] = []
+    for _ in range(2):
+        placed = client.order(customer, sku, 2)  # 200.00 each
+        pick = wait_until(
+            lambda order_id=placed["order_id"]: client.get(
+                f"{client.inventory}/pick-lists", order_id=order_id
+            )["items"],
+            what="the order's pick list",
+        )[0]
+        client.post(
+            f"{client.inventory}/pick-lists/{pick['pick_list_id']}/confirm",
+            {"lines": pick["lines"]},
+            status=200,
+        )
+        invoices.append(
+            wait_until(
+                lambda order_id=placed["order_id"]: client.get(
+                    f"{client.billing}/invoices", order_id=order_id
+                )["items"],
+                what="the order's invoice",
+            )[0]
+        )
+    first, second = invoices
+    wait_until(
+        lambda: client.get(f"{client.orders}/customers/{customer}")["open_balance"] == "400.00",
+        what="both receivables heard by orders",
+    )
+    note = client.post(
+        f"{client.billing}/invoices/{first['invoice_id']}/credit-notes",
+        {"reason": "damaged", "amount": "50.00"},
+    )
+    client.post(
+        f"{client.billing}/invoices/{second['invoice_id']}/cancel", {"reason": "wrong"}, status=200
+    )
+    credited = wait_until(
+        lambda: (v := client.order_view(first["order_id"]))["credit_notes"] and v,
+        what="the credit note heard by orders",
+    )
+    assert (credited["status"], credited["credited_amount"]) == ("invoiced", "50.00")
+    assert [(n["number"], n["total"]) for n in credited["credit_notes"]] == [
+        (note["number"], "50.00")
+    ]
+    cancelled = client.status_becomes(second["order_id"], "shipped")
+    assert [(i["number"], i["status"]) for i in cancelled["invoices"]] == [
+        (second["number"], "cancelled")
+    ]
+    assert cancelled["invoiced_amount"] == "0.00"
+    # 400 open - 50 credited - 200 cancelled.
+    wait_until(
+        lambda: client.get(f"{client.orders}/customers/{customer}")["open_balance"] == "150.00",
+        what="the balance after the credit note and the cancellation",
+    )
+    # The rest of the credited invoice paid: the order is done.
+    client.post(f"{client.billing}/invoices/{first['invoice_id']}/payments", {"amount": "150.00"})
+    done = client.status_becomes(first["order_id"], "completed")
+    assert (done["paid_amount"], done["credited_amount"]) == ("150.00", "50.00")
+    wait_until(
+        lambda: client.get(f"{client.orders}/customers/{customer}")["open_balance"] == "0.00",
+        what="the balance after the payment",
+    )
+
+
 def test_an_order_without_enough_stock_is_held_naming_stock(system: RunningServices) -> None:
     client = Client(system)
     sku = client.product()

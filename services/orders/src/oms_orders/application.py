@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -839,6 +839,68 @@ class OrdersApplication(ServiceApplication):
         if order is not None:
             order.record_payment(payment_id, invoice_id, amount)
             changed.append(order)
+        return changed
+
+    def record_invoice_cancellation(
+        self, *, customer_id: str, order_id: str, invoice_id: str, reason: str, total: Decimal
+    ) -> list[Aggregate]:
+        """The invoice counts no more on its order, nor what was open of it in the
+        customer's balance (all of it: billing cancels only what nothing paid or credited).
+        Raises NotFound (dead-lettered, redriven) when the order has no such invoice yet."""
+        return self._reduce_receivable(
+            customer_id,
+            order_id,
+            reference=invoice_id,
+            change=lambda order: order.record_invoice_cancellation(invoice_id, reason),
+            unknown_order=total,
+        )
+
+    def record_credit_note(
+        self,
+        *,
+        customer_id: str,
+        order_id: str,
+        credit_note_id: str,
+        invoice_id: str,
+        number: str,
+        total: Decimal,
+    ) -> list[Aggregate]:
+        """The order's invoice is credited; the customer's balance falls by what the note
+        took off the invoice's open amount (as billing computes it: never below zero)."""
+        return self._reduce_receivable(
+            customer_id,
+            order_id,
+            reference=credit_note_id,
+            change=lambda order: order.record_credit_note(
+                credit_note_id, invoice_id, number, total
+            ),
+            unknown_order=total,
+        )
+
+    def _reduce_receivable(
+        self,
+        customer_id: str,
+        order_id: str,
+        *,
+        reference: str,
+        change: Callable[[Order], Decimal | None],
+        unknown_order: Decimal,
+    ) -> list[Aggregate]:
+        """Apply ``change`` to the order (what it took off the open amount, None for a
+        repeat) and the same off the customer's balance; an order this service does not
+        know leaves ``unknown_order`` as the amount."""
+        changed: list[Aggregate] = []
+        order = self.find(Order, order_id)
+        amount: Decimal | None = unknown_order
+        if order is not None:
+            amount = change(order)
+            if amount is None:
+                return []  # heard before: nothing changes twice
+            changed.append(order)
+        customer = self.find(Customer, customer_id)
+        if customer is not None and amount:
+            customer.reduce_receivable(reference, amount)
+            changed.append(customer)
         return changed
 
     # Reactions to marketplace-ingest's events: marketplace and partner orders ------------

@@ -12,7 +12,9 @@ from decimal import Decimal
 
 import pytest
 from oms_contracts.billing import (
+    CreditNoteIssued,
     Installment,
+    InvoiceCancelled,
     InvoiceIssued,
     InvoicePaid,
     InvoiceStamped,
@@ -122,6 +124,8 @@ def test_every_consumed_event_has_its_handler() -> None:
         "ReceivableOpened",
         "PaymentReceived",
         "InvoicePaid",
+        "InvoiceCancelled",
+        "CreditNoteIssued",
         "MarketplaceOrderImported",
         "MarketplaceOrderCancelled",
         "PartnerOrderReceived",
@@ -364,3 +368,106 @@ def test_a_shipment_gives_its_goods_issue_the_couriers_tracking_number_once(
         for s in order.shipments_with_tracking()
     ] == [("gi-1", "DHL", "OMS0000000000017"), ("gi-2", "DHL", "OMS0000000000024")]
     assert order.status == "shipped"
+
+
+def credit_note(order_id: str, customer_id: str, n: int, total: str) -> CreditNoteIssued:
+    return CreditNoteIssued(
+        credit_note_id=f"cn-{n}",
+        invoice_id="inv-1",
+        order_id=order_id,
+        customer_id=customer_id,
+        number=f"A-NC-{n:06d}",
+        reason="damaged",
+        lines=[],
+        total=D(total),
+        net_amount=D(total),
+        currency="EUR",
+        issued_at=STAMPED_AT,
+    )
+
+
+def shipped_and_invoiced(
+    orders: ServiceInMemory, order_id: str, customer_id: str, total: str = "145.20"
+) -> None:
+    lines = lots(("SKU-1", 10), ("SKU-2", 2))
+    orders.deliver(GoodsIssued(goods_issue_id="gi-1", order_id=order_id, lines=lines))
+    orders.deliver(invoice(order_id, customer_id, 1, total))
+    orders.deliver(receivable(order_id, customer_id, 1, total))
+
+
+def test_a_cancelled_invoice_counts_no_more_on_the_order_nor_in_the_balance(
+    orders: ServiceInMemory, app: OrdersApplication, placed: tuple[str, str]
+) -> None:
+    customer_id, order_id = placed
+    shipped_and_invoiced(orders, order_id, customer_id)
+    assert order_of(app, order_id).status == "invoiced"
+    cancelled = InvoiceCancelled(
+        invoice_id="inv-1",
+        order_id=order_id,
+        customer_id=customer_id,
+        number="F-2025-1",
+        reason="wrong address",
+        total=D("145.20"),
+        currency="EUR",
+        cancelled_at=STAMPED_AT,
+    )
+    assert orders.deliver(cancelled, position=50).status == "applied"
+    order = order_of(app, order_id)
+    # Shipped and no longer invoiced: the cancelled invoice stays listed, as cancelled.
+    assert (order.status, order.invoiced_amount) == ("shipped", D(0))
+    assert [i["status"] for i in order.invoices] == ["cancelled"]
+    customer = app.get(Customer, customer_id, field="customer_id")
+    assert customer.open_balance == D("0.00")
+    # Published twice (another position): the order knows it, the balance moves once.
+    assert orders.deliver(cancelled, position=51).status == "applied"
+    assert app.get(Customer, customer_id, field="customer_id").open_balance == D("0.00")
+
+
+def test_credit_notes_settle_what_they_take_off_and_the_rest_is_paid(
+    orders: ServiceInMemory, app: OrdersApplication, placed: tuple[str, str]
+) -> None:
+    customer_id, order_id = placed
+    shipped_and_invoiced(orders, order_id, customer_id)
+    assert orders.deliver(credit_note(order_id, customer_id, 1, "45.20")).status == "applied"
+    order = order_of(app, order_id)
+    assert (order.status, order.credited_amount) == ("invoiced", D("45.20"))
+    assert order.invoice_open("inv-1") == D("100.00")
+    assert app.get(Customer, customer_id, field="customer_id").open_balance == D("100.00")
+    # The rest paid: billing marks the invoice paid, the order is completed.
+    orders.deliver(payment(order_id, customer_id, 1, "100.00"))
+    orders.deliver(InvoicePaid(invoice_id="inv-1", order_id=order_id, customer_id=customer_id))
+    order = order_of(app, order_id)
+    assert (order.status, order.paid_amount) == ("completed", D("100.00"))
+    assert app.get(Customer, customer_id, field="customer_id").open_balance == D("0.00")
+    # A credit note after it is paid takes nothing off the balance (owed back instead).
+    orders.deliver(credit_note(order_id, customer_id, 2, "10.00"))
+    order = order_of(app, order_id)
+    assert [(n["number"], n["total"], n["applied"]) for n in order.credit_notes] == [
+        ("A-NC-000001", D("45.20"), D("45.20")),
+        ("A-NC-000002", D("10.00"), D("0.00")),
+    ]
+    assert order.status == "completed"
+    assert app.get(Customer, customer_id, field="customer_id").open_balance == D("0.00")
+
+
+def test_an_invoice_credited_in_full_completes_its_order_without_payment(
+    orders: ServiceInMemory, app: OrdersApplication, placed: tuple[str, str]
+) -> None:
+    customer_id, order_id = placed
+    shipped_and_invoiced(orders, order_id, customer_id)
+    orders.deliver(credit_note(order_id, customer_id, 1, "100.00"))
+    assert order_of(app, order_id).status == "invoiced"
+    note = credit_note(order_id, customer_id, 2, "45.20")
+    assert orders.deliver(note, position=70).status == "applied"
+    order = order_of(app, order_id)
+    assert (order.status, order.paid_amount, order.credited_amount) == (
+        "completed",
+        D(0),
+        D("145.20"),
+    )
+    assert [i["status"] for i in order.invoices] == ["credited"]
+    assert app.get(Customer, customer_id, field="customer_id").open_balance == D("0.00")
+    # The same credit note published again: nothing moves twice.
+    assert orders.deliver(note, position=71).status == "applied"
+    assert order_of(app, order_id).credited_amount == D("145.20")
+    assert app.get(Customer, customer_id, field="customer_id").open_balance == D("0.00")

@@ -229,9 +229,19 @@ class StampPublic(BaseModel):
 class InvoicePublic(BaseModel):
     invoice_id: str
     number: str
+    #: issued, paid, cancelled (it counts no more) or credited (in full by credit notes)
     status: str
     total: Money
     stamp: StampPublic | None
+
+
+class CreditNotePublic(BaseModel):
+    """A credit note billing issued against one of the order's invoices."""
+
+    credit_note_id: str
+    invoice_id: str
+    number: str
+    total: Money
 
 
 class ShipmentLinePublic(BaseModel):
@@ -279,6 +289,9 @@ class OrderPublic(BaseModel):
     invoiced_amount: Money
     paid_amount: Money
     invoices: list[InvoicePublic]
+    #: What credit notes took off its invoices (tax included).
+    credited_amount: Money = Decimal(0)
+    credit_notes: list[CreditNotePublic] = []
     shipments: list[ShipmentPublic]
     #: When its receivables fall due (``GET /orders?due_from=&due_to=`` filters by them).
     installments: list[InstallmentPublic] = []

@@ -16,6 +16,7 @@ from oms_kit.auth import Caller, CurrentUser, Scope, allow
 from oms_kit.http import Paging
 
 from oms_orders.api.models import (
+    CreditNotePublic,
     CustomerCreate,
     CustomerPublic,
     CustomerUpdate,
@@ -112,6 +113,8 @@ def order_public(order: Order) -> OrderPublic:
         invoiced_amount=order.invoiced_amount,
         paid_amount=order.paid_amount,
         invoices=[InvoicePublic.model_validate(i) for i in order.invoices],
+        credited_amount=order.credited_amount,
+        credit_notes=[CreditNotePublic.model_validate(n) for n in order.credit_notes],
         shipments=[ShipmentPublic.model_validate(s) for s in order.shipments_with_tracking()],
         installments=[InstallmentPublic.model_validate(i) for i in order.installments],
         channel=order.channel,

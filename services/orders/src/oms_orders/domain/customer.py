@@ -79,6 +79,13 @@ class Customer(Aggregate):
         payment_id: str
         amount: Decimal
 
+    class ReceivableReduced(Aggregate.Event):
+        """Billing cancelled an invoice or issued a credit note (``reference``: the one or
+        the other): ``amount`` is no longer owed."""
+
+        reference: str
+        amount: Decimal
+
     @event(CustomerRegistered)
     def __init__(
         self,
@@ -174,6 +181,11 @@ class Customer(Aggregate):
     @event(PaymentRecorded)
     def record_payment(self, payment_id: str, amount: Decimal) -> None:
         """Billing received a payment: the open balance goes down."""
+        self.open_balance = cents(self.open_balance - amount)
+
+    @event(ReceivableReduced)
+    def reduce_receivable(self, reference: str, amount: Decimal) -> None:
+        """An invoice cancelled or credited: the open balance goes down by what it took off."""
         self.open_balance = cents(self.open_balance - amount)
 
     def commit_credit(self, order_id: str, amount: Decimal) -> None:

@@ -52,7 +52,16 @@ STOCK_PENDING, STOCK_RESERVED, STOCK_SHORT, STOCK_RELEASED = (
     "released",
 )
 
-ISSUED, PAID_INVOICE = "issued", "paid"
+#: An invoice's status as the order knows it: issued, paid in full, cancelled by billing
+#: (it counts no more), or credited in full by credit notes.
+ISSUED, PAID_INVOICE, CANCELLED_INVOICE, CREDITED_INVOICE = (
+    "issued",
+    "paid",
+    "cancelled",
+    "credited",
+)
+#: Invoices whose amount nobody owes any more (with payments, what they settle).
+SETTLED_INVOICES = frozenset({PAID_INVOICE, CREDITED_INVOICE})
 
 
 class Order(Aggregate):
@@ -151,6 +160,22 @@ class Order(Aggregate):
     class InvoicePaid(StatusEvent):
         invoice_id: str
 
+    class InvoiceCancelled(StatusEvent):
+        """Billing cancelled one of the order's invoices: it no longer counts as invoiced."""
+
+        invoice_id: str
+        reason: str
+
+    class CreditNoteRecorded(StatusEvent):
+        """Billing credited one of the order's invoices (``total``, tax included), of which
+        ``applied`` came off what was open of it (the rest is owed back to the customer)."""
+
+        credit_note_id: str
+        invoice_id: str
+        number: str
+        total: Decimal
+        applied: Decimal
+
     class OrderCompleted(StatusEvent):
         completed_at: datetime
 
@@ -207,6 +232,8 @@ class Order(Aggregate):
         self.trackings: dict[str, dict[str, Any]] = {}
         self.invoices: list[dict[str, Any]] = []
         self.payments: list[dict[str, Any]] = []
+        #: ``{credit_note_id, invoice_id, number, total, applied}`` each.
+        self.credit_notes: list[dict[str, Any]] = []
         #: The receivables' installments: ``{receivable_id, number, due_on, amount}``.
         self.installments: list[dict[str, Any]] = []
         self.approved_by: str | None = None
@@ -443,6 +470,56 @@ class Order(Aggregate):
         self._mark_invoice_paid(invoice_id=invoice_id, status=status, status_reason=reason)
         self._complete_if_done()
 
+    def record_invoice_cancellation(self, invoice_id: str, reason: str) -> Decimal | None:
+        """Billing cancelled the invoice: it counts no more (the order goes back to what its
+        shipments say, to be invoiced anew). What was open of it, or None for a repeat."""
+        invoice = self._invoice(invoice_id)
+        if invoice is None:
+            raise NotFound(f"order {self.id} has no invoice {invoice_id} to cancel", "invoice_id")
+        if invoice["status"] == CANCELLED_INVOICE:
+            return None
+        was_open = self.invoice_open(invoice_id)
+        changed = [
+            {**i, "status": CANCELLED_INVOICE} if i["invoice_id"] == invoice_id else i
+            for i in self.invoices
+        ]
+        status, reason_after = self._next(invoices=changed)
+        self._cancel_invoice(
+            invoice_id=invoice_id, reason=reason, status=status, status_reason=reason_after
+        )
+        return was_open
+
+    def record_credit_note(
+        self, credit_note_id: str, invoice_id: str, number: str, total: Decimal
+    ) -> Decimal | None:
+        """Billing credited the invoice: ``total`` comes off what is open of it (never
+        below zero, as billing does); credited in full, the invoice is settled. What came
+        off the open amount, or None for a repeat."""
+        invoice = self._invoice(invoice_id)
+        if invoice is None:
+            raise NotFound(f"order {self.id} has no invoice {invoice_id} to credit", "invoice_id")
+        if any(n["credit_note_id"] == credit_note_id for n in self.credit_notes):
+            return None
+        applied = min(cents(total), max(self.invoice_open(invoice_id), ZERO))
+        note: dict[str, Any] = {
+            "credit_note_id": credit_note_id,
+            "invoice_id": invoice_id,
+            "number": number,
+            "total": cents(total),
+            "applied": applied,
+        }
+        notes = [*self.credit_notes, note]
+        invoices = [
+            {**i, "status": CREDITED_INVOICE}
+            if i["invoice_id"] == invoice_id and _credited(notes, invoice_id) >= i["total"]
+            else i
+            for i in self.invoices
+        ]
+        status, reason = self._next(invoices=invoices, credit_notes=notes)
+        self._record_credit_note(**note, status=status, status_reason=reason)
+        self._complete_if_done()
+        return applied
+
     # Queries ------------------------------------------------------------------------------
 
     @property
@@ -455,7 +532,29 @@ class Order(Aggregate):
 
     @property
     def invoiced_amount(self) -> Decimal:
-        return sum((Decimal(i["total"]) for i in self.invoices), ZERO)
+        """What the invoices not cancelled ask for (before credit notes)."""
+        return sum(
+            (Decimal(i["total"]) for i in self.invoices if i["status"] != CANCELLED_INVOICE), ZERO
+        )
+
+    @property
+    def credited_amount(self) -> Decimal:
+        return sum((Decimal(n["total"]) for n in self.credit_notes), ZERO)
+
+    def invoice_open(self, invoice_id: str) -> Decimal:
+        """What is still owed of the invoice: its total less its payments and what its
+        credit notes took off (nothing once cancelled)."""
+        invoice = self._invoice(invoice_id)
+        if invoice is None or invoice["status"] == CANCELLED_INVOICE:
+            return ZERO
+        paid = sum(
+            (Decimal(p["amount"]) for p in self.payments if p["invoice_id"] == invoice_id), ZERO
+        )
+        applied = sum(
+            (Decimal(n["applied"]) for n in self.credit_notes if n["invoice_id"] == invoice_id),
+            ZERO,
+        )
+        return cents(Decimal(invoice["total"]) - paid - applied)
 
     def progress(
         self,
@@ -463,11 +562,15 @@ class Order(Aggregate):
         shipments: list[dict[str, Any]] | None = None,
         invoices: list[dict[str, Any]] | None = None,
         payments: list[dict[str, Any]] | None = None,
+        credit_notes: list[dict[str, Any]] | None = None,
     ) -> str:
-        """The status a released order has by its shipments, invoices and payments."""
+        """The status a released order has by its shipments, invoices (a cancelled one
+        counts no more), payments and credit notes (what they took off counts as paid)."""
         shipments = self.shipments if shipments is None else shipments
         invoices = self.invoices if invoices is None else invoices
+        invoices = [i for i in invoices if i["status"] != CANCELLED_INVOICE]
         payments = self.payments if payments is None else payments
+        credit_notes = self.credit_notes if credit_notes is None else credit_notes
         ordered: dict[str, Decimal] = defaultdict(Decimal)
         for line in self.lines:
             ordered[line["sku"]] += Decimal(line["quantity"])
@@ -478,9 +581,10 @@ class Order(Aggregate):
         fully_shipped = bool(shipments) and all(shipped[s] >= q for s, q in ordered.items())
         invoiced = sum((Decimal(i["total"]) for i in invoices), ZERO)
         paid = sum((Decimal(p["amount"]) for p in payments), ZERO)
+        paid += sum((Decimal(n["applied"]) for n in credit_notes), ZERO)
         fully_invoiced = bool(invoices) and invoiced >= self.total
         fully_paid = fully_invoiced and (
-            paid >= self.total or all(i["status"] == PAID_INVOICE for i in invoices)
+            paid >= invoiced or all(i["status"] in SETTLED_INVOICES for i in invoices)
         )
         if fully_paid:
             return COMPLETED if fully_shipped else PAID
@@ -679,6 +783,39 @@ class Order(Aggregate):
         self._replace_invoice(invoice_id, status=PAID_INVOICE)
         self._set_status(status, status_reason)
 
+    @event(InvoiceCancelled)
+    def _cancel_invoice(
+        self, invoice_id: str, reason: str, status: str, status_reason: str | None
+    ) -> None:
+        self._replace_invoice(invoice_id, status=CANCELLED_INVOICE)
+        self._set_status(status, status_reason)
+
+    @event(CreditNoteRecorded)
+    def _record_credit_note(
+        self,
+        credit_note_id: str,
+        invoice_id: str,
+        number: str,
+        total: Decimal,
+        applied: Decimal,
+        status: str,
+        status_reason: str | None,
+    ) -> None:
+        self.credit_notes.append(
+            {
+                "credit_note_id": credit_note_id,
+                "invoice_id": invoice_id,
+                "number": number,
+                "total": total,
+                "applied": applied,
+            }
+        )
+        if _credited(self.credit_notes, invoice_id) >= Decimal(
+            next(i["total"] for i in self.invoices if i["invoice_id"] == invoice_id)
+        ):
+            self._replace_invoice(invoice_id, status=CREDITED_INVOICE)
+        self._set_status(status, status_reason)
+
     @event(OrderCompleted)
     def _complete(self, completed_at: datetime, status: str, status_reason: str | None) -> None:
         self.completed_at = completed_at
@@ -694,6 +831,10 @@ class Order(Aggregate):
         self.invoices = [
             {**i, **changes} if i["invoice_id"] == invoice_id else i for i in self.invoices
         ]
+
+
+def _credited(credit_notes: list[dict[str, Any]], invoice_id: str) -> Decimal:
+    return sum((Decimal(n["total"]) for n in credit_notes if n["invoice_id"] == invoice_id), ZERO)
 
 
 def _new_invoice(invoice_id: str, number: str, total: Decimal) -> dict[str, Any]:

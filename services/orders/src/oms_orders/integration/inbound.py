@@ -12,6 +12,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 from oms_contracts.billing import (
+    CreditNoteIssued,
+    InvoiceCancelled,
     InvoiceIssued,
     InvoicePaid,
     InvoiceStamped,
@@ -145,6 +147,29 @@ def on_payment_received(app: OrdersApplication, event: PaymentReceived) -> list[
 @inbound.on(InvoicePaid)
 def on_invoice_paid(app: OrdersApplication, event: InvoicePaid) -> Order | None:
     return app.mark_invoice_paid(event.order_id, event.invoice_id)
+
+
+@inbound.on(InvoiceCancelled)
+def on_invoice_cancelled(app: OrdersApplication, event: InvoiceCancelled) -> list[Aggregate]:
+    return app.record_invoice_cancellation(
+        customer_id=event.customer_id,
+        order_id=event.order_id,
+        invoice_id=event.invoice_id,
+        reason=event.reason,
+        total=event.total,
+    )
+
+
+@inbound.on(CreditNoteIssued)
+def on_credit_note_issued(app: OrdersApplication, event: CreditNoteIssued) -> list[Aggregate]:
+    return app.record_credit_note(
+        customer_id=event.customer_id,
+        order_id=event.order_id,
+        credit_note_id=event.credit_note_id,
+        invoice_id=event.invoice_id,
+        number=event.number,
+        total=event.total,
+    )
 
 
 # Marketplace-ingest: marketplace and partner orders ------------------------------------------
