@@ -187,6 +187,10 @@ class OrderConfirmed(_Orders):
     total: DecimalStr
     payment_terms_days: list[int] = Field(default_factory=list)
     expected_delivery_date: Day | None = None
+    #: The customer's invoicing choice when the order was released: "per_goods_issue" (an
+    #: invoice per goods issue) or "on_demand" (goods issues wait to be chosen); None from
+    #: a publisher that does not say (billing then goes by the customer's events).
+    invoicing: str | None = None
 
 
 class OrderPutOnHold(_Orders):

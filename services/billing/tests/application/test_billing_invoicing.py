@@ -7,7 +7,7 @@ import base64
 from decimal import Decimal
 
 import pytest
-from billing_examples import goods_issued, order_confirmed
+from billing_examples import customer_registered, goods_issued, order_confirmed
 from eventsourcing.persistence import IntegrityError, Tracking
 from oms_billing.adapters.stamping import LocalStampingProvider
 from oms_billing.application import BillingApplication
@@ -250,3 +250,28 @@ def test_an_unknown_invoice_is_not_found_naming_invoice_id(billing: ServiceInMem
         with pytest.raises(NotFound) as missing:
             app.get_invoice(invoice_id)
         assert missing.value.field == "invoice_id"
+
+
+def test_the_invoicing_choice_the_order_was_released_with_decides(
+    billing: ServiceInMemory,
+) -> None:
+    """OrderConfirmed says how the customer is invoiced, so a goods issue never races the
+    customer's events: on demand although billing has not heard of the customer, and per
+    goods issue although his account (heard later) says on demand."""
+    waits = order_confirmed("ord-od", "cust-new").model_copy(update={"invoicing": "on_demand"})
+    billing.deliver(waits)
+    billing.deliver(goods_issued("gi-od", "ord-od", ("SKU-A", 1)))
+    billing.deliver(
+        customer_registered("cust-od").model_copy(update={"invoicing": "on_demand"}),
+        aggregate_version=1,
+    )
+    at_once = order_confirmed("ord-pg", "cust-od").model_copy(
+        update={"invoicing": "per_goods_issue"}
+    )
+    billing.deliver(at_once)
+    billing.deliver(goods_issued("gi-pg", "ord-pg", ("SKU-A", 1)))
+    assert [e.goods_issue_id for e in billing.published(InvoiceIssued)] == ["gi-pg"]
+    app: BillingApplication = billing.app
+    order = app.find(BillingOrder, BillingOrder.create_id("ord-od"))
+    assert order is not None
+    assert [a["goods_issue_id"] for a in order.awaiting] == ["gi-od"]

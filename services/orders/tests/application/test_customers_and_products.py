@@ -7,12 +7,18 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from oms_contracts.orders import CustomerRegistered, CustomerUpdated, ProductDefined
+from oms_contracts.orders import (
+    CustomerRegistered,
+    CustomerUpdated,
+    OrderConfirmed,
+    ProductDefined,
+)
 from oms_dev.inmemory import ServiceInMemory
 from oms_kit.domain import AlreadyExists, DomainError, InvalidInput, NotFound
 from oms_orders.application import OrdersApplication
 from oms_orders.bootstrap import bootstrap
 from oms_orders.domain.customer import Customer
+from oms_orders.domain.pricing import LineRequest
 
 D = Decimal
 
@@ -173,6 +179,22 @@ def test_a_customer_is_invoiced_per_goods_issue_unless_set_on_demand(
         with pytest.raises(InvalidInput) as refused:
             bad()
         assert refused.value.field == "invoicing"
+
+
+def test_a_released_order_tells_billing_how_its_customer_is_invoiced(
+    catalogue: None,
+    orders: ServiceInMemory,
+    app: OrdersApplication,
+    new_customer: Callable[..., str],
+) -> None:
+    """OrderConfirmed carries the choice, so billing never invoices a goods issue by a
+    customer event it has not heard yet."""
+    on_demand = new_customer(invoicing="on_demand")
+    by_default = new_customer()
+    for customer_id in (on_demand, by_default):
+        app.place_order(customer_id=customer_id, lines=[LineRequest("SKU-1", Decimal(1))])
+    confirmed = {e.customer_id: e.invoicing for e in orders.published(OrderConfirmed)}
+    assert confirmed == {on_demand: "on_demand", by_default: "per_goods_issue"}
 
 
 def test_an_event_published_before_the_invoicing_setting_still_parses() -> None:

@@ -28,7 +28,7 @@ from oms_billing.application.stamping import (
     StampingFailed,
     StampingProvider,
 )
-from oms_billing.domain.customer import CustomerAccount
+from oms_billing.domain.customer import ON_DEMAND, CustomerAccount
 from oms_billing.domain.errors import (
     CancellationRefused,
     GoodsIssueInvoiced,
@@ -112,16 +112,17 @@ class BillingApplication(ServiceApplication):
         lines: list[dict[str, Any]],
         total: Decimal,
         payment_terms_days: list[int],
+        invoicing: str | None = None,
     ) -> list[Aggregate]:
         """Keep what billing needs of a confirmed order, then invoice any goods issues
         that arrived before it."""
         order = self._find_order(order_id) or BillingOrder(order_id=order_id)
         if order.confirmed:
             return []  # a repeat: the first confirmation stands
-        order.confirm(customer_id, currency, lines, total, payment_terms_days)
+        order.confirm(customer_id, currency, lines, total, payment_terms_days, invoicing)
         changed: list[Aggregate] = [order]
         numbered: InvoiceSeries | None = None  # the series, once a number is taken
-        on_demand = self._invoices_on_demand(customer_id)
+        on_demand = self._invoices_on_demand(order)
         for held in list(order.held):
             issued = [IssuedQuantity(li["sku"], Decimal(li["quantity"])) for li in held["lines"]]
             if on_demand:
@@ -159,7 +160,7 @@ class BillingApplication(ServiceApplication):
         if not order.confirmed:
             order.hold_goods_issue(goods_issue_id, lines)
             return [order]
-        if self._invoices_on_demand(order.customer_id):
+        if self._invoices_on_demand(order):
             order.await_invoicing(goods_issue_id, lines, issued_at or datetime.now(UTC))
             return [order]
         series = self._series()
@@ -172,8 +173,12 @@ class BillingApplication(ServiceApplication):
         order.cancel(reason)
         return order
 
-    def _invoices_on_demand(self, customer_id: str) -> bool:
-        account = self.find(CustomerAccount, CustomerAccount.create_id(customer_id))
+    def _invoices_on_demand(self, order: BillingOrder) -> bool:
+        """By the choice the order was released with (its OrderConfirmed says it, so a
+        goods issue never races the customer's events), else by the customer's account."""
+        if order.invoicing is not None:
+            return order.invoicing == ON_DEMAND
+        account = self.find(CustomerAccount, CustomerAccount.create_id(order.customer_id))
         return account is not None and account.invoices_on_demand
 
     def invoice_on_demand(self, goods_issues: list[tuple[str, str]]) -> tuple[list[Invoice], bool]:

@@ -10,6 +10,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+#: The customer's invoicing choice that makes goods issues wait to be chosen.
+ON_DEMAND = "on_demand"
+
 
 class CustomerAccount(Aggregate):
     """One customer's rep, with the version of the customer (in the orders service) that
@@ -69,7 +72,7 @@ class CustomerAccount(Aggregate):
 
     @property
     def invoices_on_demand(self) -> bool:
-        return self.invoicing == "on_demand"
+        return self.invoicing == ON_DEMAND
 
     def assign_rep(self, sales_rep_id: str | None, customer_version: int) -> bool:
         """Take ``sales_rep_id`` as the rep that ``customer_version`` of the customer

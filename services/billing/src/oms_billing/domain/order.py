@@ -52,6 +52,8 @@ class BillingOrder(Aggregate):
         lines: list[dict[str, Any]]
         total: Decimal
         payment_terms_days: list[int]
+        #: The customer's invoicing choice orders released the order with; None: not said.
+        invoicing: str | None = None
 
     class GoodsIssueHeld(Aggregate.Event):
         goods_issue_id: str
@@ -96,6 +98,8 @@ class BillingOrder(Aggregate):
         self.order_id = order_id
         self.confirmed = False
         self.cancelled = False
+        #: per_goods_issue or on_demand, as orders released it (None: go by the customer).
+        self.invoicing: str | None = None
         self.customer_id = ""
         self.currency = ""
         self.lines: list[dict[str, Any]] = []
@@ -120,6 +124,7 @@ class BillingOrder(Aggregate):
         lines: list[dict[str, Any]],
         total: Decimal,
         payment_terms_days: list[int],
+        invoicing: str | None = None,
     ) -> None:
         if self.confirmed:
             return  # a repeat: the first confirmation stands
@@ -144,6 +149,7 @@ class BillingOrder(Aggregate):
             lines=clean,
             total=Decimal(total),
             payment_terms_days=[int(d) for d in payment_terms_days],
+            invoicing=invoicing,
         )
 
     def hold_goods_issue(self, goods_issue_id: str, lines: list[IssuedQuantity]) -> None:
@@ -314,8 +320,10 @@ class BillingOrder(Aggregate):
         lines: list[dict[str, Any]],
         total: Decimal,
         payment_terms_days: list[int],
+        invoicing: str | None = None,
     ) -> None:
         self.confirmed = True
+        self.invoicing = invoicing
         self.customer_id = customer_id
         self.currency = currency
         self.lines = [

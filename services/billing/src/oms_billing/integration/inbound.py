@@ -53,6 +53,7 @@ def on_order_confirmed(app: BillingApplication, confirmed: OrderConfirmed) -> Ch
         ],
         total=confirmed.total,
         payment_terms_days=list(confirmed.payment_terms_days),
+        invoicing=confirmed.invoicing,
     )
 
 

@@ -110,6 +110,9 @@ class Order(Aggregate):
         total: Decimal
         payment_terms_days: list[int]
         expected_delivery_date: str | None = None
+        #: The customer's invoicing choice when the order was released (per_goods_issue or
+        #: on_demand): billing invoices the order's goods issues by it. None: stored before.
+        invoicing: str | None = None
 
     class OrderCancelled(StatusEvent):
         reason: str
@@ -305,7 +308,7 @@ class Order(Aggregate):
         else:
             customer.commit_credit(order.order_id, order.total)
         if status == CONFIRMED:
-            order._confirm_now(customer.payment_terms_days)
+            order._confirm_now(customer)
         order._change_status(
             previous_status=None, status=order.status, status_reason=order.status_reason
         )
@@ -326,7 +329,7 @@ class Order(Aggregate):
         customer.commit_credit(self.order_id, self.total)
         status = self._released_status()
         self._approve(approved_by=approved_by, status=status, status_reason=None)
-        self._confirm_now(customer.payment_terms_days)
+        self._confirm_now(customer)
 
     def cancel(self, reason: str, customer: Customer) -> None:
         """Cancel the order; possible until an invoice exists. Its amount no longer
@@ -609,16 +612,17 @@ class Order(Aggregate):
         status = self.progress(**changes)
         return (PAID if status == COMPLETED else status), None
 
-    def _confirm_now(self, payment_terms_days: list[int]) -> None:
+    def _confirm_now(self, customer: Customer) -> None:
         self._confirm(
             customer_id=self.customer_id,
             currency=self.currency,
             lines=self.lines,
             total=self.total,
-            payment_terms_days=payment_terms_days,
+            payment_terms_days=customer.payment_terms_days,
             status=self.status,
             status_reason=None,
             expected_delivery_date=self.expected_delivery_date,
+            invoicing=customer.invoicing,
         )
 
     def _complete_if_done(self) -> None:
@@ -669,6 +673,7 @@ class Order(Aggregate):
         status: str,
         status_reason: str | None,
         expected_delivery_date: str | None = None,
+        invoicing: str | None = None,
     ) -> None:
         self.payment_terms_days = list(payment_terms_days)
         self.stock_status = STOCK_PENDING

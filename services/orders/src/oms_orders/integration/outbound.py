@@ -136,6 +136,7 @@ def order_confirmed(confirmed: Order.OrderConfirmed) -> contract.OrderConfirmed:
         total=confirmed.total,
         payment_terms_days=confirmed.payment_terms_days,
         expected_delivery_date=_day(confirmed.expected_delivery_date),
+        invoicing=confirmed.invoicing,
     )
 
 
