@@ -126,6 +126,7 @@ class MarketplaceIngestApplication(ServiceApplication):
         lwa_endpoint: str,
         page_size: int = 100,
         before_margin_s: float = 150.0,
+        waybill_wait_s: float = 0.0,
     ) -> None:
         self.sealer = sealer
         self.clients = clients
@@ -133,12 +134,15 @@ class MarketplaceIngestApplication(ServiceApplication):
         self.default_lwa_endpoint = lwa_endpoint
         self.page_size = page_size
         self.before_margin = timedelta(seconds=before_margin_s)
+        self.waybill_wait = timedelta(seconds=waybill_wait_s)
         #: The teller's memory: the notifications looked at, the work found and not done.
         self._looked_up_to = 0
         self._to_tell: dict[type[Aggregate], set[str]] = {
             ListingStock: set(),
             MarketplaceShipment: set(),
         }
+        #: Shipments waiting for their waybill: when each is due (unless the waybill comes).
+        self._waiting: dict[str, datetime] = {}
 
     # Queries on the aggregates
     def get_connection(self, connection_id: str) -> Connection:
@@ -340,8 +344,11 @@ class MarketplaceIngestApplication(ServiceApplication):
     # it, retrying what fails on its next pass. A burst of stock changes between two
     # passes is one call per listing, with the latest level.
 
-    #: The carrier named in a shipment confirmation (the OMS knows no courier yet).
+    #: The carrier named in a shipment confirmation without a waybill.
     carrier_name = "OMS"
+    #: How long a shipment without a waybill waits for it before it is confirmed with
+    #: the goods-issue reference (``configure`` sets the service's setting).
+    waybill_wait = timedelta(0)
 
     def note_stock_level(self, sku: str, available: Decimal) -> list[Aggregate]:
         """Inventory's available quantity of ``sku`` changed: every listing mapped to it
@@ -386,12 +393,40 @@ class MarketplaceIngestApplication(ServiceApplication):
             items=items,
             issued_at=iso(self.clock()),
         )
+        held = order.waybills_held.get(goods_issue_id)
+        if held is not None:  # the courier was heard of first
+            shipment.record_waybill(**held)
         return [order, shipment]
+
+    def record_marketplace_waybill(
+        self,
+        order_id: str,
+        goods_issue_id: str,
+        shipment_id: str,
+        carrier: str,
+        service: str | None,
+        tracking_number: str,
+    ) -> list[Aggregate]:
+        """Inventory booked a courier for goods of an imported order: the shipment's
+        confirmation carries its tracking number (and is due at once). Heard before the
+        goods issue, the order keeps it until the shipment is recorded; both change the
+        order then, so of the two reactions at once one retries and sees the other."""
+        shipment = self.find(MarketplaceShipment, MarketplaceShipment.create_id(goods_issue_id))
+        if shipment is not None:
+            news = shipment.record_waybill(shipment_id, carrier, service, tracking_number)
+            return [shipment] if news else []
+        order = self.find(MarketplaceOrder, order_id)
+        if order is None or not order.hold_waybill(
+            goods_issue_id, shipment_id, carrier, service, tracking_number
+        ):
+            return []
+        return [order]
 
     def tell_marketplaces(self) -> tuple[int, int]:
         """One pass: every listing whose level the marketplace has not been told, and
-        every shipment not confirmed. Returns (listings told, shipments confirmed); what
-        fails is logged and tried again on the next pass.
+        every shipment not confirmed that is due (with its waybill, or having waited
+        ``waybill_wait`` for it). Returns (listings told, shipments confirmed); what fails
+        is logged and tried again on the next pass.
 
         The work is found in the notifications stored since the previous pass (a level
         noted, a shipment recorded) and kept until done, so a pass reads what is new and
@@ -405,27 +440,47 @@ class MarketplaceIngestApplication(ServiceApplication):
                 log.warning("stock sync of listing %s failed: %s", listing_id, exc)
             else:  # told, or nothing to tell (a later level is a later notification)
                 self._to_tell[ListingStock].discard(listing_id)
+        now = self.clock()
         for shipment_id in sorted(self._to_tell[MarketplaceShipment]):
+            if self._waiting.get(shipment_id, now) > now:
+                continue
             try:
-                confirmed += self.confirm_marketplace_shipment(shipment_id)
+                due = self._shipment_due_at(shipment_id)
+                if due is not None and due > now:
+                    self._waiting[shipment_id] = due
+                    continue
+                if due is not None:  # None: confirmed already, nothing to do
+                    confirmed += self.confirm_marketplace_shipment(shipment_id)
             except Exception as exc:  # retried on the next pass
                 log.warning("shipment confirmation %s failed: %s", shipment_id, exc)
             else:
                 self._to_tell[MarketplaceShipment].discard(shipment_id)
+                self._waiting.pop(shipment_id, None)
         return told, confirmed
 
+    def _shipment_due_at(self, shipment_id: str) -> datetime | None:
+        """When the shipment is to be confirmed; None when there is nothing to confirm."""
+        shipment = self.find(MarketplaceShipment, shipment_id)
+        if shipment is None or not shipment.pending:
+            return None
+        return shipment.due_at(self.waybill_wait)
+
     def _look_for_work(self) -> None:
-        """Note the listings and shipments of the notifications since the last look."""
+        """Note the listings and shipments of the notifications since the last look (a
+        shipment's waybill makes a waiting shipment due at once)."""
         last = self.recorder.max_notification_id() or 0
         kinds: dict[str, type[Aggregate]] = {
             _topic(ListingStock.LevelNoted): ListingStock,
             _topic(MarketplaceShipment.Recorded): MarketplaceShipment,
+            _topic(MarketplaceShipment.WaybillRecorded): MarketplaceShipment,
         }
         start = self._looked_up_to + 1
         while start <= last:
             batch = self.recorder.select_notifications(start, 500, stop=last, topics=list(kinds))
             for notification in batch:
-                self._to_tell[kinds[notification.topic]].add(str(notification.originator_id))
+                aggregate_id = str(notification.originator_id)
+                self._to_tell[kinds[notification.topic]].add(aggregate_id)
+                self._waiting.pop(aggregate_id, None)
             if len(batch) < 500:
                 break
             start = batch[-1].id + 1
@@ -456,9 +511,9 @@ class MarketplaceIngestApplication(ServiceApplication):
         self.save(listing)
         return True
 
-    @retry_on_conflict
     def confirm_marketplace_shipment(self, shipment_id: str) -> bool:
-        """Confirm the shipment to its marketplace (Orders v0 ``confirmShipment``)."""
+        """Confirm the shipment to its marketplace (Orders v0 ``confirmShipment``), with
+        what is known of its waybill now."""
         shipment = self.find(MarketplaceShipment, shipment_id)
         if shipment is None or not shipment.pending:
             return False
@@ -470,9 +525,16 @@ class MarketplaceIngestApplication(ServiceApplication):
             )
         finally:
             client.close()
-        shipment.confirm(iso(self.clock()))
-        self.save(shipment)
+        self._record_confirmed(shipment_id)
         return True
+
+    @retry_on_conflict
+    def _record_confirmed(self, shipment_id: str) -> None:
+        """The marketplace accepted it: a waybill recorded meanwhile does not send it again."""
+        shipment = self.find(MarketplaceShipment, shipment_id)
+        if shipment is not None and shipment.pending:
+            shipment.confirm(iso(self.clock()))
+            self.save(shipment)
 
     # The parts of an import
     @retry_on_conflict

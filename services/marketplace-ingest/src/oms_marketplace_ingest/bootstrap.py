@@ -128,6 +128,7 @@ def bootstrap(
         lwa_endpoint=settings.lwa_endpoint,
         page_size=settings.import_page_size,
         before_margin_s=settings.before_margin_s,
+        waybill_wait_s=settings.marketplace_waybill_wait_s,
     )
     imports = ImportsView(app)
     connections = ConnectionsView(app)

@@ -34,6 +34,13 @@ class Settings(ServiceSettings):
     throttle_base_wait_s: float = Field(default=1.0, gt=0)
     #: Longest a throttled call (429) waits before trying again; it never gives up.
     throttle_max_wait_s: float = Field(default=60.0, gt=0)
+    #: How long goods issued for a marketplace order wait for their waybill (inventory's
+    #: courier booking, whose tracking number the confirmation then carries) before the
+    #: shipment is confirmed with the goods-issue document as tracking number. A waybill
+    #: heard makes the shipment due at once. Couriers are booked after the goods issue, so
+    #: 0 (confirm at once) would send nearly every confirmation without the waybill, and
+    #: Amazon rates sellers by the share of shipments confirmed with a valid tracking number.
+    marketplace_waybill_wait_s: float = Field(default=1800.0, ge=0)
 
     @model_validator(mode="after")
     def _key_given(self) -> Settings:

@@ -1,7 +1,8 @@
 """Stock and shipments back to Amazon, against the Selling Partner API double (the real
 client over HTTP), the service in memory: a burst of stock changes of a mapped SKU is one
 patchListingsItem with the latest quantity, a throttled one waits and is told; goods
-issued for an imported order are confirmed once with its Amazon item ids."""
+issued for an imported order wait for their waybill and are confirmed once with its Amazon
+item ids, the courier and the waybill's tracking number."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from oms_contracts.inventory import GoodsIssued, LotQuantity, StockLevelChanged
+from oms_contracts.inventory import (
+    GoodsIssued,
+    LotQuantity,
+    Parcel,
+    ShipmentCreated,
+    StockLevelChanged,
+)
 from oms_contracts.marketplace_ingest import (
     MarketplaceOrderImported,
     ShipmentConfirmedToMarketplace,
@@ -88,7 +95,7 @@ def test_stock_sync_is_coalesced_per_sku(
     assert (synced.marketplace_sku, synced.available) == ("AMZ-1", D(11))
 
 
-def test_goods_issued_confirm_the_shipment(
+def test_goods_issued_and_their_waybill_confirm_the_shipment(
     ingest: ServiceInMemory, amazon: MarketplaceDouble
 ) -> None:
     now = amazon.now()
@@ -105,15 +112,33 @@ def test_goods_issued_confirm_the_shipment(
         lines=[LotQuantity(sku="CAT-1", quantity=D(3), warehouse="W1", lot="L1")],
     )
 
+    booked = ShipmentCreated(
+        shipment_id="shipment-1",
+        goods_issue_id="gi-1",
+        order_id=imported.order_id,
+        carrier="UPS",
+        service=None,
+        tracking_number="1Z999AA10123456784",
+        parcels=[Parcel(weight_kg=D("1.2"))],
+    )
+
     ingest.deliver(issued)
     ingest.deliver(issued)
+    ingest.app.tell_marketplaces()
+    assert amazon.count(CONFIRM_SHIPMENT) == 0  # waiting for the courier's waybill
+    ingest.deliver(booked)
+    ingest.deliver(booked)
     ingest.app.tell_marketplaces()
     ingest.app.tell_marketplaces()
 
     [shipment] = amazon.shipments
     assert shipment["orderId"] == amazon_order.order_id
+    package = shipment["packageDetail"]
     item_id = amazon_order.items[0].order_item_id
-    assert shipment["packageDetail"]["orderItems"] == [{"orderItemId": item_id, "quantity": 3}]
+    assert package["orderItems"] == [{"orderItemId": item_id, "quantity": 3}]
+    assert (package["carrierCode"], package["carrierName"]) == ("Other", "UPS")
+    assert package["trackingNumber"] == "1Z999AA10123456784"
+    assert "shippingMethod" not in package  # no courier service named
     assert amazon.count(CONFIRM_SHIPMENT) == 1
     [confirmed] = ingest.published(ShipmentConfirmedToMarketplace)
     assert (confirmed.external_order_id, confirmed.goods_issue_id) == (

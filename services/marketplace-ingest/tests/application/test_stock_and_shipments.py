@@ -2,15 +2,25 @@
 of a mapped SKU is one patchListingsItem with the latest available quantity (and one
 StockSyncedToMarketplace); unmapped SKUs are left alone; a failed call is retried on the
 next pass; goods issued for an imported order are confirmed once (confirmShipment with
-the order's items), other orders' goods are not."""
+the order's items), other orders' goods are not. A shipment waits for its waybill
+(inventory's ShipmentCreated, heard before or after the goods issue) up to the setting's
+wait, then is confirmed with the goods-issue reference; with the waybill it is confirmed at
+once with its courier and tracking number."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from oms_contracts.inventory import GoodsIssued, LotQuantity, StockLevelChanged
+from oms_contracts.inventory import (
+    GoodsIssued,
+    LotQuantity,
+    Parcel,
+    ShipmentCreated,
+    StockLevelChanged,
+)
 from oms_contracts.marketplace_ingest import (
     ShipmentConfirmedToMarketplace,
     StockSyncedToMarketplace,
@@ -21,6 +31,8 @@ from oms_marketplace_ingest.bootstrap import bootstrap
 from oms_marketplace_ingest.domain import Connection, MarketplaceOrder
 
 D = Decimal
+#: The setting's default wait for a waybill (OMS_MARKETPLACE_WAYBILL_WAIT_S).
+WAYBILL_WAIT = timedelta(seconds=1800)
 
 
 class RecordingClient:
@@ -60,10 +72,32 @@ def client() -> RecordingClient:
     return RecordingClient()
 
 
+class Clock:
+    """The application's clock, moved on by the test."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
 @pytest.fixture
-def ingest(client: RecordingClient) -> ServiceInMemory:
-    service = ServiceInMemory(bootstrap, dev_stack=True, clients=client)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ingest(client: RecordingClient, clock: Clock) -> ServiceInMemory:
+    return connected(ServiceInMemory(bootstrap, dev_stack=True, clients=client), clock)
+
+
+def connected(service: ServiceInMemory, clock: Clock) -> ServiceInMemory:
     app: MarketplaceIngestApplication = service.app
+    app.clock = clock
     app.create_connection(
         ConnectionInput(
             marketplace="amazon",
@@ -123,10 +157,8 @@ def test_a_failed_stock_sync_is_tried_again(
     assert [body["patches"][0]["value"][0]["quantity"] for *_, body in client.patches] == [2]
 
 
-def test_goods_issued_for_an_imported_order_are_confirmed_once(
-    ingest: ServiceInMemory, client: RecordingClient
-) -> None:
-    app: MarketplaceIngestApplication = ingest.app
+def imported_order(app: MarketplaceIngestApplication) -> MarketplaceOrder:
+    """An Amazon order of 3 x SKU-1 (item ``item-1``), as an import stores it."""
     order = MarketplaceOrder(
         connection_id=the_connection(app),
         marketplace="amazon",
@@ -151,16 +183,47 @@ def test_goods_issued_for_an_imported_order_are_confirmed_once(
         import_run_id="run-1",
     )
     app.save(order)
-    issued = GoodsIssued(
-        goods_issue_id="gi-1",
+    return order
+
+
+def goods_issued(order: MarketplaceOrder, goods_issue_id: str = "gi-1") -> GoodsIssued:
+    return GoodsIssued(
+        goods_issue_id=goods_issue_id,
         order_id=str(order.id),
         lines=[LotQuantity(sku="SKU-1", quantity=D(3), warehouse="MAD", lot="L1")],
     )
+
+
+def shipment_created(
+    order_id: str, goods_issue_id: str = "gi-1", tracking_number: str = "SEUR-000123"
+) -> ShipmentCreated:
+    """Inventory booked a courier for the goods issue (POST /goods-issues/{id}/shipment)."""
+    return ShipmentCreated(
+        shipment_id=f"shipment-{goods_issue_id}",
+        goods_issue_id=goods_issue_id,
+        order_id=order_id,
+        carrier="SEUR",
+        service="express",
+        tracking_number=tracking_number,
+        parcels=[Parcel(weight_kg=D("2.5"))],
+    )
+
+
+def test_goods_issued_for_an_imported_order_are_confirmed_once(
+    ingest: ServiceInMemory, client: RecordingClient, clock: Clock
+) -> None:
+    app: MarketplaceIngestApplication = ingest.app
+    order = imported_order(app)
+    issued = goods_issued(order)
 
     ingest.deliver(issued)
     ingest.deliver(issued)  # published again
     ingest.deliver(GoodsIssued(goods_issue_id="gi-2", order_id="another-order", lines=[]))
 
+    assert app.tell_marketplaces() == (0, 0)  # waiting for its waybill
+    clock.advance(WAYBILL_WAIT - timedelta(seconds=1))
+    assert app.tell_marketplaces() == (0, 0)
+    clock.advance(timedelta(seconds=1))  # no waybill came: confirmed without one
     assert app.tell_marketplaces() == (0, 1)
     assert app.tell_marketplaces() == (0, 0)
     [(amazon_order_id, payload)] = client.confirmations
@@ -168,9 +231,105 @@ def test_goods_issued_for_an_imported_order_are_confirmed_once(
     assert payload["marketplaceId"] == "A1RKKUPIHCS9HS"
     package = payload["packageDetail"]
     assert package["orderItems"] == [{"orderItemId": "item-1", "quantity": 3}]
-    assert {"packageReferenceId", "carrierCode", "trackingNumber", "shipDate"} <= set(package)
+    assert package == {
+        "packageReferenceId": "gi-1",
+        "carrierCode": "Other",
+        "carrierName": "OMS",
+        "trackingNumber": "gi-1",
+        "shipDate": "2026-11-03T09:00:00Z",
+        "orderItems": [{"orderItemId": "item-1", "quantity": 3}],
+    }
     [confirmed] = ingest.published(ShipmentConfirmedToMarketplace)
     assert (confirmed.order_id, confirmed.goods_issue_id) == (str(order.id), "gi-1")
+
+
+def test_a_waybill_makes_a_waiting_shipment_due_at_once_with_its_tracking_number(
+    ingest: ServiceInMemory, client: RecordingClient, clock: Clock
+) -> None:
+    app: MarketplaceIngestApplication = ingest.app
+    order = imported_order(app)
+    ingest.deliver(goods_issued(order))
+    assert app.tell_marketplaces() == (0, 0)  # waiting for its waybill
+    clock.advance(timedelta(minutes=5))
+
+    ingest.deliver(shipment_created(str(order.id)))
+
+    assert app.tell_marketplaces() == (0, 1)
+    [(amazon_order_id, payload)] = client.confirmations
+    assert amazon_order_id == "171-0000001-0000001"
+    assert payload["packageDetail"] == {
+        "packageReferenceId": "gi-1",
+        "carrierCode": "Other",  # SP-API's code for a carrier not in its list
+        "carrierName": "SEUR",
+        "shippingMethod": "express",
+        "trackingNumber": "SEUR-000123",
+        "shipDate": "2026-11-03T09:00:00Z",  # when the goods were issued
+        "orderItems": [{"orderItemId": "item-1", "quantity": 3}],
+    }
+    stored = app.recorder.max_notification_id()
+    ingest.deliver(shipment_created(str(order.id)))  # published again
+    ingest.deliver(shipment_created(str(order.id), tracking_number="SEUR-999"))  # one only
+    assert app.recorder.max_notification_id() == stored
+    assert app.tell_marketplaces() == (0, 0)
+    assert len(client.confirmations) == 1
+
+
+def test_a_waybill_heard_before_its_goods_issue_is_kept_for_it(
+    ingest: ServiceInMemory, client: RecordingClient
+) -> None:
+    app: MarketplaceIngestApplication = ingest.app
+    order = imported_order(app)
+    stored = app.recorder.max_notification_id()
+    ingest.deliver(shipment_created("another-order", goods_issue_id="gi-9"))  # not ours
+    assert app.recorder.max_notification_id() == stored
+
+    ingest.deliver(shipment_created(str(order.id)))
+    ingest.deliver(shipment_created(str(order.id)))  # published again
+    assert app.tell_marketplaces() == (0, 0)  # no goods issue yet: nothing to confirm
+    ingest.deliver(goods_issued(order))
+
+    assert app.tell_marketplaces() == (0, 1)  # due at once: its waybill is known
+    [(_, payload)] = client.confirmations
+    package = payload["packageDetail"]
+    assert (package["carrierName"], package["trackingNumber"]) == ("SEUR", "SEUR-000123")
+    assert package["packageReferenceId"] == "gi-1"
+
+
+def test_a_waybill_after_the_confirmation_sends_nothing_more(
+    ingest: ServiceInMemory, client: RecordingClient, clock: Clock
+) -> None:
+    app: MarketplaceIngestApplication = ingest.app
+    order = imported_order(app)
+    ingest.deliver(goods_issued(order))
+    clock.advance(WAYBILL_WAIT)
+    assert app.tell_marketplaces() == (0, 1)
+
+    ingest.deliver(shipment_created(str(order.id)))
+
+    assert app.tell_marketplaces() == (0, 0)
+    [(_, payload)] = client.confirmations
+    assert payload["packageDetail"]["trackingNumber"] == "gi-1"
+
+
+def test_with_no_wait_goods_are_confirmed_at_once_with_the_waybill_known_by_then(
+    client: RecordingClient, clock: Clock
+) -> None:
+    ingest = connected(
+        ServiceInMemory(bootstrap, dev_stack=True, clients=client, marketplace_waybill_wait_s=0),
+        clock,
+    )
+    app: MarketplaceIngestApplication = ingest.app
+    order = imported_order(app)
+    ingest.deliver(goods_issued(order, "gi-1"))
+    ingest.deliver(shipment_created(str(order.id), "gi-1"))  # before the pass
+    ingest.deliver(goods_issued(order, "gi-2"))
+
+    assert app.tell_marketplaces() == (0, 2)
+    tracking = {
+        payload["packageDetail"]["packageReferenceId"]: payload["packageDetail"]["trackingNumber"]
+        for _, payload in client.confirmations
+    }
+    assert tracking == {"gi-1": "SEUR-000123", "gi-2": "gi-2"}
 
 
 def test_a_pass_reads_what_is_new_not_the_whole_log(

@@ -44,6 +44,16 @@ class MarketplaceOrder(Aggregate):
     class GoodsIssued(Aggregate.Event):
         goods_issue_id: str
 
+    class WaybillHeld(Aggregate.Event):
+        """A goods issue's waybill heard before the goods issue itself: kept until its
+        shipment is recorded."""
+
+        goods_issue_id: str
+        shipment_id: str
+        carrier: str
+        service: str | None
+        tracking_number: str
+
     @staticmethod
     def create_id(marketplace: str, external_order_id: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"oms/marketplace/{marketplace}/order/{external_order_id}")
@@ -73,6 +83,9 @@ class MarketplaceOrder(Aggregate):
         self.marketplace_status = marketplace_status
         self.status = IMPORTED
         self.goods_issue_ids: list[str] = []
+        #: goods issue id -> {shipment_id, carrier, service, tracking_number}: waybills
+        #: heard before their goods issue.
+        self.waybills_held: dict[str, dict[str, Any]] = {}
 
     @property
     def shipped(self) -> bool:
@@ -104,6 +117,26 @@ class MarketplaceOrder(Aggregate):
         self._goods_issued(goods_issue_id=goods_issue_id)
         return True
 
+    def hold_waybill(
+        self,
+        goods_issue_id: str,
+        shipment_id: str,
+        carrier: str,
+        service: str | None,
+        tracking_number: str,
+    ) -> bool:
+        """Keep the waybill of a goods issue not heard yet; True when that is news."""
+        if goods_issue_id in self.waybills_held:
+            return False
+        self._waybill_held(
+            goods_issue_id=goods_issue_id,
+            shipment_id=shipment_id,
+            carrier=carrier,
+            service=service,
+            tracking_number=tracking_number,
+        )
+        return True
+
     @event(StatusSeen)
     def _status_seen(self, marketplace_status: str, import_run_id: str) -> None:
         self.marketplace_status = marketplace_status
@@ -122,3 +155,19 @@ class MarketplaceOrder(Aggregate):
     @event(GoodsIssued)
     def _goods_issued(self, goods_issue_id: str) -> None:
         self.goods_issue_ids.append(goods_issue_id)
+
+    @event(WaybillHeld)
+    def _waybill_held(
+        self,
+        goods_issue_id: str,
+        shipment_id: str,
+        carrier: str,
+        service: str | None,
+        tracking_number: str,
+    ) -> None:
+        self.waybills_held[goods_issue_id] = {
+            "shipment_id": shipment_id,
+            "carrier": carrier,
+            "service": service,
+            "tracking_number": tracking_number,
+        }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from eventsourcing.domain import Aggregate
-from oms_contracts.inventory import GoodsIssued, StockLevelChanged
+from oms_contracts.inventory import GoodsIssued, ShipmentCreated, StockLevelChanged
 from oms_contracts.orders import (
     OrderCancelled,
     OrderCompleted,
@@ -75,3 +75,17 @@ def on_stock_level_changed(
 def on_goods_issued(app: MarketplaceIngestApplication, event: GoodsIssued) -> list[Aggregate]:
     lines = [(line.sku, line.quantity) for line in event.lines]
     return app.record_marketplace_goods_issue(event.order_id, event.goods_issue_id, lines)
+
+
+@inbound.on(ShipmentCreated)
+def on_shipment_created(
+    app: MarketplaceIngestApplication, event: ShipmentCreated
+) -> list[Aggregate]:
+    return app.record_marketplace_waybill(
+        event.order_id,
+        event.goods_issue_id,
+        event.shipment_id,
+        event.carrier,
+        event.service,
+        event.tracking_number,
+    )
