@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from reliability import (
     access,
+    adjustments,
     bad_input,
     broker_lost,
     failover,
@@ -32,4 +33,5 @@ SCENARIOS: dict[str, Scenario] = {
     "access": access.run,
     "marketplace": marketplace.run,
     "mail": mail.run,
+    "credit-notes": adjustments.run,
 }

@@ -332,19 +332,24 @@ def all_invoices(c: Client) -> list[dict[str, Any]]:
 
 def check_invoice_numbers(c: Client, series: str = "A") -> Verdict:
     """Invoice numbers are A-000001..A-N: unique and without gaps."""
+    return check_numbers(Counter(i["number"] for i in all_invoices(c)), series, "invoice")
+
+
+def check_numbers(numbers: Counter[str], series: str, what: str) -> Verdict:
+    """``numbers`` (each with how often it was found) are <series>-000001..N: each once,
+    without gaps."""
     verdict = Verdict()
-    numbers = Counter(i["number"] for i in all_invoices(c))
     for number, count in numbers.items():
         if count > 1:
-            verdict.double(count - 1, f"invoice number {number} used {count} times")
-    seen = {int(n.split("-")[-1]) for n in numbers}
+            verdict.double(count - 1, f"{what} number {number} used {count} times")
+    bad = [n for n in numbers if not n.startswith(f"{series}-")]
+    if bad:
+        verdict.problems.append(f"unexpected {what} series: {bad[:5]}")
+    seen = {int(n.split("-")[-1]) for n in numbers if n not in bad}
     top = max(seen, default=0)
     gaps = sorted(set(range(1, top + 1)) - seen)
     if gaps:
-        verdict.lose(len(gaps), f"invoice numbers missing (gaps): {gaps[:10]}")
-    bad = [n for n in numbers if not n.startswith(f"{series}-")]
-    if bad:
-        verdict.problems.append(f"unexpected invoice series: {bad[:5]}")
+        verdict.lose(len(gaps), f"{what} numbers missing (gaps): {gaps[:10]}")
     return verdict
 
 

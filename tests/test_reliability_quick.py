@@ -37,6 +37,6 @@ def test_every_scenario_loses_and_doubles_nothing() -> None:
     )
     assert summary, output[-6000:]
     scenarios, lost, duplicated, leaks = (int(g) for g in summary.groups())
-    assert (scenarios, lost, duplicated, leaks) == (10, 0, 0, 0), output[-6000:]
+    assert (scenarios, lost, duplicated, leaks) == (11, 0, 0, 0), output[-6000:]
     assert "FAILED" not in result.stdout, output[-6000:]
     assert result.returncode == 0, output[-6000:]
