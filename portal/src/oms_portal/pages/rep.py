@@ -374,7 +374,9 @@ def approval_of(order: JSON) -> str:
 
 
 def payment_of(invoices: list[JSON]) -> str:
-    """Where the order's invoices stand with their payment."""
+    """Where the order's invoices stand with their payment (a cancelled invoice is owed no
+    more and counts as none)."""
+    invoices = [i for i in invoices if i.get("status") != "cancelled"]
     if not invoices:
         return "not_invoiced"
     total = sum((Decimal(str(i["total"])) for i in invoices), ZERO)
