@@ -77,8 +77,18 @@ class NotificationFeed:
                 batch = self._select()
         return batch
 
+    def _drain(self) -> None:
+        """Forget the notifications received so far: the select that follows covers their
+        commits. (psycopg keeps those that came in with a select's answer; each would
+        otherwise end a later wait at once for a select that finds nothing: under load,
+        one select per commit per follower however large the batches.)"""
+        assert self._listener is not None, "use the feed as a context manager"
+        for _ in self._listener.notifies(timeout=0):
+            pass
+
     def _select(self) -> list[Notification]:
         assert self._listener is not None, "use the feed as a context manager"
+        self._drain()
         rows = self._listener.execute(
             self._select_statement, (self.position, self._batch_size), binary=True
         ).fetchall()

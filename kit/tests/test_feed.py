@@ -1,0 +1,35 @@
+"""The notification feed the relay and the projection runners follow: one select per look,
+and a wait on the log's channel when there is nothing to read."""
+
+from __future__ import annotations
+
+from oms_dev.testing import Stack
+from oms_kit.feed import NotificationFeed
+from sample.app import orders_app
+from test_relay import write_customers
+
+
+class CountingFeed(NotificationFeed):
+    """Counts its selects: the database round trips a follower makes."""
+
+    selects = 0
+
+    def _select(self):  # type: ignore[no-untyped-def]
+        self.selects += 1
+        return super()._select()
+
+
+def test_commits_a_look_has_read_do_not_wake_the_feed_again(stack: Stack) -> None:
+    app, _ = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    with CountingFeed(app.recorder, app.recorder.max_notification_id(), 100) as feed:
+        versions = write_customers(app, customers=5, renames=0)  # five commits, five NOTIFYs
+        batch = feed.next_batch(timeout=5.0)
+        assert len(batch) == len(versions)
+        feed.selects = 0
+        # Nothing was committed since: one look finds nothing, and the wait that follows is
+        # not ended by the five notifications the look already covered.
+        assert feed.next_batch(timeout=0.3) == []
+        assert feed.selects == 1
+        # A commit after the look does wake it, and is read.
+        write_customers(app, customers=1, renames=0)
+        assert len(feed.next_batch(timeout=5.0)) == 1
