@@ -65,8 +65,10 @@ def postmaster(dsn: str) -> psutil.Process | None:
     try:
         with psycopg.connect(dsn, connect_timeout=5) as conn:
             row = conn.execute("SELECT pg_backend_pid()").fetchone()
-        assert row is not None
-        parent = psutil.Process(int(row[0])).parent()
+            assert row is not None
+            # While the connection is open: its backend exits once it is closed (a busy
+            # machine's full run lost PostgreSQL from the count that way).
+            parent = psutil.Process(int(row[0])).parent()
     except (psycopg.Error, psutil.Error):
         return None
     return parent

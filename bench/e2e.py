@@ -41,6 +41,8 @@ ORDER_TIMEOUT_S = 30.0
 #: The first order, before any load: every consumer group joins (and rebalances as the
 #: others join) on the way, which on a freshly started broker took more than 30 s.
 WARM_UP_TIMEOUT_S = 180.0
+#: A process using at most this much of a core over a second counts as settled.
+SETTLED_PERCENT = 10.0
 P99_TARGET_MS = 1000.0
 
 
@@ -410,6 +412,20 @@ class RssSampler:
         """CPU seconds so far of each watched process (its tree, reaped children too)."""
         return cpu.snapshot(self.cpu_procs)
 
+    async def settle(self, busy_percent: float = SETTLED_PERCENT, most_s: float = 90.0) -> float:
+        """Wait until no process uses more than ``busy_percent`` of a core over a second
+        (the consumers have worked through what the set-up published: a marketplace
+        worker applying the catalogue's stock events is not idle), at most ``most_s``;
+        returns the seconds waited."""
+        started = time.monotonic()
+        while time.monotonic() - started < most_s:
+            before = self.cpu_now()
+            await asyncio.sleep(1.0)
+            used = cpu.delta(before, self.cpu_now())
+            if all(100 * s <= busy_percent for n, s in used.items() if n != LOAD_GENERATOR):
+                break
+        return round(time.monotonic() - started, 1)
+
     async def idle_percent(self, seconds: float) -> dict[str, float]:
         """Each process's CPU over ``seconds`` with no load, as a percent of one core."""
         start = self.cpu_now()
@@ -484,7 +500,11 @@ async def run_e2e(
             idle = sampler.now_mb()
             idle_cpu: dict[str, float] = {}
             if idle_s > 0:
-                say(f"e2e: {idle_s:g} s with no load (CPU of each process)")
+                settled_s = await sampler.settle()
+                say(
+                    f"e2e: settled after {settled_s:g} s; {idle_s:g} s with no load "
+                    "(CPU of each process)"
+                )
                 idle_cpu = await sampler.idle_percent(idle_s)
             results = []
             stages_ms: dict[str, float] = {}
