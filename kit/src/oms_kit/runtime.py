@@ -138,7 +138,10 @@ async def worker(service: Service) -> AsyncIterator[Worker]:
         thread.start()
     broker: KafkaBroker | None = None
     if service.sources:
-        broker = KafkaBroker(settings.kafka_bootstrap, logger=log)
+        # FastStream notes every batch received and processed at its log level: at INFO,
+        # two formatted log lines per batch, on the hot path. At DEBUG they are dropped
+        # unformatted; a failure is still logged as an ERROR.
+        broker = KafkaBroker(settings.kafka_bootstrap, logger=log, log_level=logging.DEBUG)
         ExactlyOnceConsumer(service.app, service.name, service.inbound).attach(broker)
         await broker.start()
     try:
