@@ -428,6 +428,12 @@ Changed = Sequence[BaseAggregate[UUID]] | BaseAggregate[UUID] | None
 
 T = TypeVar("T", bound=Aggregate)
 
+#: Reads of one aggregate, one at a time (striped by id): the library fast-forwards its
+#: cached copy under a lock but deep-copies it for the caller outside that lock, so a
+#: thread copying it while another thread's read fast-forwards it failed with "dictionary
+#: changed size during iteration" (a consumer's worker threads reserving the same sku).
+_READ_LOCKS = tuple(threading.Lock() for _ in range(64))
+
 
 def parse_id(value: str | UUID) -> UUID | None:
     """The UUID in ``value``, or None when it is not one (then nothing has that id)."""
@@ -459,7 +465,8 @@ class ServiceApplication(Application[UUID]):
         if uid is None:
             return None
         try:
-            aggregate: Aggregate = self.repository.get(uid)
+            with _READ_LOCKS[hash(uid) % len(_READ_LOCKS)]:
+                aggregate: Aggregate = self.repository.get(uid)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
