@@ -39,6 +39,7 @@ from reliability.workload import (
     all_invoices,
     check_invoice_numbers,
     check_numbers,
+    check_order,
     run_order,
 )
 
@@ -294,19 +295,10 @@ def verify(c: Client, work: Workload, plan: list[Adjusted], on_demand: set[str])
             v.problems.append(f"order {order.key} never placed")
             continue
         invoices = invoices_by_order.get(order.order_id, [])
-        if len(invoices) > 1:
-            v.double(len(invoices) - 1, f"order {order.order_id} has {len(invoices)} invoices")
-        if not adjusted.finished:
-            continue  # the driver gave up on it (reported): only doubles count
-        view = c.json("GET", "orders", f"/orders/{order.order_id}")
-        if view["status"] != adjusted.status:
-            v.lose(1, f"order {order.order_id} is {view['status']}, expected {adjusted.status}")
-        if order.cancel:
-            if invoices:
-                v.double(len(invoices), f"cancelled order {order.order_id} was invoiced")
-            continue
-        if not invoices:
-            v.lose(1, f"order {order.order_id} has no invoice")
+        view = check_order(
+            c, v, order, invoices, expected=adjusted.status, finished=adjusted.finished
+        )
+        if view is None:
             continue
         detail = c.json("GET", "billing", f"/invoices/{invoices[0]['invoice_id']}")
         notes = detail["credit_notes"]

@@ -451,22 +451,9 @@ def verify(c: Client, work: Workload) -> Verdict:
         invoices = invoices_by_order.get(order.order_id, [])
         if order.picked:
             issued[order.sku] += order.quantity
-        if not order.done:  # the driver gave up on it (reported): only doubles count
-            if len(invoices) > 1:
-                v.double(len(invoices) - 1, f"order {order.order_id} has {len(invoices)} invoices")
+        view = check_order(c, v, order, invoices, expected=order.status, finished=order.done)
+        if view is None:
             continue
-        view = c.json("GET", "orders", f"/orders/{order.order_id}")
-        if view["status"] != order.status:
-            v.lose(1, f"order {order.order_id} is {view['status']}, expected {order.status}")
-        if order.cancel:
-            if invoices:
-                v.double(len(invoices), f"cancelled order {order.order_id} was invoiced")
-            continue
-        if not invoices:
-            v.lose(1, f"order {order.order_id} has no invoice")
-            continue
-        if len(invoices) > 1:
-            v.double(len(invoices) - 1, f"order {order.order_id} has {len(invoices)} invoices")
         if len(view["shipments"]) != 1:
             bad = len(view["shipments"]) - 1
             (v.double if bad > 0 else v.lose)(
@@ -511,6 +498,36 @@ def verify(c: Client, work: Workload) -> Verdict:
         )
     v.merge(check_invoice_numbers(c))
     return v
+
+
+def check_order(
+    c: Client,
+    v: Verdict,
+    order: ExpectedOrder,
+    invoices: list[dict[str, Any]],
+    *,
+    expected: str,
+    finished: bool,
+) -> dict[str, Any] | None:
+    """What every scenario checks of one order: never more than one invoice; once the
+    driver finished its flow (one it gave up on is reported already: only doubles count),
+    its status on orders, no invoice if it was cancelled, one if not. Its view on orders
+    when it has an invoice to look at further, else None."""
+    if len(invoices) > 1:
+        v.double(len(invoices) - 1, f"order {order.order_id} has {len(invoices)} invoices")
+    if not finished:
+        return None
+    view: dict[str, Any] = c.json("GET", "orders", f"/orders/{order.order_id}")
+    if view["status"] != expected:
+        v.lose(1, f"order {order.order_id} is {view['status']}, expected {expected}")
+    if order.cancel:
+        if invoices:
+            v.double(len(invoices), f"cancelled order {order.order_id} was invoiced")
+        return None
+    if not invoices:
+        v.lose(1, f"order {order.order_id} has no invoice")
+        return None
+    return view
 
 
 def _list_order_ids(c: Client, customer_id: str) -> list[str]:
