@@ -475,7 +475,7 @@ class Order(Aggregate):
 
     def record_invoice_cancellation(self, invoice_id: str, reason: str) -> Decimal | None:
         """Billing cancelled the invoice: it counts no more (the order goes back to what its
-        shipments say, to be invoiced anew). What was open of it, or None for a repeat."""
+        shipments say). What was open of it, or None for a repeat."""
         invoice = self._invoice(invoice_id)
         if invoice is None:
             raise NotFound(f"order {self.id} has no invoice {invoice_id} to cancel", "invoice_id")
