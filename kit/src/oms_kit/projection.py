@@ -126,11 +126,6 @@ class ProjectionRunner:
 
     #: Longest a passed-over position stays unwritten while events keep coming.
     save_every_s = 1.0
-    #: After a batch that did not fill up, how long more events may gather before the next
-    #: look: a view is read by people, not on a hop between services, and under load this
-    #: bounds its selects and transactions to a few dozen a second instead of one per
-    #: commit of the service (a first event after a quiet spell is still looked at at once).
-    linger_s = 0.05
 
     def __init__(self, app: ServiceApplication, view: View, batch_size: int = 500) -> None:
         self.app = app
@@ -243,8 +238,6 @@ class ProjectionRunner:
                         batch = feed.next_batch(timeout=0.5)
                         if batch:
                             self.apply_batch(batch)
-                            if len(batch) < self.batch_size:
-                                stop.wait(self.linger_s)
                         else:
                             self.save_passed()
             except PositionMoved as exc:
