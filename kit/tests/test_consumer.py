@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import signal
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
 from aiokafka import ConsumerRecord
-from faststream.kafka import KafkaBroker
 from helpers import read_topic, wait_until
 from oms_contracts import Envelope
 from oms_contracts.orders import CustomerRegistered, CustomerUpdated
@@ -154,9 +153,12 @@ def test_poison_is_dead_lettered_the_stream_goes_on_and_redrive_replays_it(
     ]
 
     async def scenario() -> None:
-        broker = KafkaBroker(stack.kafka_bootstrap, logger=logging.getLogger("test"))
-        ExactlyOnceConsumer(billing, "billing", billing_inbound).attach(broker)
-        await broker.start()
+        stop = asyncio.Event()
+        consuming = asyncio.create_task(
+            ExactlyOnceConsumer(billing, "billing", billing_inbound).run(
+                stack.kafka_bootstrap, stop
+            )
+        )
         prod = producer(stack.kafka_bootstrap)
         await prod.start()
         try:
@@ -186,7 +188,8 @@ def test_poison_is_dead_lettered_the_stream_goes_on_and_redrive_replays_it(
             assert await _redrive(stack.kafka_bootstrap, "billing") == 3  # still-bad ones
         finally:
             await prod.stop()
-            await broker.stop()
+            stop.set()
+            await consuming
 
     asyncio.run(scenario())
     headers = [
@@ -243,3 +246,58 @@ def test_events_without_a_handler_are_skipped_by_their_header_others_are_read(
     )
     assert [outcome.status for _, outcome in outcomes] == ["ignored", "dead-letter", "dead-letter"]
     assert billing.recorder.max_notification_id() is None  # nothing applied, nothing tracked
+
+
+class FailingOnce(ExactlyOnceConsumer):
+    """Its first batch meets a database that is down: nothing of it is applied."""
+
+    failed = 0
+
+    async def process_batch(self, records: list[ConsumerRecord[Any, Any]]) -> Any:
+        if not self.failed:
+            self.failed += 1
+            raise psycopg.OperationalError("the database went away")
+        return await super().process_batch(records)
+
+
+def test_a_batch_that_meets_a_dependency_down_is_taken_again_and_applied_once(
+    stack: Stack,
+) -> None:
+    billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
+    cid = str(uuid4())
+    registered = CustomerRegistered(
+        customer_id=cid,
+        name="Bea",
+        tax_id="T",
+        email="b@example.com",
+        credit_limit=Decimal("10.00"),
+        currency="EUR",
+        payment_terms_days=[30],
+    )
+    renamed = CustomerUpdated(customer_id=cid, name="Bea Maria")
+    consumer = FailingOnce(billing, "billing", billing_inbound)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        consuming = asyncio.create_task(consumer.run(stack.kafka_bootstrap, stop))
+        prod = producer(stack.kafka_bootstrap)
+        await prod.start()
+        try:
+            for value in (_raw(registered, cid, 1, 101), _raw(renamed, cid, 2, 102)):
+                await (await prod.send("oms.orders.events", value=value, key=cid.encode()))
+            await asyncio.to_thread(
+                wait_until,
+                lambda: applied(billing, [UUID(cid)]).get(UUID(cid)) == [1, 2],
+                60,
+                "both events applied after the failed batch",
+            )
+        finally:
+            await prod.stop()
+            stop.set()
+            await consuming
+
+    asyncio.run(scenario())
+    assert consumer.failed == 1
+    account: Account = billing.repository.get(Account.create_id(cid))
+    assert account.name == "Bea Maria"
+    assert account.applied == [1, 2]  # neither lost with the failed batch

@@ -103,8 +103,8 @@ class OutboxRelay:
             causation_id=meta.get("causation_id"),
             payload=contract,
         )
-        # correlation_id as a header too: FastStream consumers (ours included) read it
-        # there, and otherwise make up a random one per message.
+        # correlation_id as a header too: consumers built on FastStream (other systems')
+        # read it there, and otherwise make up a random one per message.
         headers = [
             ("event_type", contract.event_type.encode()),
             ("correlation_id", (correlation_id or str(eid)).encode()),

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import uvicorn
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 from oms_contracts import dlq_topic, events_topic
 
 from oms_kit.consumer import ExactlyOnceConsumer
@@ -136,22 +135,18 @@ async def worker(service: Service) -> AsyncIterator[Worker]:
     ]
     for thread in threads:
         thread.start()
-    broker: KafkaBroker | None = None
-    if service.sources:
-        # FastStream notes every batch received and processed at its log level: at INFO,
-        # two formatted log lines per batch, on the hot path. At DEBUG they are dropped
-        # unformatted; a failure is still logged as an ERROR.
-        broker = KafkaBroker(settings.kafka_bootstrap, logger=log, log_level=logging.DEBUG)
-        ExactlyOnceConsumer(service.app, service.name, service.inbound).attach(broker)
-        await broker.start()
+    consumer_task = asyncio.create_task(
+        ExactlyOnceConsumer(service.app, service.name, service.inbound).run(
+            settings.kafka_bootstrap, stop
+        ),
+        name=f"{service.name}-consumer",
+    )
     try:
         yield Worker(relay, leases)
     finally:
         stop.set()
         thread_stop.set()
-        if broker is not None:
-            await broker.stop()
-        await relay_task
+        await asyncio.gather(consumer_task, relay_task, return_exceptions=True)
         for thread in threads:
             thread.join(timeout=5)
 

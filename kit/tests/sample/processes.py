@@ -14,7 +14,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faststream.kafka import KafkaBroker
 from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.relay import OutboxRelay
 
@@ -31,11 +30,7 @@ async def main(role: str) -> None:
         await OutboxRelay(app, settings, to_contract).run(stop)
     else:
         billing, _ = billing_app(dsn, bootstrap)
-        broker = KafkaBroker(bootstrap, logger=logging.getLogger("consumer"))
-        ExactlyOnceConsumer(billing, "billing", billing_inbound).attach(broker)
-        await broker.start()
-        await stop.wait()
-        await broker.stop()
+        await ExactlyOnceConsumer(billing, "billing", billing_inbound).run(bootstrap, stop)
 
 
 if __name__ == "__main__":
