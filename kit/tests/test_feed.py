@@ -33,3 +33,16 @@ def test_commits_a_look_has_read_do_not_wake_the_feed_again(stack: Stack) -> Non
         # A commit after the look does wake it, and is read.
         write_customers(app, customers=1, renames=0)
         assert len(feed.next_batch(timeout=5.0)) == 1
+
+
+def test_an_idle_feed_asks_nothing_until_a_commit_is_announced(stack: Stack) -> None:
+    app, _ = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    with CountingFeed(app.recorder, app.recorder.max_notification_id(), 100) as feed:
+        assert feed.next_batch(timeout=0.1) == []
+        looked = feed.selects
+        for _ in range(5):  # waits with nothing committed: no look at all
+            assert feed.next_batch(timeout=0.1) == []
+        assert feed.next_batch(timeout=0.0) == []
+        assert feed.selects == looked
+        write_customers(app, customers=2, renames=0)
+        assert len(feed.next_batch(timeout=0.0)) + len(feed.next_batch(timeout=5.0)) == 2

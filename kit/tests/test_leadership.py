@@ -144,6 +144,31 @@ def terminate_holder(dsn: str, lease: Lease) -> None:
         )
 
 
+def test_a_held_lease_is_checked_without_a_query_until_the_server_drops_it(
+    postgres_dsn: str,
+) -> None:
+    lease = Lease(postgres_dsn, f"lease-{uuid.uuid4().hex[:8]}", "relay")
+    name = application_name(lease.service, lease.name, os.getpid())
+
+    def last_query() -> str:
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT query FROM pg_stat_activity WHERE application_name = %s", (name,)
+            ).fetchone()
+        return row[0] if row else ""
+
+    try:
+        assert lease.try_acquire()
+        for _ in range(3):  # an idle holder's checks ask the database nothing
+            assert lease.still_held()
+        assert "pg_try_advisory_lock" in last_query()
+        terminate_holder(postgres_dsn, lease)
+        wait_until(lambda: not lease.still_held(), what="the holder to learn it lost the lease")
+        assert not lease.held
+    finally:
+        lease.release()
+
+
 def test_thread_jobs_run_one_at_a_time_and_move_when_the_connection_is_lost(
     postgres_dsn: str,
 ) -> None:

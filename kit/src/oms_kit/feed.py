@@ -30,6 +30,8 @@ class NotificationFeed:
         self._batch_size = batch_size
         self.position = gt or 0
         self._listener: psycopg.Connection[tuple[Any, ...]] | None = None
+        #: The last look found nothing and no commit was announced since (see next_batch).
+        self._quiet = False
         self._select_statement = sql.SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {}.{} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
@@ -64,18 +66,26 @@ class NotificationFeed:
     def next_batch(self, timeout: float) -> list[Notification]:
         """What follows the last position handed out, up to the batch size; if nothing
         does, wait up to ``timeout`` seconds for a commit and look once more if one came.
-        (Every commit of events notifies the channel, and the channel is listened to since
-        before the first look: a wait that ends with no notification needs no look, which
-        halves what an idle follower asks the database.)"""
-        batch = self._select()
-        if not batch and timeout > 0:
-            assert self._listener is not None, "use the feed as a context manager"
-            notified = False
-            for _ in self._listener.notifies(timeout=timeout, stop_after=1):
-                notified = True
-            if notified:
-                batch = self._select()
-        return batch
+
+        Every commit of events notifies the channel, and the channel is listened to since
+        before the first look: so once a look found nothing, only a notification can bring
+        anything new. A wait that ends without one needs no look, and neither does the next
+        call (the feed is "quiet" until a notification comes): an idle follower asks the
+        database nothing at all, however often it is called."""
+        if not self._quiet:
+            batch = self._select()
+            if batch:
+                return batch
+        if not self._notified(timeout):
+            self._quiet = True
+            return []
+        self._quiet = False
+        return self._select()
+
+    def _notified(self, timeout: float) -> bool:
+        """Whether a commit was announced, waiting up to ``timeout`` seconds for one."""
+        assert self._listener is not None, "use the feed as a context manager"
+        return any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
 
     def _drain(self) -> None:
         """Forget the notifications received so far: the select that follows covers their

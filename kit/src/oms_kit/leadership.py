@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import selectors
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -111,13 +112,20 @@ class Lease:
         return self.held
 
     def still_held(self) -> bool:
-        """Whether the lease is still this process's: its connection answers. False once
-        the connection is lost (the server may already have given the lease to another)."""
+        """Whether the lease is still this process's: its connection is open. The server
+        says nothing on a healthy idle connection, so one with nothing to read is taken as
+        held without a round trip (an idle worker's leases cost the database nothing);
+        when the server spoke (it is shutting down or ended the session: a message, then
+        the close) or the socket failed (the keepalives gave up), a ``SELECT 1`` decides.
+        False once the connection is lost (the server may already have given the lease to
+        another)."""
         if not self.held or self._conn is None:
             return False
         try:
+            if not self._conn.closed and not _readable(self._conn.fileno()):
+                return True
             self._conn.execute("SELECT 1")
-        except psycopg.Error:
+        except (psycopg.Error, OSError, ValueError):
             self._close()
             return False
         return True
@@ -135,6 +143,13 @@ class Lease:
             with contextlib.suppress(psycopg.Error):
                 self._conn.close()
             self._conn = None
+
+
+def _readable(fd: int) -> bool:
+    """Whether the socket has something to read (or failed), without waiting."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        return bool(selector.select(timeout=0))
 
 
 def holders(conninfo: str) -> dict[str, int]:
