@@ -12,12 +12,14 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
+import pytest
 from aiokafka import ConsumerRecord
 from helpers import read_topic, wait_until
 from oms_contracts import Envelope
 from oms_contracts.orders import CustomerRegistered, CustomerUpdated
 from oms_dev.cli import _redrive
 from oms_dev.testing import Stack
+from oms_kit import consumer as consumer_module
 from oms_kit.consumer import ExactlyOnceConsumer
 from oms_kit.kafka import producer
 from oms_kit.relay import OutboxRelay
@@ -301,3 +303,67 @@ def test_a_batch_that_meets_a_dependency_down_is_taken_again_and_applied_once(
     account: Account = billing.repository.get(Account.create_id(cid))
     assert account.name == "Bea Maria"
     assert account.applied == [1, 2]  # neither lost with the failed batch
+
+
+def test_an_idle_consumer_fetches_seldom_and_still_takes_the_next_record(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumer_module, "IDLE_TAKE_MS", 300)
+    billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
+    cid = str(uuid4())
+    registered = CustomerRegistered(
+        customer_id=cid,
+        name="Cai",
+        tax_id="T",
+        email="c@example.com",
+        credit_limit=Decimal("10.00"),
+        currency="EUR",
+        payment_terms_days=[30],
+    )
+    waits: list[int] = []
+
+    class Watched(ExactlyOnceConsumer):
+        async def process_batch(self, records: list[ConsumerRecord[Any, Any]]) -> Any:
+            waits.append(fetcher._fetch_max_wait_ms)  # while the batch is applied
+            return await super().process_batch(records)
+
+    fetcher: Any = None
+    real_start = consumer_module.AIOKafkaConsumer.start
+
+    async def start(self: Any) -> None:
+        nonlocal fetcher
+        await real_start(self)
+        fetcher = self._fetcher
+
+    monkeypatch.setattr(consumer_module.AIOKafkaConsumer, "start", start)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        consuming = asyncio.create_task(
+            Watched(billing, "billing", billing_inbound).run(stack.kafka_bootstrap, stop)
+        )
+        prod = producer(stack.kafka_bootstrap)
+        await prod.start()
+        try:
+            await asyncio.to_thread(
+                wait_until,
+                lambda: (
+                    fetcher is not None
+                    and fetcher._fetch_max_wait_ms == consumer_module.IDLE_FETCH_MAX_WAIT_MS
+                ),
+                60,
+                "the idle consumer to fetch seldom",
+            )
+            value = _raw(registered, cid, 1, 201)
+            await (await prod.send("oms.orders.events", value=value, key=cid.encode()))
+            await asyncio.to_thread(
+                wait_until, lambda: UUID(cid) in applied(billing, [UUID(cid)]), 60, "applied"
+            )
+        finally:
+            await prod.stop()
+            stop.set()
+            await consuming
+
+    asyncio.run(scenario())
+    # Records back: its fetches wait the short time again.
+    assert waits and waits[-1] == consumer_module.FETCH_MAX_WAIT_MS
