@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 import psutil
 from oms_dev.client import SignIn
+from oms_dev.mailsink import MailSink
 from oms_dev.manifest import names
 from oms_dev.testing import RunningServices, Stack, running_services
 
@@ -485,9 +486,19 @@ async def run_e2e(
     of the services and of ``infra`` (PostgreSQL, the broker) per step, and with no load
     for ``idle_s`` seconds after the set-up, before the first step."""
     t0 = time.monotonic()
+    # Where the services send their mail, as on the dev stack (``oms up``): without one,
+    # every order's mails failed and were retried, each retry fetching the invoice's PDF.
+    # It runs in this process, so its CPU is the load generator's, not OMS's.
+    sink = MailSink(log_dir / "mail").start()
     # A generous wait for /ready: the machine may be busy with more than the bench.
-    cm = running_services(stack, SERVICES, log_dir, ready_timeout=240.0, workers=workers)
-    running = await asyncio.to_thread(cm.__enter__)
+    cm = running_services(
+        stack, SERVICES, log_dir, ready_timeout=240.0, env=sink.env(), workers=workers
+    )
+    try:
+        running = await asyncio.to_thread(cm.__enter__)
+    except BaseException:
+        sink.stop()
+        raise
     try:
         urls = dict(running.urls)
         async with LoadClient(ORDER_TIMEOUT_S, running.admin) as http:
@@ -544,3 +555,4 @@ async def run_e2e(
             )
     finally:
         await asyncio.to_thread(cm.__exit__, None, None, None)
+        sink.stop()
