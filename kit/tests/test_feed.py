@@ -3,6 +3,8 @@ and a wait on the log's channel when there is nothing to read."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from oms_dev.testing import Stack
 from oms_kit.feed import NotificationFeed
 from sample.app import orders_app
@@ -46,3 +48,36 @@ def test_an_idle_feed_asks_nothing_until_a_commit_is_announced(stack: Stack) -> 
         assert feed.selects == looked
         write_customers(app, customers=2, renames=0)
         assert len(feed.next_batch(timeout=0.0)) + len(feed.next_batch(timeout=5.0)) == 2
+
+
+class SelectingFeed(NotificationFeed):
+    """Counts the selects that went to the database."""
+
+    from_database = 0
+
+    def __enter__(self) -> SelectingFeed:
+        super().__enter__()
+        listener = self._listener
+        assert listener is not None
+        execute = listener.execute
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.from_database += 1
+            return execute(*args, **kwargs)
+
+        listener.execute = counted  # type: ignore[method-assign]
+        return self
+
+
+def test_the_feeds_of_one_process_select_a_commit_once(stack: Stack) -> None:
+    app, _ = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    start = app.recorder.max_notification_id()
+    with (
+        SelectingFeed(app.recorder, start, 100) as first,
+        SelectingFeed(app.recorder, start, 100) as second,
+    ):
+        write_customers(app, customers=3, renames=0)
+        read = first.next_batch(timeout=5.0)
+        assert len(read) == 3 and first.from_database == 1
+        assert second.next_batch(timeout=5.0) == read  # handed what the first read
+        assert second.from_database == 0

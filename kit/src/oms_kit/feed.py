@@ -6,10 +6,18 @@ over one by one through a queue; here a batch is one select on the feed's own co
 (the one that listens: no pool checkout and its check per batch) and nothing crosses
 threads, which is several microseconds less per event for the relay and the projection
 runners. Positions need no extra care: in the default locking mode ids become visible in
-order, so "ids after the last seen" never skips one."""
+order, so "ids after the last seen" never skips one.
+
+The feeds of one process share what they read (:class:`RecentNotifications`): a service's
+views each follow the same log, and after a commit each of them selected the same rows
+(eight selects of one commit in the orders worker). The first to look selects; the others
+are handed the rows it read, as far as its select covered the log."""
 
 from __future__ import annotations
 
+import bisect
+import threading
+import weakref
 from types import TracebackType
 from typing import Any
 
@@ -17,6 +25,63 @@ import psycopg
 from eventsourcing.persistence import ApplicationRecorder, Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
+
+
+class RecentNotifications:
+    """The notifications the feeds of one log in this process read last: every one with
+    an id in ``(low, high]`` (a select of "ids after ``a``" that returned rows up to ``b``
+    saw every id in ``(a, b]`` there will ever be, ids becoming visible in order), at most
+    ``capacity`` of them. Thread-safe: each feed reads in a thread of its own."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._low = self._high = 0
+        self._ids: list[int] = []
+        self._rows: list[Notification] = []
+
+    def after(self, position: int, limit: int) -> list[Notification] | None:
+        """Up to ``limit`` notifications after ``position``, or None when what follows it
+        is not known here (the caller selects)."""
+        with self._lock:
+            if not self._low <= position < self._high:
+                return None
+            start = bisect.bisect_right(self._ids, position)
+            return self._rows[start : start + limit]
+
+    def add(self, position: int, rows: list[Notification]) -> None:
+        """What a select of the ids after ``position`` returned (in order, not empty)."""
+        with self._lock:
+            high = rows[-1].id
+            if self._ids and self._low <= position <= self._high:
+                # It starts within what is known or right after it: what is new extends it.
+                if high > self._high:
+                    new = [row for row in rows if row.id > self._high]
+                    self._rows += new
+                    self._ids += [row.id for row in new]
+                    self._high = high
+            else:  # nothing known yet, or elsewhere in the log (a view far behind)
+                self._rows, self._ids = list(rows), [row.id for row in rows]
+                self._low, self._high = position, high
+            if len(self._rows) > self.capacity:
+                cut = len(self._rows) - self.capacity
+                self._low = self._ids[cut - 1]
+                del self._rows[:cut], self._ids[:cut]
+
+
+_RECENT: weakref.WeakKeyDictionary[ApplicationRecorder, RecentNotifications] = (
+    weakref.WeakKeyDictionary()
+)
+_RECENT_LOCK = threading.Lock()
+
+
+def recent_notifications(recorder: ApplicationRecorder) -> RecentNotifications:
+    """The process's shared record of what the feeds of ``recorder``'s log read last."""
+    with _RECENT_LOCK:
+        recent = _RECENT.get(recorder)
+        if recent is None:
+            recent = _RECENT[recorder] = RecentNotifications()
+        return recent
 
 
 class NotificationFeed:
@@ -30,6 +95,7 @@ class NotificationFeed:
         self._batch_size = batch_size
         self.position = gt or 0
         self._listener: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._recent = recent_notifications(recorder)
         #: The last look found nothing and no commit was announced since (see next_batch).
         self._quiet = False
         self._select_statement = sql.SQL(
@@ -98,16 +164,22 @@ class NotificationFeed:
 
     def _select(self) -> list[Notification]:
         assert self._listener is not None, "use the feed as a context manager"
+        # Drained before the shared rows too: this feed waits only after a select of its
+        # own found nothing, and that select covers every commit announced before it.
         self._drain()
-        rows = self._listener.execute(
-            self._select_statement, (self.position, self._batch_size), binary=True
-        ).fetchall()
-        batch = [
-            Notification(
-                id=nid, originator_id=oid, originator_version=version, topic=topic, state=state
-            )
-            for nid, oid, version, topic, state in rows
-        ]
+        batch = self._recent.after(self.position, self._batch_size)
+        if not batch:  # not read by another feed of this process yet
+            rows = self._listener.execute(
+                self._select_statement, (self.position, self._batch_size), binary=True
+            ).fetchall()
+            batch = [
+                Notification(
+                    id=nid, originator_id=oid, originator_version=version, topic=topic, state=state
+                )
+                for nid, oid, version, topic, state in rows
+            ]
+            if batch:
+                self._recent.add(self.position, batch)
         if batch:
             self.position = batch[-1].id
         return batch
