@@ -90,3 +90,24 @@ def test_a_batch_the_view_has_no_use_for_is_passed_over_and_its_position_written
     app.register("c")
     runner.catch_up()  # the rename is applied; the last registration passed over, then written
     assert (view.applied, runner.position()) == ([3, 4], 5)
+
+
+def test_events_the_view_has_no_use_for_are_not_decoded(stack: Stack) -> None:
+    app, _ = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    view = RenamesView(app)
+    runner = ProjectionRunner(app, view)
+    customer = app.register("a")
+    app.rename(customer, "a2")
+    app.register("b")
+    decoded: list[int] = []
+    mapper = app.metadata_mapper
+    with_metadata = mapper.with_metadata
+
+    def counted(stored: Any) -> Any:
+        decoded.append(stored.id)
+        return with_metadata(stored)
+
+    mapper.with_metadata = counted  # type: ignore[method-assign]
+    # One batch of three, one of them a rename: only the rename is decoded and applied.
+    assert runner.apply_batch(list(app.recorder.select_notifications(1, 10))) == 3
+    assert (decoded, view.applied, runner.position()) == ([2], [2], 3)
