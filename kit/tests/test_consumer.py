@@ -114,6 +114,18 @@ def _group_caught_up(stack: Stack) -> bool:
     return all(offsets[p] > last[p] for p in last)
 
 
+def registration(cid: str, name: str) -> CustomerRegistered:
+    return CustomerRegistered(
+        customer_id=cid,
+        name=name,
+        tax_id="T",
+        email=f"{name.lower()}@example.com",
+        credit_limit=Decimal("10.00"),
+        currency="EUR",
+        payment_terms_days=[30],
+    )
+
+
 def _raw(event: Any, aggregate_id: str, version: int, position: int, **override: Any) -> bytes:
     env = Envelope[Any](
         event_id=uuid4(),
@@ -136,15 +148,7 @@ def test_poison_is_dead_lettered_the_stream_goes_on_and_redrive_replays_it(
 ) -> None:
     billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
     cid = str(uuid4())
-    registered = CustomerRegistered(
-        customer_id=cid,
-        name="Ana",
-        tax_id="T",
-        email="a@example.com",
-        credit_limit=Decimal("10.00"),
-        currency="EUR",
-        payment_terms_days=[30],
-    )
+    registered = registration(cid, "Ana")
     renamed = CustomerUpdated(customer_id=cid, name="Ana Maria")
     messages = [
         b"{not json",
@@ -267,15 +271,7 @@ def test_a_batch_that_meets_a_dependency_down_is_taken_again_and_applied_once(
 ) -> None:
     billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
     cid = str(uuid4())
-    registered = CustomerRegistered(
-        customer_id=cid,
-        name="Bea",
-        tax_id="T",
-        email="b@example.com",
-        credit_limit=Decimal("10.00"),
-        currency="EUR",
-        payment_terms_days=[30],
-    )
+    registered = registration(cid, "Bea")
     renamed = CustomerUpdated(customer_id=cid, name="Bea Maria")
     consumer = FailingOnce(billing, "billing", billing_inbound)
 
@@ -311,15 +307,7 @@ def test_an_idle_consumer_fetches_seldom_and_still_takes_the_next_record(
     monkeypatch.setattr(consumer_module, "IDLE_TAKE_MS", 300)
     billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
     cid = str(uuid4())
-    registered = CustomerRegistered(
-        customer_id=cid,
-        name="Cai",
-        tax_id="T",
-        email="c@example.com",
-        credit_limit=Decimal("10.00"),
-        currency="EUR",
-        payment_terms_days=[30],
-    )
+    registered = registration(cid, "Cai")
     waits: list[int] = []
 
     class Watched(ExactlyOnceConsumer):
