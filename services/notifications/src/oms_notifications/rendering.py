@@ -19,12 +19,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
-from jinja2 import TemplateError, TemplateSyntaxError, nodes
+from jinja2 import Template, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from oms_kit.domain import InvalidInput
@@ -84,6 +85,8 @@ SAMPLE = {
 
 #: The most a template renders to, and the longest text a multiplication may make.
 MAX_OUTPUT = 100_000
+#: Compiled templates kept per process: the defaults (types x languages) and saved ones.
+COMPILED_TEMPLATES = 256
 MAX_REPEAT = 10_000
 
 DEFAULTS_PACKAGE = "oms_notifications"
@@ -208,6 +211,10 @@ class Renderer:
         self.company_name = company_name
         self.environment = MailSandbox(autoescape=False, keep_trailing_newline=True)
         self.environment.globals.clear()
+        # Parsing and compiling a template cost more than rendering it, and a mail's text
+        # is one of a few (the shipped defaults and the company's own): each is compiled
+        # once per process. A changed template is another source, so never stale.
+        self._compiled = lru_cache(maxsize=COMPILED_TEMPLATES)(self._compile)
 
     # --- saving ---------------------------------------------------------------------------
 
@@ -244,11 +251,14 @@ class Renderer:
             raise RenderFailed(f"the {document_type} template in {language}: {exc}") from exc
         return Text(" ".join(subject.split()), body)
 
-    def _render(self, source: str, variables: Mapping[str, str]) -> str:
+    def _compile(self, source: str) -> Template:
         tree = self.environment.parse(source)
         for refusal in _refusals(tree):
             raise RenderFailed(refusal)
-        template = self.environment.from_string(source)
+        return self.environment.from_string(tree)
+
+    def _render(self, source: str, variables: Mapping[str, str]) -> str:
+        template = self._compiled(source)
         out: list[str] = []
         size = 0
         for chunk in template.generate(**variables):
