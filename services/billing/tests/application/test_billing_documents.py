@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -193,3 +194,26 @@ def test_the_invoice_pdf_is_in_the_customers_language(
     assert money("87.00") in text  # each of the two installments
     assert plain(format_decimal(Decimal(3), locale=locale)) in text
     assert invoice.stamp is not None and invoice.stamp["uuid"] in text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Łukasz Żółkiewski",  # Polish: drawn with the small font
+        "Ծաղկաձոր ՍՊԸ",  # Armenian: only the whole font has it
+    ],
+)
+def test_the_invoice_pdf_draws_every_name_with_the_font_that_has_it(
+    mexican: ServiceInMemory, name: str
+) -> None:
+    mexican.deliver(mexican_customer("cust-mx"), aggregate_version=1)
+    mexican.deliver(named_order_confirmed("order-1", "cust-mx"))
+    mexican.deliver(goods_issued("gi-1", "order-1", ("SKU-A", 3)))
+    app: BillingApplication = mexican.app
+    invoice = invoice_of(mexican, "gi-1")
+    renderer = InvoicePdfRenderer(Company(name="Ferretería del Norte", tax_id="EKU9003173C9"))
+    recipient = replace(app.recipient("cust-mx"), name=name)
+
+    document = renderer.render(invoice, recipient, app.find_receivable(invoice.id))
+
+    assert name in plain(pdf_text(document))
