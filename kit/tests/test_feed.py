@@ -7,6 +7,7 @@ from typing import Any
 
 from oms_dev.testing import Stack
 from oms_kit.feed import NotificationFeed
+from psycopg import sql
 from sample.app import orders_app
 from test_relay import write_customers
 
@@ -28,13 +29,35 @@ def test_commits_a_look_has_read_do_not_wake_the_feed_again(stack: Stack) -> Non
         batch = feed.next_batch(timeout=5.0)
         assert len(batch) == len(versions)
         feed.selects = 0
-        # Nothing was committed since: one look finds nothing, and the wait that follows is
-        # not ended by the five notifications the look already covered.
+        # Nothing was committed since, and the look came back short: no look at all, and
+        # the wait is not ended by the five notifications the look already covered.
         assert feed.next_batch(timeout=0.3) == []
-        assert feed.selects == 1
+        assert feed.selects == 0
         # A commit after the look does wake it, and is read.
         write_customers(app, customers=1, renames=0)
         assert len(feed.next_batch(timeout=5.0)) == 1
+
+
+def test_a_feed_handed_all_that_was_announced_does_not_look_again(stack: Stack) -> None:
+    app, _ = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    start = app.recorder.max_notification_id()
+    with (
+        SelectingFeed(app.recorder, start, 100) as first,
+        SelectingFeed(app.recorder, start, 100) as second,
+    ):
+        write_customers(app, customers=3, renames=0)
+        assert len(first.next_batch(timeout=5.0)) == 3
+        assert len(second.next_batch(timeout=5.0)) == 3  # handed what the first read
+        # The announcements name the commits' last ids: both feeds know they have them.
+        assert first.next_batch(timeout=0.3) == [] and second.next_batch(timeout=0.3) == []
+        assert (first.from_database, second.from_database) == (1, 0)
+        # An announcement naming no id (another writer's) is looked into: once.
+        with app.datastore.pool.connection() as other:
+            other.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(app.recorder.channel_name)))
+            other.commit()
+        assert second.next_batch(timeout=5.0) == []
+        assert second.next_batch(timeout=0.3) == []
+        assert second.from_database == 1
 
 
 def test_an_idle_feed_asks_nothing_until_a_commit_is_announced(stack: Stack) -> None:

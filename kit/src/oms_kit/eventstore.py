@@ -185,9 +185,11 @@ class GroupCommitRecorder(PostgresProcessRecorder):
 
     def append_function(self, function: sql.Identifier, tracking_table_name: str) -> sql.Composed:
         """``<events table>_append(events as four arrays, trackings as two)``: the library's
-        insert (lock_timeout, EXCLUSIVE table lock, NOTIFY, one multi-row INSERT ..
-        RETURNING) after the tracking rows. Rows come as binary arrays rather than an array
-        of composites, which psycopg dumps as escaped text."""
+        insert (lock_timeout, EXCLUSIVE table lock, one multi-row INSERT .. RETURNING, a
+        NOTIFY) after the tracking rows. Rows come as binary arrays rather than an array
+        of composites, which psycopg dumps as escaped text. The NOTIFY names the last id
+        written (the library's names none): a follower handed that id knows the commit is
+        read and need not look again (see ``feed``)."""
         return sql.SQL(
             "CREATE OR REPLACE FUNCTION {function}("
             "ids {id_type}[], versions bigint[], topics text[], states bytea[], "
@@ -201,11 +203,13 @@ class GroupCommitRecorder(PostgresProcessRecorder):
             "  IF cardinality(ids) > 0 THEN "
             "    SET LOCAL lock_timeout = '{lock_timeout}s'; "
             "    LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE; "
-            "    NOTIFY {channel}; "
             "    RETURN QUERY INSERT INTO {schema}.{events} "
             "      (originator_id, originator_version, topic, state) "
             "      SELECT * FROM unnest(ids, versions, topics, states) "
             "      RETURNING notification_id; "
+            # This session's last id from the sequence: the insert's highest.
+            "    PERFORM pg_notify({channel_name}, "
+            "      currval(pg_get_serial_sequence({events_name}, 'notification_id'))::text); "
             "  END IF; "
             "END; $BODY$"
         ).format(
@@ -214,7 +218,10 @@ class GroupCommitRecorder(PostgresProcessRecorder):
             schema=sql.Identifier(self.datastore.schema),
             tracking=sql.Identifier(tracking_table_name),
             events=sql.Identifier(self.events_table_name),
-            channel=sql.Identifier(self.channel_name),
+            channel_name=sql.Literal(self.channel_name),
+            events_name=sql.Literal(
+                sql.Identifier(self.datastore.schema, self.events_table_name).as_string()
+            ),
             lock_timeout=sql.SQL(str(int(self.datastore.lock_timeout))),
         )
 
@@ -566,8 +573,8 @@ class Positions:
     """Where a follower of the notification log got to (the relay, a read model), as one
     row of the tracking table, the shape the consumer's exactly-once records have: name
     ``relay:<name>`` or ``view:<name>``, position ``notification_id``. A follower's row is
-    replaced on every move (its primary key is the pair), inside the caller's
-    transaction when it gives its cursor."""
+    moved on (updated in place) on every move, inside the caller's transaction when it
+    gives its cursor."""
 
     def __init__(self, app: ServiceApplication) -> None:
         self._app = app
@@ -593,21 +600,40 @@ class Positions:
             with self._app.datastore.transaction(commit=True) as own:
                 self.set(name, position, own)
             return
+        # One statement (it was a delete and an insert): the row is moved where there is
+        # one, made where there is none. The caller holds the name's lock (``claim``).
         cur.execute(
-            sql.SQL("DELETE FROM {} WHERE application_name = %s").format(self._table), (name,)
+            sql.SQL(
+                "WITH moved AS (UPDATE {table} SET notification_id = %(position)s "
+                "WHERE application_name = %(name)s RETURNING 1) "
+                "INSERT INTO {table} (application_name, notification_id) "
+                "SELECT %(name)s, %(position)s WHERE NOT EXISTS (SELECT 1 FROM moved)"
+            ).format(table=self._table),
+            {"name": name, "position": position},
         )
-        if position:
-            cur.execute(
-                sql.SQL(
-                    "INSERT INTO {} (application_name, notification_id) VALUES (%s, %s)"
-                ).format(self._table),
-                (name, position),
-            )
 
-    def lock(self, name: str, cur: Any) -> None:
-        """Hold ``name``'s position for the caller's transaction (a second follower of the
-        same name waits, then sees the moved position)."""
+    def claim(self, name: str, cur: Any) -> int:
+        """``name``'s position, held for the caller's transaction (a second follower of
+        the same name waits, then sees the moved position). Locking the follower's row
+        waits for a mover and then reads the row as it moved it (PostgreSQL re-reads a row
+        it waited for): one statement. A follower with no row yet takes the name's
+        advisory lock (the first ``set`` inserts the row under it) and then looks again,
+        so one that was waiting for the insert locks the new row too."""
+        if (position := self._lock_row(name, cur)) is not None:
+            return position
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+        position = self._lock_row(name, cur)
+        return 0 if position is None else position
+
+    def _lock_row(self, name: str, cur: Any) -> int | None:
+        cur.execute(
+            sql.SQL("SELECT notification_id FROM {} WHERE application_name = %s FOR UPDATE").format(
+                self._table
+            ),
+            (name,),
+        )
+        row = cur.fetchone()
+        return None if row is None else int(row["notification_id"])
 
 
 def eventsourcing_env(settings: ServiceSettings) -> dict[str, str]:

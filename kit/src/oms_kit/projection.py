@@ -139,8 +139,7 @@ class ProjectionRunner:
         self._follows_topic: dict[str, bool] = {}
         create_views(app, [view])
         with app.datastore.transaction(commit=True) as cur:
-            self.positions.lock(view.position_name, cur)
-            if self.positions.get(view.position_name, cur) == 0:
+            if self.positions.claim(view.position_name, cur) == 0:
                 # No position: whatever rows there are were not written with one (a
                 # rebuild that stopped half-way): start clean.
                 view.clear(cur)
@@ -172,8 +171,7 @@ class ProjectionRunner:
         mapper = self.app.metadata_mapper
         name = self.view.position_name
         with self.app.datastore.transaction(commit=True) as cur:
-            self.positions.lock(name, cur)
-            tracked = self.positions.get(name, cur)
+            tracked = self.positions.claim(name, cur)
             if self._expected is not None and tracked != self._expected:
                 self._expected = self._passed = None
                 raise PositionMoved(f"{self.view.name}: tracked position is {tracked}")
@@ -227,7 +225,7 @@ class ProjectionRunner:
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Clear the read model and rebuild it from the first event."""
         with self.app.datastore.transaction(commit=True) as cur:
-            self.positions.lock(self.view.position_name, cur)
+            self.positions.claim(self.view.position_name, cur)
             self.view.clear(cur)
             self.positions.set(self.view.position_name, 0, cur)
         return self.catch_up(progress)
