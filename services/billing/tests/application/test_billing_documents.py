@@ -217,3 +217,25 @@ def test_the_invoice_pdf_draws_every_name_with_the_font_that_has_it(
     document = renderer.render(invoice, recipient, app.find_receivable(invoice.id))
 
     assert name in plain(pdf_text(document))
+
+
+def test_an_invoice_pdf_is_drawn_once_per_version_of_what_it_shows(
+    mexican: ServiceInMemory,
+) -> None:
+    mexican.deliver(mexican_customer("cust-mx"), aggregate_version=1)
+    mexican.deliver(named_order_confirmed("order-1", "cust-mx"))
+    mexican.deliver(goods_issued("gi-1", "order-1", ("SKU-A", 3)))
+    app: BillingApplication = mexican.app
+    invoice = invoice_of(mexican, "gi-1")
+    renderer = InvoicePdfRenderer(Company(name="Ferretería del Norte", tax_id="EKU9003173C9"))
+    recipient = app.recipient("cust-mx")
+
+    first = renderer.render(invoice, recipient, app.find_receivable(invoice.id))
+    again = renderer.render(invoice, recipient, app.find_receivable(invoice.id))
+    renamed = renderer.render(
+        invoice, replace(recipient, name="Ferretería Sur"), app.find_receivable(invoice.id)
+    )
+
+    assert again is first  # the customer's and the rep's mail: drawn once
+    assert "Ferretería Sur" in plain(pdf_text(renamed))
+    assert "Ferretería Sur" not in plain(pdf_text(first))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import tempfile
 import threading
 import unicodedata
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,6 +27,9 @@ from oms_billing.application.documents import Recipient
 from oms_billing.domain.invoice import Invoice
 from oms_billing.domain.money import tax_fraction
 from oms_billing.domain.receivable import Receivable
+
+#: Documents kept per process, the latest drawn (about 20 kB each).
+KEPT_DOCUMENTS = 64
 
 #: The locale each document language is formatted in.
 LOCALES = {"pt": "pt_BR", "es": "es_MX", "pl": "pl_PL", "en": "en_US", "de": "de_DE"}
@@ -207,10 +212,34 @@ class InvoicePdfRenderer:
         self.company = company
         self.font = _unicode_font(font_dirs)
         self.small = _SmallFont(self.font) if self.font else None
+        self._kept: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._kept_lock = threading.Lock()
 
     def render(
         self, invoice: Invoice, recipient: Recipient, receivable: Receivable | None
     ) -> bytes:
+        """The PDF of the invoice, its recipient and receivable as they are now. One drawn
+        for the same versions of the three is handed out again: the customer's and the
+        rep's mail of a stamped invoice each attach it."""
+        key = (
+            invoice.id,
+            invoice.version,
+            recipient,
+            None if receivable is None else (receivable.id, receivable.version),
+        )
+        with self._kept_lock:
+            document = self._kept.get(key)
+            if document is not None:
+                self._kept.move_to_end(key)
+                return document
+        document = self._draw(invoice, recipient, receivable)
+        with self._kept_lock:
+            self._kept[key] = document
+            while len(self._kept) > KEPT_DOCUMENTS:
+                self._kept.popitem(last=False)
+        return document
+
+    def _draw(self, invoice: Invoice, recipient: Recipient, receivable: Receivable | None) -> bytes:
         """The PDF, drawn with the small font unless a text needs a glyph only the whole
         font has (then drawn again with it)."""
         if self.small is not None:
