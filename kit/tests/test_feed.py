@@ -45,6 +45,10 @@ def test_a_feed_handed_all_that_was_announced_does_not_look_again(stack: Stack) 
         SelectingFeed(app.recorder, start, 100) as first,
         SelectingFeed(app.recorder, start, 100) as second,
     ):
+        # Their first looks: nothing yet (what was committed before a feed listened is
+        # known only once a select of its own has come back short).
+        assert first.next_batch(timeout=0.0) == [] and second.next_batch(timeout=0.0) == []
+        first.from_database = second.from_database = 0
         write_customers(app, customers=3, renames=0)
         assert len(first.next_batch(timeout=5.0)) == 3
         assert len(second.next_batch(timeout=5.0)) == 3  # handed what the first read
@@ -104,3 +108,16 @@ def test_the_feeds_of_one_process_select_a_commit_once(stack: Stack) -> None:
         assert len(read) == 3 and first.from_database == 1
         assert second.next_batch(timeout=5.0) == read  # handed what the first read
         assert second.from_database == 0
+
+
+def test_a_feed_handed_rows_still_reads_what_was_committed_before_it_listened(
+    stack: Stack,
+) -> None:
+    app, _ = orders_app(stack.pg_dsn, stack.kafka_bootstrap)
+    start = app.recorder.max_notification_id()
+    write_customers(app, customers=3, renames=0)  # announced before either feed listens
+    with SelectingFeed(app.recorder, start, 2) as first:
+        assert len(first.next_batch(timeout=5.0)) == 2
+        with SelectingFeed(app.recorder, start, 2) as second:
+            assert len(second.next_batch(timeout=5.0)) == 2  # handed what the first read
+            assert len(second.next_batch(timeout=0.3)) == 1  # and looks for the rest

@@ -106,10 +106,12 @@ class NotificationFeed:
         self._recent = recent_notifications(recorder)
         #: Everything announced so far has been handed out (see next_batch).
         self._quiet = False
-        #: The highest id an announcement taken from the channel named; whether one that
-        #: named none was taken since this feed's last select of its own.
+        #: The highest id an announcement taken from the channel named; whether anything
+        #: may have been committed that no named announcement covers (one that named none
+        #: was taken) since this feed's last short select of its own. True at first: what
+        #: was committed before the feed listened was announced to nobody.
         self._announced = 0
-        self._unnamed = False
+        self._unnamed = True
         self._select_statement = sql.SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {}.{} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
