@@ -219,8 +219,9 @@ class InvoicePdfRenderer:
         self, invoice: Invoice, recipient: Recipient, receivable: Receivable | None
     ) -> bytes:
         """The PDF of the invoice, its recipient and receivable as they are now. One drawn
-        for the same versions of the three is handed out again: the customer's and the
-        rep's mail of a stamped invoice each attach it."""
+        for the same versions of the three is handed out again: the copies of a mail (the
+        rep's, CC addresses), a mail sent again and the portal's downloads ask for the
+        same document."""
         key = (
             invoice.id,
             invoice.version,
