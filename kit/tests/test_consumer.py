@@ -355,3 +355,35 @@ def test_an_idle_consumer_fetches_seldom_and_still_takes_the_next_record(
     asyncio.run(scenario())
     # Records back: its fetches wait the short time again.
     assert waits and waits[-1] == consumer_module.FETCH_MAX_WAIT_MS
+
+
+def test_offsets_wait_while_records_come_and_are_committed_once_a_take_finds_none(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumer_module, "COMMIT_EVERY_S", 3600.0)  # never while busy
+    monkeypatch.setattr(consumer_module, "IDLE_TAKE_MS", 300)
+    billing, _ = billing_app(stack.pg_dsn, stack.kafka_bootstrap)
+    cid = str(uuid4())
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        consumer = ExactlyOnceConsumer(billing, "billing", billing_inbound)
+        consuming = asyncio.create_task(consumer.run(stack.kafka_bootstrap, stop))
+        prod = producer(stack.kafka_bootstrap)
+        await prod.start()
+        try:
+            value = _raw(registration(cid, "Dora"), cid, 1, 301)
+            await (await prod.send("oms.orders.events", value=value, key=cid.encode()))
+            await asyncio.to_thread(
+                wait_until, lambda: UUID(cid) in applied(billing, [UUID(cid)]), 60, "applied"
+            )
+            # Nothing more comes: the next take finds none, and the offsets are committed.
+            await asyncio.to_thread(
+                wait_until, lambda: _group_caught_up(stack), 60, "offsets committed when idle"
+            )
+        finally:
+            await prod.stop()
+            stop.set()
+            await consuming
+
+    asyncio.run(scenario())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,6 +69,11 @@ IDLE_FETCH_MAX_WAIT_MS = 2000
 #: as a fetch brings any, so this only says how often an idle consumer wakes up).
 IDLE_TAKE_MS = 5000
 BATCH_MAX_RECORDS = 200
+#: Offsets are committed at most this often while records keep coming, and at once when a
+#: take finds nothing or the consumer stops. An offset commit per batch was a request and
+#: its answer per batch per worker (under load batches are a few records); what a crash
+#: leaves uncommitted is taken again and dropped as repeats (tracking), as before.
+COMMIT_EVERY_S = 1.0
 #: Worker threads per batch; their saves meet in the event store's group commit.
 BATCH_PARALLEL = 8
 
@@ -123,6 +129,8 @@ class ExactlyOnceConsumer:
         self._one_at_a_time = threading.Lock()
         self.dlq = dlq_topic(service)
         self._dlq_producer: AIOKafkaProducer | None = None
+        #: The next offset of each partition whose applied batches are not committed yet.
+        self._uncommitted: dict[TopicPartition, int] = {}
         self._tracer = tracer("oms_kit.consumer")
         #: The threads a batch's chains are applied in, side by side.
         self._threads = ThreadPoolExecutor(BATCH_PARALLEL, thread_name_prefix=f"{service}-apply")
@@ -200,9 +208,10 @@ class ExactlyOnceConsumer:
     async def run(self, bootstrap: str, stop: asyncio.Event) -> None:
         """Consume in consumer group ``service`` until ``stop`` is set: take a batch, apply
         it (see :meth:`process_batch`), dead-letter what cannot be applied, then commit the
-        batch's offsets. A batch that fails (the database or broker is down) is taken again
-        from its first record after a pause; what was already applied is then dropped as a
-        repeat. Several workers of a service share the partitions (the group)."""
+        offsets (see ``COMMIT_EVERY_S``). A batch that fails (the database or broker is
+        down) is taken again from its first record after a pause; what was already applied
+        is then dropped as a repeat. Several workers of a service share the partitions (the
+        group)."""
         if not self.topics:
             await stop.wait()
             return
@@ -224,6 +233,10 @@ class ExactlyOnceConsumer:
             stopping.cancel()
             consuming.cancel()
             await asyncio.gather(consuming, stopping, return_exceptions=True)
+            try:
+                await self._commit(consumer)
+            except Exception:
+                log.warning("%s: offsets not committed at stop", self.service, exc_info=True)
             await consumer.stop()
             if self._dlq_producer is not None:
                 await self._dlq_producer.stop()
@@ -232,6 +245,7 @@ class ExactlyOnceConsumer:
     async def _consume(self, consumer: AIOKafkaConsumer, bootstrap: str) -> None:
         """The loop of :meth:`run`; it ends only when cancelled."""
         idle = False
+        committed_at = time.monotonic()
         while True:
             try:
                 await consumer.start()
@@ -252,6 +266,7 @@ class ExactlyOnceConsumer:
                 await asyncio.sleep(TRANSIENT_BACKOFF_S)
                 continue
             if not taken:
+                await self._commit(consumer)
                 idle = _fetch_wait(consumer, IDLE_FETCH_MAX_WAIT_MS)
                 continue
             if idle:
@@ -275,16 +290,27 @@ class ExactlyOnceConsumer:
                 await asyncio.sleep(TRANSIENT_BACKOFF_S)
                 self._rewind(consumer, taken)
                 continue
-            try:
-                await consumer.commit(
-                    {tp: batch[-1].offset + 1 for tp, batch in taken.items() if batch}
-                )
-            except KafkaError as exc:
-                # The partitions moved to another worker meanwhile (a rebalance): it takes
-                # the batch again from the last commit, and drops what was applied.
-                log.info(
-                    "%s: offsets not committed (%s); the batch may come again", self.service, exc
-                )
+            self._uncommitted.update(
+                {tp: batch[-1].offset + 1 for tp, batch in taken.items() if batch}
+            )
+            if time.monotonic() - committed_at >= COMMIT_EVERY_S:
+                await self._commit(consumer)
+                committed_at = time.monotonic()
+
+    async def _commit(self, consumer: AIOKafkaConsumer) -> None:
+        """Commit the offsets of the batches applied since the last commit, on the
+        partitions still this worker's."""
+        assigned = consumer.assignment()
+        offsets = {tp: o for tp, o in self._uncommitted.items() if tp in assigned}
+        self._uncommitted.clear()
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:
+            # The partitions moved to another worker meanwhile (a rebalance): it takes the
+            # batches again from the last commit, and drops what was applied.
+            log.info("%s: offsets not committed (%s); records may come again", self.service, exc)
 
     def _rewind(self, consumer: AIOKafkaConsumer, taken: Taken) -> None:
         """Take the batch again from its first record, on the partitions still ours."""
