@@ -161,6 +161,11 @@ class NotificationFeed:
         if not self._notified(timeout):
             self._quiet = True
             return []
+        self._drain()
+        if not self._unnamed and self._announced <= self.position:
+            # Announcements of commits already handed out (they can come after the rows).
+            self._quiet = True
+            return []
         return self._select()
 
     def _notified(self, timeout: float) -> bool:

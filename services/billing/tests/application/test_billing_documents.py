@@ -196,6 +196,17 @@ def test_the_invoice_pdf_is_in_the_customers_language(
     assert invoice.stamp is not None and invoice.stamp["uuid"] in text
 
 
+COMPANY = Company(name="Ferretería del Norte", tax_id="EKU9003173C9")
+
+
+def one_invoice(mexican: ServiceInMemory) -> tuple[BillingApplication, Invoice]:
+    """Customer cust-mx's order-1 shipped and invoiced (three of SKU-A)."""
+    mexican.deliver(mexican_customer("cust-mx"), aggregate_version=1)
+    mexican.deliver(named_order_confirmed("order-1", "cust-mx"))
+    mexican.deliver(goods_issued("gi-1", "order-1", ("SKU-A", 3)))
+    return mexican.app, invoice_of(mexican, "gi-1")
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -206,12 +217,8 @@ def test_the_invoice_pdf_is_in_the_customers_language(
 def test_the_invoice_pdf_draws_every_name_with_the_font_that_has_it(
     mexican: ServiceInMemory, name: str
 ) -> None:
-    mexican.deliver(mexican_customer("cust-mx"), aggregate_version=1)
-    mexican.deliver(named_order_confirmed("order-1", "cust-mx"))
-    mexican.deliver(goods_issued("gi-1", "order-1", ("SKU-A", 3)))
-    app: BillingApplication = mexican.app
-    invoice = invoice_of(mexican, "gi-1")
-    renderer = InvoicePdfRenderer(Company(name="Ferretería del Norte", tax_id="EKU9003173C9"))
+    app, invoice = one_invoice(mexican)
+    renderer = InvoicePdfRenderer(COMPANY)
     recipient = replace(app.recipient("cust-mx"), name=name)
 
     document = renderer.render(invoice, recipient, app.find_receivable(invoice.id))
@@ -222,12 +229,8 @@ def test_the_invoice_pdf_draws_every_name_with_the_font_that_has_it(
 def test_an_invoice_pdf_is_drawn_once_per_version_of_what_it_shows(
     mexican: ServiceInMemory,
 ) -> None:
-    mexican.deliver(mexican_customer("cust-mx"), aggregate_version=1)
-    mexican.deliver(named_order_confirmed("order-1", "cust-mx"))
-    mexican.deliver(goods_issued("gi-1", "order-1", ("SKU-A", 3)))
-    app: BillingApplication = mexican.app
-    invoice = invoice_of(mexican, "gi-1")
-    renderer = InvoicePdfRenderer(Company(name="Ferretería del Norte", tax_id="EKU9003173C9"))
+    app, invoice = one_invoice(mexican)
+    renderer = InvoicePdfRenderer(COMPANY)
     recipient = app.recipient("cust-mx")
 
     first = renderer.render(invoice, recipient, app.find_receivable(invoice.id))
@@ -236,6 +239,6 @@ def test_an_invoice_pdf_is_drawn_once_per_version_of_what_it_shows(
         invoice, replace(recipient, name="Ferretería Sur"), app.find_receivable(invoice.id)
     )
 
-    assert again is first  # the customer's and the rep's mail: drawn once
+    assert again is first  # e.g. a mail's copy to the rep: drawn once
     assert "Ferretería Sur" in plain(pdf_text(renamed))
     assert "Ferretería Sur" not in plain(pdf_text(first))
