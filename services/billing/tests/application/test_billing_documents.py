@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import base64
 import io
+import stat
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +27,12 @@ from billing_examples import (
 from cfdi_checks import NS, check_cfdi
 from cryptography import x509
 from oms_billing.adapters.cfdi import GENERIC_RFC, LocalCfdiStampingProvider
-from oms_billing.adapters.invoice_pdf import InvoicePdfRenderer
+from oms_billing.adapters.invoice_pdf import (
+    FONT_DIRS,
+    InvoicePdfRenderer,
+    _SmallFont,
+    _unicode_font,
+)
 from oms_billing.application import BillingApplication
 from oms_billing.application.stamping import StampingFailed
 from oms_billing.bootstrap import bootstrap
@@ -242,3 +250,22 @@ def test_an_invoice_pdf_is_drawn_once_per_version_of_what_it_shows(
     assert again is first  # e.g. a mail's copy to the rep: drawn once
     assert "Ferretería Sur" in plain(pdf_text(renamed))
     assert "Ferretería Sur" not in plain(pdf_text(first))
+
+
+def test_the_small_font_is_cut_once_into_a_directory_of_the_users_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    whole = _unicode_font(FONT_DIRS)
+    assert whole is not None
+    first = _SmallFont(whole).files()
+    again = _SmallFont(whole).files()  # another process, or this one started again
+
+    assert again == first and all(path.is_file() for path in first)
+    directory = first[0].parent
+    assert directory.parent == tmp_path and stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert len(list(directory.iterdir())) == 2  # nothing left beside the two fonts
+    # A directory of that name that others may enter is not used.
+    directory.chmod(0o755)
+    elsewhere = _SmallFont(whole).files()
+    assert elsewhere[0].parent != directory

@@ -5,6 +5,11 @@ table ``LABELS``."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import os
+import stat
 import tempfile
 import threading
 import unicodedata
@@ -435,32 +440,37 @@ class Font:
 
 
 class _SmallFont:
-    """DejaVu cut down to ``SMALL_FONT_RANGES``, written once per process.
+    """DejaVu cut down to ``SMALL_FONT_RANGES``, kept as files fpdf2 can open.
 
     fpdf2 reads every glyph of a TrueType file for each document and subsets it again when
     it writes one: with DejaVu's 6,000 glyphs that was most of an invoice's CPU (about 45 of
     65 ms). The cut-down copy has about 1,200 and no shaping or hinting tables (fpdf2 draws
-    without text shaping), so a document costs less than half."""
+    without text shaping), so a document costs less than half.
+
+    fpdf2 opens fonts by path only, so the copies are files: in a directory of this user's
+    (``oms-invoice-fonts-<uid>`` in the temporary directory, refused unless it is the
+    user's own and closed to others), named by what they are cut from, so a process started
+    again (or killed without cleaning up) finds them there instead of leaving another."""
 
     def __init__(self, whole: tuple[Path, Path]) -> None:
         self.whole = whole
         self.covered = frozenset(c for low, high in SMALL_FONT_RANGES for c in range(low, high + 1))
         self._lock = threading.Lock()
         self._files: tuple[Path, Path] | None = None
-        self._directory: tempfile.TemporaryDirectory[str] | None = None
 
     def files(self) -> tuple[Path, Path]:
         with self._lock:
             if self._files is None:
-                self._directory = tempfile.TemporaryDirectory(prefix="oms-invoice-fonts-")
-                out = Path(self._directory.name)
-                self._files = (
-                    self._cut(self.whole[0], out / "regular.ttf"),
-                    self._cut(self.whole[1], out / "bold.ttf"),
-                )
+                out = _private_directory(f"oms-invoice-fonts-{os.getuid()}")
+                self._files = (self._cut(self.whole[0], out), self._cut(self.whole[1], out))
             return self._files
 
-    def _cut(self, source: Path, target: Path) -> Path:
+    def _cut(self, source: Path, directory: Path) -> Path:
+        data = source.read_bytes()
+        digest = hashlib.sha256(data + repr(SMALL_FONT_RANGES).encode()).hexdigest()[:16]
+        target = directory / f"{source.stem}-{digest}.ttf"
+        if target.is_file():
+            return target
         options = subset.Options()
         options.notdef_outline = True
         options.layout_features = []
@@ -468,10 +478,25 @@ class _SmallFont:
         options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "MATH"]
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=sorted(self.covered))
-        font = ttLib.TTFont(str(source))
+        font = ttLib.TTFont(io.BytesIO(data))
         subsetter.subset(font)
-        font.save(str(target))
+        # Written aside and renamed: a process reading it never sees half a file.
+        with tempfile.NamedTemporaryFile(dir=directory, suffix=".ttf", delete=False) as part:
+            font.save(part)
+        os.replace(part.name, target)
         return target
+
+
+def _private_directory(name: str) -> Path:
+    """``name`` in the temporary directory, made if missing, and only if it is this user's
+    own real directory that nobody else may enter; otherwise a fresh one of its own."""
+    path = Path(tempfile.gettempdir()) / name
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    info = path.lstat()
+    if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077:
+        return path
+    return Path(tempfile.mkdtemp(prefix=f"{name}-"))
 
 
 class _NotCovered(Exception):
