@@ -269,3 +269,16 @@ def test_the_small_font_is_cut_once_into_a_directory_of_the_users_own(
     directory.chmod(0o755)
     elsewhere = _SmallFont(whole).files()
     assert elsewhere[0].parent != directory
+
+
+def test_without_a_writable_temporary_directory_the_pdf_is_drawn_with_the_whole_font(
+    mexican: ServiceInMemory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    app, invoice = one_invoice(mexican)
+
+    document = InvoicePdfRenderer(COMPANY).render(
+        invoice, app.recipient("cust-mx"), app.find_receivable(invoice.id)
+    )
+
+    assert "Ferretería del Norte" in plain(pdf_text(document))

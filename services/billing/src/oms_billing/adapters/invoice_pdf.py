@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import logging
 import os
 import stat
 import tempfile
@@ -32,6 +33,8 @@ from oms_billing.application.documents import Recipient
 from oms_billing.domain.invoice import Invoice
 from oms_billing.domain.money import tax_fraction
 from oms_billing.domain.receivable import Receivable
+
+log = logging.getLogger(__name__)
 
 #: Documents kept per process, the latest drawn (about 20 kB each).
 KEPT_DOCUMENTS = 64
@@ -254,6 +257,8 @@ class InvoicePdfRenderer:
                 return self._document(small, invoice, recipient, receivable)
             except _NotCovered:
                 pass
+            except OSError as exc:  # the small font could not be written: slower, not broken
+                log.warning("invoice PDF drawn with the whole font: %s", exc)
         whole = Font(*self.font) if self.font else None
         return self._document(whole, invoice, recipient, receivable)
 
