@@ -26,9 +26,11 @@ from billing_examples import (
 )
 from cfdi_checks import NS, check_cfdi
 from cryptography import x509
+from oms_billing.adapters import invoice_pdf
 from oms_billing.adapters.cfdi import GENERIC_RFC, LocalCfdiStampingProvider
 from oms_billing.adapters.invoice_pdf import (
     FONT_DIRS,
+    Font,
     InvoicePdfRenderer,
     _SmallFont,
     _unicode_font,
@@ -216,22 +218,33 @@ def one_invoice(mexican: ServiceInMemory) -> tuple[BillingApplication, Invoice]:
 
 
 @pytest.mark.parametrize(
-    "name",
+    ("name", "fonts"),
     [
-        "Łukasz Żółkiewski",  # Polish: drawn with the small font
-        "Ծաղկաձոր ՍՊԸ",  # Armenian: only the whole font has it
+        ("Łukasz Żółkiewski", ["small"]),  # Polish: the small font has it
+        ("Ծաղկաձոր ՍՊԸ", ["small", "whole"]),  # Armenian: only the whole font has it
     ],
 )
 def test_the_invoice_pdf_draws_every_name_with_the_font_that_has_it(
-    mexican: ServiceInMemory, name: str
+    mexican: ServiceInMemory, name: str, fonts: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, invoice = one_invoice(mexican)
+    # A line break (the stamp's seal, a line's note) needs no glyph: no reason to redraw.
+    invoice.lines[0]["note"] = "Entregar en el almacén\ncon cita previa"
     renderer = InvoicePdfRenderer(COMPANY)
     recipient = replace(app.recipient("cust-mx"), name=name)
+    drawn: list[str] = []
 
+    class Page(invoice_pdf._Page):
+        def __init__(self, font: Font | None) -> None:
+            drawn.append("whole" if font is None or font.covers is None else "small")
+            super().__init__(font)
+
+    monkeypatch.setattr(invoice_pdf, "_Page", Page)
     document = renderer.render(invoice, recipient, app.find_receivable(invoice.id))
 
-    assert name in plain(pdf_text(document))
+    text = plain(pdf_text(document))
+    assert name in text and "con cita previa" in text
+    assert drawn == fonts
 
 
 def test_an_invoice_pdf_is_drawn_once_per_version_of_what_it_shows(

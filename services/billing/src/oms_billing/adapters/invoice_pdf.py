@@ -504,6 +504,10 @@ def _private_directory(name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{name}-"))
 
 
+#: Characters fpdf2 breaks a cell's lines at, with no glyph.
+LINE_BREAKS = frozenset(map(ord, "\r\n"))
+
+
 class _NotCovered(Exception):
     """A text has a character the small font does not draw."""
 
@@ -514,7 +518,9 @@ class _Page(FPDF):
     def __init__(self, font: Font | None) -> None:
         super().__init__(format="A4")
         self.unicode = font is not None
-        self.covers = font.covers if font is not None else None
+        # A line break is laid out, not drawn: a text with one (the seal, a line's note)
+        # is no reason to draw the document again with the whole font.
+        self.covers = None if font is None or font.covers is None else font.covers | LINE_BREAKS
         self.family = "Helvetica"
         if font is not None:
             self.add_font("DejaVu", "", str(font.regular))
