@@ -80,6 +80,7 @@ def bootstrap(
         settings.mail_from,
         clock=clock,
         poll_s=settings.mail_poll_s,
+        parallel=settings.mail_parallel,
     )
     return Service(
         settings=settings,

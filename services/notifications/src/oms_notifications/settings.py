@@ -44,8 +44,11 @@ class Settings(CompanyProfile, ServiceSettings):
     #: An event older than this when it arrives is not e-mailed about (a first start that
     #: reads the topics from their beginning must not mail every past document).
     mail_max_event_age_s: float = Field(default=7 * 24 * 3600.0, gt=0)
-    #: How often the sender looks for due messages.
+    #: How often the sender looks for due messages (at once again after a pass that sent).
     mail_poll_s: float = Field(default=1.0, gt=0)
+    #: How many messages one worker's sender has under way at a time (each its own SMTP
+    #: conversation; the messages about one document still go out one after another).
+    mail_parallel: int = Field(default=4, ge=1, le=32)
 
     # --- where the attached documents come from -------------------------------------------
     orders_url: str = "http://127.0.0.1:8001"

@@ -3,9 +3,11 @@ sender sends it (a mailer and documents of the test's own, a clock the test move
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 
 import pytest
 from notifications_examples import (
@@ -40,7 +42,7 @@ from oms_notifications.bootstrap import bootstrap
 from oms_notifications.domain.document_settings import Delivery
 from oms_notifications.domain.errors import UnknownProduct
 from oms_notifications.rendering import Text
-from oms_notifications.sending.sender import PermanentMailError, Sender, TemporaryMailError
+from oms_notifications.sending.sender import Due, PermanentMailError, Sender, TemporaryMailError
 
 BASE_S, CAP_S, LEASE_S = 2.0, 30.0, 60.0
 
@@ -193,6 +195,47 @@ def test_a_confirmation_is_not_told_twice_by_the_status_change(world: World) -> 
     [message] = world.mailer.sent
     assert message["Subject"] == "Pedido o-1: Enviado"
     assert "Confirmado" in text_of(message)
+
+
+class MeetingMailer(RecordingMailer):
+    """Sends only when ``parties`` messages are being sent at once (a barrier): serial
+    sending times out (a temporary failure)."""
+
+    def __init__(self, parties: int) -> None:
+        super().__init__()
+        self.barrier = threading.Barrier(parties, timeout=10)
+        self.lock = threading.Lock()
+
+    def send(self, message: EmailMessage) -> str:
+        self.barrier.wait()
+        with self.lock:
+            return super().send(message)
+
+
+def test_messages_about_different_documents_go_out_together_and_about_one_in_order(
+    world: World,
+) -> None:
+    world.service.deliver(customer(language="en"))
+    orders = [f"o-{n}" for n in range(1, 5)]
+    for order_id in orders:
+        world.service.deliver(order_confirmed(order_id))
+        world.service.deliver(status_changed(order_id, status="shipped", previous="confirmed"))
+    mailer = MeetingMailer(parties=len(orders))
+    sender = Sender(
+        world.service.app,
+        lambda now, limit: [Due(e.originator_id, e.document_id) for e in queued(world.service)],
+        mailer,
+        world.documents,
+        MAIL_FROM,
+        clock=world.clock,
+        parallel=len(orders),
+    )
+    assert sender.send_due() == 2 * len(orders)
+    kinds: dict[str, list[str]] = {}
+    for message in mailer.sent:
+        kind, order_id = str(message["X-OMS-Idempotency-Key"]).split(":")[:2]
+        kinds.setdefault(order_id, []).append(kind)
+    assert kinds == {o: ["order_confirmed", "order_status_changed"] for o in orders}
 
 
 def test_resend_sends_again_as_a_new_message(world: World) -> None:

@@ -42,7 +42,7 @@ from oms_dev.testing import ServiceOnStack, Stack, wait_until
 from oms_kit.auth import BACK_OFFICE, SALES_REP
 from oms_kit.projection import ProjectionRunner
 from oms_notifications.bootstrap import bootstrap, smtp_mailer
-from oms_notifications.sending.sender import Sender
+from oms_notifications.sending.sender import Due, Sender
 
 LANGUAGES = {
     # language: (currency, the order confirmation's subject, its total as the body shows it)
@@ -165,7 +165,7 @@ def test_a_server_refusing_for_a_while_delivers_exactly_once(stack: Stack) -> No
             # More passes after it went out send nothing more.
             sender = Sender(
                 service.app,
-                lambda now, limit: queued_ids(service),
+                lambda now, limit: [Due(i, "the order") for i in queued_ids(service)],
                 smtp_mailer(service.service.settings),  # type: ignore[arg-type]
                 MadeUpDocuments(),
                 MAIL_FROM,
@@ -254,7 +254,7 @@ def test_a_worker_killed_between_sending_and_marking_sends_a_recognisable_duplic
             clock = Clock()
             dying = Sender(
                 service.app,
-                lambda now, limit: [notification_id],
+                lambda now, limit: [Due(notification_id, "the order")],
                 DiesAfterSending(),
                 MadeUpDocuments(),
                 MAIL_FROM,

@@ -22,6 +22,7 @@ from oms_notifications.domain.customer import Customer
 from oms_notifications.domain.documents import CUSTOMER, REQUESTER
 from oms_notifications.domain.errors import NotificationNotFound
 from oms_notifications.domain.notification import Notification
+from oms_notifications.sending.sender import Due
 
 LOG = "notification_log"
 PORTFOLIO = "notification_portfolio"
@@ -244,17 +245,17 @@ class NotificationLogView(View):
             raise NotificationNotFound(notification_id)
         return NotificationSummary(**row)
 
-    def list_due(self, now: datetime, lease: timedelta, limit: int) -> list[UUID]:
+    def list_due(self, now: datetime, lease: timedelta, limit: int) -> list[Due]:
         """Pending notifications whose time has come, or whose claim is older than the
         lease; the oldest first. The view may lag: the sender reloads each."""
         with self.reading() as cur:
             cur.execute(
-                f"SELECT notification_id FROM {LOG} WHERE status = 'pending' AND "
+                f"SELECT notification_id, document_id FROM {LOG} WHERE status = 'pending' AND "
                 "((in_flight_since IS NULL AND retry_at <= %s) OR in_flight_since <= %s) "
                 "ORDER BY coalesce(in_flight_since, retry_at), position LIMIT %s",
                 (now, now - lease, limit),
             )
-            return [UUID(row["notification_id"]) for row in cur.fetchall()]
+            return [Due(UUID(row["notification_id"]), row["document_id"]) for row in cur.fetchall()]
 
     def rows(self) -> list[dict[str, Any]]:
         """Every row of the view's tables, in a fixed order (a replay compares them)."""

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
 from oms_notifications.application import NotificationsApplication
@@ -70,9 +71,18 @@ class DocumentSource(Protocol):
         ...
 
 
+class Due(NamedTuple):
+    """A notification due now, and the document it is about (the messages about one
+    document go out one after another, in the order they were queued)."""
+
+    notification_id: UUID
+    document_id: str
+
+
 Clock = Callable[[], datetime]
-#: The ids of the notifications due at a time (a read model: it may lag; each is reloaded).
-DueLister = Callable[[datetime, int], list[UUID]]
+#: The notifications due at a time, oldest first (a read model: it may lag; each is
+#: reloaded before it is claimed).
+DueLister = Callable[[datetime, int], Sequence[Due]]
 
 
 def utc_now() -> datetime:
@@ -107,7 +117,11 @@ def build_message(attempt: Attempt, mail_from: str, documents: list[Document]) -
 
 
 class Sender:
-    """Claims due notifications and sends them, one at a time, until stopped."""
+    """Claims due notifications and sends them until stopped: ``parallel`` at a time, the
+    messages about one document one after another (a shipment's mail never overtakes its
+    order's confirmation). Most of an attempt is waiting (the documents' HTTP requests,
+    the SMTP conversation, two writes to the event store), so one sender at a time could
+    not keep up with a few orders a second."""
 
     def __init__(
         self,
@@ -119,6 +133,7 @@ class Sender:
         *,
         clock: Clock = utc_now,
         poll_s: float = 1.0,
+        parallel: int = 1,
     ) -> None:
         self.app = app
         self.due = due
@@ -127,17 +142,34 @@ class Sender:
         self.mail_from = mail_from
         self.clock = clock
         self.poll_s = poll_s
+        self.parallel = parallel
 
     def send_due(self) -> int:
         """One pass over what is due now; how many were sent."""
-        sent = 0
-        for notification_id in self.due(self.clock(), PASS_SIZE):
+        return sum(outcome == "sent" for outcome in self._pass())
+
+    def _pass(self) -> list[str | None]:
+        """Every notification due now, attempted once: each one's outcome."""
+        chains: dict[str, list[UUID]] = {}
+        for due in self.due(self.clock(), PASS_SIZE):
+            chains.setdefault(due.document_id, []).append(due.notification_id)
+        if len(chains) <= 1 or self.parallel == 1:
+            done = [self._chain(chain) for chain in chains.values()]
+        else:
+            threads = min(self.parallel, len(chains))
+            with ThreadPoolExecutor(threads, thread_name_prefix="mail-sender") as pool:
+                done = list(pool.map(self._chain, chains.values()))
+        return [outcome for chain in done for outcome in chain]
+
+    def _chain(self, notification_ids: list[UUID]) -> list[str | None]:
+        outcomes: list[str | None] = []
+        for notification_id in notification_ids:
             try:
-                if self.attempt(notification_id) == "sent":
-                    sent += 1
+                outcomes.append(self.attempt(notification_id))
             except Exception:
                 log.exception("sending notification %s failed", notification_id)
-        return sent
+                outcomes.append(None)
+        return outcomes
 
     def attempt(self, notification_id: UUID) -> str | None:
         """Claim, send and record one notification: "sent", "retrying", "failed", or None
@@ -162,10 +194,13 @@ class Sender:
         return "sent"
 
     def run(self, stop: threading.Event) -> None:
-        """Send what is due every ``poll_s`` until ``stop`` is set."""
+        """Send what is due until ``stop`` is set: at once again after a pass that
+        attempted something (more may have become due meanwhile), else after ``poll_s``."""
         while not stop.is_set():
+            attempted = False
             try:
-                self.send_due()
+                attempted = any(outcome is not None for outcome in self._pass())
             except Exception:
                 log.exception("sending pass failed")
-            stop.wait(self.poll_s)
+            if not attempted:
+                stop.wait(self.poll_s)
