@@ -170,4 +170,9 @@ def run_worker(bootstrap: Bootstrap) -> None:
 
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # Libraries that speak at INFO on every call: aiokafka per rebalance step, httpx per
+    # request (the notifications sender's documents, the services' sign-ins), fontTools
+    # about thirty lines per invoice PDF (fpdf2 subsets its font for each). What they say
+    # at WARNING and above still shows; a per-request line is what the access log is for.
+    for name in ("aiokafka", "httpx", "fontTools"):
+        logging.getLogger(name).setLevel(logging.WARNING)
