@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import psutil
 from oms_dev.auth import TestIssuer
 from oms_dev.client import SignInFailed
-from oms_dev.devstack import dev_stack, drop_service_databases, env_defaults
+from oms_dev.devstack import dev_stack, drop_service_databases, env_defaults, start_broker
 from oms_dev.supervisor import ProcessExited
 from oms_dev.testing import Stack
 from oms_kit.kafka import all_topics, ensure_topics
@@ -249,28 +248,38 @@ async def run_growth(
 
 async def run_e2e_step(
     pg_dsn: str,
-    bootstrap: str,
+    bootstrap_env: str | None,
     home: Path,
     args: argparse.Namespace,
     say: Any,
-    infra: dict[str, psutil.Process],
     workers: int = 1,
 ) -> dict[str, Any]:
-    """The load steps with ``workers`` worker processes per service, on empty databases.
-    With one worker: also the CPU of each process with no load, before the first step."""
+    """The load steps with ``workers`` worker processes per service, on empty databases and
+    a broker of its own (the cluster ``OMS_KAFKA_BOOTSTRAP`` names, when set): a run on the
+    topics and consumer groups of the one before took over its backlog. With one worker:
+    also the CPU of each process with no load, before the first step."""
     drop_service_databases(pg_dsn, SERVICES)
-    await ensure_topics(bootstrap, 3, all_topics())
-    outcome = await run_e2e(
-        # Orders signs the tokens here; the test issuer is only what a Stack carries.
-        Stack(pg_dsn=pg_dsn, kafka_bootstrap=bootstrap, issuer=TestIssuer(home / "auth")),
-        home / f"logs-{workers}w",
-        args.e2e_rates,
-        args.e2e_seconds,
-        say,
-        infra=infra,
-        idle_s=args.idle_seconds if workers == 1 else 0.0,
-        workers=workers,
-    )
+    broker = start_broker(bootstrap_env, log_file=home / f"e2e-broker-{workers}w.log")
+    try:
+        await ensure_topics(broker.bootstrap, 3, all_topics())
+        infra = cpu.infrastructure(
+            pg_dsn, broker.bootstrap, broker.process.pid if broker.process else None
+        )
+        outcome = await run_e2e(
+            # Orders signs the tokens here; the test issuer is only what a Stack carries.
+            Stack(
+                pg_dsn=pg_dsn, kafka_bootstrap=broker.bootstrap, issuer=TestIssuer(home / "auth")
+            ),
+            home / f"logs-{workers}w",
+            args.e2e_rates,
+            args.e2e_seconds,
+            say,
+            infra=infra,
+            idle_s=args.idle_seconds if workers == 1 else 0.0,
+            workers=workers,
+        )
+    finally:
+        broker.stop()
     best = outcome.best()
     shown = best or (outcome.rates[0] if outcome.rates else None)
     out: dict[str, Any] = {
@@ -571,7 +580,7 @@ async def main(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             results["facts"]["cpu_counted"] = sorted(infra)
             if not args.skip_e2e:
                 t = time.monotonic()
-                e2e = await run_e2e_step(pg.dsn, broker.bootstrap, home, args, say, infra)
+                e2e = await run_e2e_step(pg.dsn, bootstrap_env, home, args, say)
                 rss = {"idle_mb": e2e.pop("rss_idle_mb"), "load_mb": e2e.pop("rss_load_mb")}
                 results.update(e2e)
                 results.setdefault("growth", {})["rss"] = rss
@@ -579,9 +588,7 @@ async def main(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             if not args.skip_e2e and not args.skip_e2e_2w:
                 t = time.monotonic()
                 try:
-                    e2e = await run_e2e_step(
-                        pg.dsn, broker.bootstrap, home, args, say, infra, workers=2
-                    )
+                    e2e = await run_e2e_step(pg.dsn, bootstrap_env, home, args, say, workers=2)
                     results.update(two_workers(e2e, results["e2e_orders_per_s"]))
                 except (
                     TimeoutError,

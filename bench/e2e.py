@@ -44,6 +44,9 @@ ORDER_TIMEOUT_S = 30.0
 WARM_UP_TIMEOUT_S = 180.0
 #: A process using at most this much of a core over a second counts as settled.
 SETTLED_PERCENT = 10.0
+#: At most this long after a step's last order for the processes to settle (a step that
+#: left a backlog this long is not sustained anyway).
+SETTLE_MOST_S = 120.0
 P99_TARGET_MS = 1000.0
 
 
@@ -62,8 +65,14 @@ class RateResult:
     failed: int
     latencies_ms: list[float] = field(repr=False)
     errors: dict[str, int]
-    #: CPU seconds each watched process used over the step (until its last order ended).
+    #: CPU seconds each watched process used over the step: from its first order until
+    #: every process has settled after its last one (mails still going out, the PDFs they
+    #: fetch and views catching up are the step's work too).
     cpu_s: dict[str, float] = field(default_factory=dict)
+    #: Seconds from the last order's end until every process had settled.
+    settle_s: float = 0.0
+    #: Mails the sink received over the step (until settled).
+    mails: int = 0
 
     @property
     def throughput(self) -> float:
@@ -113,6 +122,8 @@ class RateResult:
             "mean_ms": round(statistics.fmean(self.latencies_ms), 1) if self.latencies_ms else None,
             "sustained": self.sustained,
             "errors": self.errors,
+            "settle_s": self.settle_s,
+            "mails": self.mails,
             "cpu_ms_per_order": self.cpu_ms_per_order(),
             "cpu_ms_per_order_by_process": self.cpu_ms_per_order_by_process(),
             "load_generator_cpu_ms_per_order": (
@@ -526,20 +537,23 @@ async def run_e2e(
                 for rate in rates:
                     say(f"e2e: {rate:g} orders/s for {seconds:g} s")
                     SAMPLED.clear()
+                    mails_before = len(sink.messages())
                     cpu_start = sampler.cpu_now()
                     result = await drive(http, urls, catalogue, rate, seconds)
+                    result.settle_s = await sampler.settle(most_s=SETTLE_MOST_S)
                     result.cpu_s = cpu.delta(cpu_start, sampler.cpu_now())
+                    result.mails = len(sink.messages()) - mails_before
                     say(
                         f"e2e: {rate:g}/s: {result.completed}/{result.scheduled} done, "
                         f"p50 {result.pct(0.5):.0f} ms, p99 {result.pct(0.99):.0f} ms, "
-                        f"{result.cpu_ms_per_order()} CPU ms per order"
+                        f"{result.cpu_ms_per_order()} CPU ms per order (settled "
+                        f"{result.settle_s:g} s after the last order; {result.mails} mails)"
                     )
                     results.append(result)
                     if result.sustained or not stages_ms:
                         stages_ms = await stages(http, urls)
                     if not result.sustained:
                         break  # higher rates would not be sustained either
-                    await asyncio.sleep(3.0)  # let the system settle between steps
             return E2eOutcome(
                 results,
                 idle,
