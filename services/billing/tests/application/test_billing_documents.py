@@ -30,6 +30,7 @@ from oms_billing.adapters import invoice_pdf
 from oms_billing.adapters.cfdi import GENERIC_RFC, LocalCfdiStampingProvider
 from oms_billing.adapters.invoice_pdf import (
     FONT_DIRS,
+    SMALL_FONT_RANGES,
     Font,
     InvoicePdfRenderer,
     _SmallFont,
@@ -220,8 +221,9 @@ def one_invoice(mexican: ServiceInMemory) -> tuple[BillingApplication, Invoice]:
 @pytest.mark.parametrize(
     ("name", "fonts"),
     [
-        ("Łukasz Żółkiewski", ["small"]),  # Polish: the small font has it
-        ("Ծաղկաձոր ՍՊԸ", ["small", "whole"]),  # Armenian: only the whole font has it
+        ("Ferretería Ñandú", ["western"]),
+        ("Łukasz Żółkiewski", ["western", "wider"]),  # Polish: in the wider cut
+        ("Ծաղկաձոր ՍՊԸ", ["western", "wider", "whole"]),  # Armenian: only the whole font
     ],
 )
 def test_the_invoice_pdf_draws_every_name_with_the_font_that_has_it(
@@ -234,9 +236,12 @@ def test_the_invoice_pdf_draws_every_name_with_the_font_that_has_it(
     recipient = replace(app.recipient("cust-mx"), name=name)
     drawn: list[str] = []
 
+    cuts = {invoice_pdf.WESTERN_FONT_RANGES: "western", invoice_pdf.SMALL_FONT_RANGES: "wider"}
+
     class Page(invoice_pdf._Page):
         def __init__(self, font: Font | None) -> None:
-            drawn.append("whole" if font is None or font.covers is None else "small")
+            by_covers = {cut.covered: cuts[cut.ranges] for cut in renderer.cuts}
+            drawn.append(by_covers.get(font.covers, "whole") if font else "core")
             super().__init__(font)
 
     monkeypatch.setattr(invoice_pdf, "_Page", Page)
@@ -271,8 +276,8 @@ def test_the_small_font_is_cut_once_into_a_directory_of_the_users_own(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     whole = _unicode_font(FONT_DIRS)
     assert whole is not None
-    first = _SmallFont(whole).files()
-    again = _SmallFont(whole).files()  # another process, or this one started again
+    first = _SmallFont(whole, SMALL_FONT_RANGES).files()
+    again = _SmallFont(whole, SMALL_FONT_RANGES).files()  # another process, or this one again
 
     assert again == first and all(path.is_file() for path in first)
     directory = first[0].parent
@@ -280,7 +285,7 @@ def test_the_small_font_is_cut_once_into_a_directory_of_the_users_own(
     assert len(list(directory.iterdir())) == 2  # nothing left beside the two fonts
     # A directory of that name that others may enter is not used.
     directory.chmod(0o755)
-    elsewhere = _SmallFont(whole).files()
+    elsewhere = _SmallFont(whole, SMALL_FONT_RANGES).files()
     assert elsewhere[0].parent != directory
 
 
