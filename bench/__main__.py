@@ -92,7 +92,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.replay_events = args.replay_events or (2_000 if quick else 50_000)
     args.e2e_rates = [
         float(r)
-        for r in (args.e2e_rates or ("10,25" if quick else "10,15,20,25,50,100,200")).split(",")
+        for r in (args.e2e_rates or ("5,10" if quick else "5,10,15,20,25,50,100,200")).split(",")
     ]
     args.e2e_seconds = args.e2e_seconds or (5.0 if quick else 20.0)
     args.portal_seconds = args.portal_seconds or (5.0 if quick else 30.0)
