@@ -68,6 +68,9 @@ class RecordingMailer:
         self.sent.append(message)
         return "250 2.0.0 OK queued"
 
+    def close(self) -> None:
+        pass
+
 
 @dataclass
 class MadeUpDocuments:
@@ -93,6 +96,8 @@ class Inbox:
     refusals: list[str] = field(default_factory=list)
     tried: list[EmailMessage] = field(default_factory=list)
     accepted: list[EmailMessage] = field(default_factory=list)
+    #: The client's address and port of each DATA: one per connection.
+    peers: list[tuple[str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
@@ -100,6 +105,7 @@ class Inbox:
         assert isinstance(message, EmailMessage)
         with self.lock:
             self.tried.append(message)
+            self.peers.append(tuple(session.peer[:2]))
             if self.refusals:
                 return self.refusals.pop(0)
             self.accepted.append(message)

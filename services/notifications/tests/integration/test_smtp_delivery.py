@@ -43,6 +43,7 @@ from oms_kit.auth import BACK_OFFICE, SALES_REP
 from oms_kit.projection import ProjectionRunner
 from oms_notifications.bootstrap import bootstrap, smtp_mailer
 from oms_notifications.sending.sender import Due, Sender
+from oms_notifications.sending.smtp import SmtpMailer
 
 LANGUAGES = {
     # language: (currency, the order confirmation's subject, its total as the body shows it)
@@ -227,6 +228,32 @@ def test_a_server_that_is_down_gets_the_message_when_it_is_back(stack: Stack) ->
     assert row["status"] == "sent" and len(inbox.accepted) == 1
 
 
+def _mail(number: int) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = MAIL_FROM
+    message["To"] = "Cliente <buyer@acme.example>"
+    message["Subject"] = f"Mensagem {number}"
+    message.set_content("Olá")
+    return message
+
+
+def test_messages_in_a_row_share_a_connection_and_one_the_server_dropped_is_replaced() -> None:
+    inbox, port = Inbox(), free_port()
+    mailer = SmtpMailer("127.0.0.1", port, timeout_s=10)
+    with smtp_server(inbox, port):
+        mailer.send(_mail(1))
+        mailer.send(_mail(2))
+    with smtp_server(inbox, port):  # the server restarted: the kept connection is gone
+        mailer.send(_mail(3))
+        mailer.close()  # nothing due: the connection is ended
+        mailer.send(_mail(4))
+        mailer.close()
+    assert [m["Subject"] for m in inbox.accepted] == [f"Mensagem {n}" for n in (1, 2, 3, 4)]
+    first, second, third, fourth = inbox.peers
+    assert first == second
+    assert len({first, third, fourth}) == 3
+
+
 class Killed(BaseException):
     """The worker dying between the server's 250 and the record of it (a SIGKILL there)."""
 
@@ -250,6 +277,9 @@ def test_a_worker_killed_between_sending_and_marking_sends_a_recognisable_duplic
                 def send(self, message: EmailMessage) -> str:
                     real.send(message)
                     raise Killed
+
+                def close(self) -> None:
+                    real.close()
 
             clock = Clock()
             dying = Sender(

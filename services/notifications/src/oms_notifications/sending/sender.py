@@ -64,6 +64,10 @@ class Mailer(Protocol):
         ``TemporaryMailError`` or ``PermanentMailError``."""
         ...
 
+    def close(self) -> None:
+        """End what is kept open for the next message (nothing is due for now)."""
+        ...
+
 
 class DocumentSource(Protocol):
     def fetch(self, kind: str, attempt: Attempt) -> Document:
@@ -196,11 +200,15 @@ class Sender:
     def run(self, stop: threading.Event) -> None:
         """Send what is due until ``stop`` is set: at once again after a pass that
         attempted something (more may have become due meanwhile), else after ``poll_s``."""
-        while not stop.is_set():
-            attempted = False
-            try:
-                attempted = any(outcome is not None for outcome in self._pass())
-            except Exception:
-                log.exception("sending pass failed")
-            if not attempted:
-                stop.wait(self.poll_s)
+        try:
+            while not stop.is_set():
+                attempted = False
+                try:
+                    attempted = any(outcome is not None for outcome in self._pass())
+                except Exception:
+                    log.exception("sending pass failed")
+                if not attempted:
+                    self.mailer.close()  # no connection held open while nothing is due
+                    stop.wait(self.poll_s)
+        finally:
+            self.mailer.close()
