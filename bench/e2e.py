@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 import psutil
 from oms_dev.client import SignIn
-from oms_dev.mailsink import MailSink
+from oms_dev.mailsink import KeptMessage, MailSink
 from oms_dev.manifest import names
 from oms_dev.testing import RunningServices, Stack, running_services
 
@@ -71,8 +71,10 @@ class RateResult:
     cpu_s: dict[str, float] = field(default_factory=dict)
     #: Seconds from the last order's end until every process had settled.
     settle_s: float = 0.0
-    #: Mails the sink received over the step (until settled).
+    #: Mails the sink received over the step (until settled), and how many of them had a
+    #: Message-ID received before (a message sent again).
     mails: int = 0
+    repeated_mails: int = 0
 
     @property
     def throughput(self) -> float:
@@ -124,6 +126,7 @@ class RateResult:
             "errors": self.errors,
             "settle_s": self.settle_s,
             "mails": self.mails,
+            "repeated_mails": self.repeated_mails,
             "cpu_ms_per_order": self.cpu_ms_per_order(),
             "cpu_ms_per_order_by_process": self.cpu_ms_per_order_by_process(),
             "load_generator_cpu_ms_per_order": (
@@ -384,6 +387,19 @@ async def drive(
     )
 
 
+def _mails_since(sink: MailSink, before: list[KeptMessage]) -> tuple[int, int]:
+    """The mails the sink received since ``before``, and how many of them carry a
+    Message-ID it had received already (the sender's in-doubt repeat, or a bug)."""
+    seen = {m.message["Message-ID"] for m in before}
+    new = sink.messages()[len(before) :]
+    repeated = 0
+    for kept in new:
+        message_id = kept.message["Message-ID"]
+        repeated += message_id in seen
+        seen.add(message_id)
+    return len(new), repeated
+
+
 class RssSampler:
     """The RSS of each service process (and its children), sampled in a thread, and the CPU
     of every process under test: the services', PostgreSQL's and the broker's (``infra``)."""
@@ -537,17 +553,18 @@ async def run_e2e(
                 for rate in rates:
                     say(f"e2e: {rate:g} orders/s for {seconds:g} s")
                     SAMPLED.clear()
-                    mails_before = len(sink.messages())
+                    mails_before = sink.messages()
                     cpu_start = sampler.cpu_now()
                     result = await drive(http, urls, catalogue, rate, seconds)
                     result.settle_s = await sampler.settle(most_s=SETTLE_MOST_S)
                     result.cpu_s = cpu.delta(cpu_start, sampler.cpu_now())
-                    result.mails = len(sink.messages()) - mails_before
+                    result.mails, result.repeated_mails = _mails_since(sink, mails_before)
                     say(
                         f"e2e: {rate:g}/s: {result.completed}/{result.scheduled} done, "
                         f"p50 {result.pct(0.5):.0f} ms, p99 {result.pct(0.99):.0f} ms, "
                         f"{result.cpu_ms_per_order()} CPU ms per order (settled "
-                        f"{result.settle_s:g} s after the last order; {result.mails} mails)"
+                        f"{result.settle_s:g} s after the last order; {result.mails} mails, "
+                        f"{result.repeated_mails} repeated)"
                     )
                     results.append(result)
                     if result.sustained or not stages_ms:
