@@ -76,8 +76,8 @@ class DocumentSource(Protocol):
 
 
 class Due(NamedTuple):
-    """A notification due now, and the document it is about (the messages about one
-    document go out one after another, in the order they were queued)."""
+    """A notification due now, and the document it is about (a pass sends the messages
+    about one document one after another)."""
 
     notification_id: UUID
     document_id: str
@@ -121,11 +121,13 @@ def build_message(attempt: Attempt, mail_from: str, documents: list[Document]) -
 
 
 class Sender:
-    """Claims due notifications and sends them until stopped: ``parallel`` at a time, the
-    messages about one document one after another (a shipment's mail never overtakes its
-    order's confirmation). Most of an attempt is waiting (the documents' HTTP requests,
-    the SMTP conversation, two writes to the event store), so one sender at a time could
-    not keep up with a few orders a second."""
+    """Claims due notifications and sends them until stopped: ``parallel`` at a time, and
+    the messages of a pass about one document one after another, in the order they were
+    queued (a shipment's mail does not overtake its order's confirmation when both are due;
+    one waiting for a retry, or claimed by another worker's sender, is not waited for).
+    Most of an attempt is waiting (the documents' HTTP requests, the SMTP conversation, two
+    writes to the event store), so one message at a time could not keep up with a few
+    orders a second."""
 
     def __init__(
         self,
