@@ -230,7 +230,7 @@ def test_the_invoice_pdf_draws_every_name_with_the_font_that_has_it(
     mexican: ServiceInMemory, name: str, fonts: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, invoice = one_invoice(mexican)
-    # A line break (the stamp's seal, a line's note) needs no glyph: no reason to redraw.
+    # A line's note is drawn under its description after a line break, which needs no glyph.
     invoice.lines[0]["note"] = "Entregar en el almacén\ncon cita previa"
     renderer = InvoicePdfRenderer(COMPANY)
     recipient = replace(app.recipient("cust-mx"), name=name)

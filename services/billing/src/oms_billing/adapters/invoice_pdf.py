@@ -539,8 +539,9 @@ class _Page(FPDF):
     def __init__(self, font: Font | None) -> None:
         super().__init__(format="A4")
         self.unicode = font is not None
-        # A line break is laid out, not drawn: a text with one (the seal, a line's note)
-        # is no reason to draw the document again with the whole font.
+        # A line break is laid out, not drawn: a text with one (a line's description and its
+        # note, such as "Entrega parcial") is no reason to draw the document again with the
+        # whole font.
         self.covers = None if font is None or font.covers is None else font.covers | LINE_BREAKS
         self.family = "Helvetica"
         if font is not None:
