@@ -60,6 +60,10 @@ def test_goods_issues_wait_and_are_invoiced_on_demand_one_invoice_per_order(
         refused = billing.client.post("/invoices/batch", json=body)
         assert refused.status_code == 422, body
         assert [e["field"] for e in refused.json()["errors"]] == ["goods_issue_ids"], body
+    # A NUL character cannot even be looked up: refused by the model, naming the item.
+    refused = billing.client.post("/invoices/batch", json={"goods_issue_ids": ["gi-d2", "g\u0000"]})
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["goods_issue_ids.1"]
 
     chosen = {"goods_issue_ids": ["gi-d2", "gi-d1a", "gi-d1b"]}
     batch = billing.client.post("/invoices/batch", json=chosen)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from oms_kit.types import Money, MoneyIn, Quantity, QuantityIn
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 
 class StampPublic(BaseModel):
@@ -193,9 +194,16 @@ class GoodsIssueListPublic(BaseModel):
     next_cursor: str | None
 
 
+#: A goods issue's id as a caller names it: never a NUL character, which PostgreSQL cannot
+#: compare (the lookup failed with an error that named no field).
+GoodsIssueId = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00]+$")
+]
+
+
 class InvoiceBatchCreate(BaseModel):
     #: The waiting goods issues to invoice: one invoice per order.
-    goods_issue_ids: list[str] = Field(min_length=1, max_length=500)
+    goods_issue_ids: list[GoodsIssueId] = Field(min_length=1, max_length=500)
 
 
 class InvoiceBatchPublic(BaseModel):
