@@ -146,7 +146,10 @@ def run_documents(count: int = 30) -> dict[str, Any]:
     app, invoice = mexican_invoice()
     recipient = app.recipient(invoice.customer_id)
     receivable = app.find_receivable(invoice.id)
-    renderer = InvoicePdfRenderer(company(Settings(event_store="memory", fiscal_country="MX")))
+    # Nothing kept: each run draws the document (a kept one is handed out again).
+    renderer = InvoicePdfRenderer(
+        company(Settings(event_store="memory", fiscal_country="MX")), kept=0
+    )
 
     def cfdi() -> None:
         app.stamping.stamp(app.documents.build(invoice, recipient))

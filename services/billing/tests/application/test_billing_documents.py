@@ -221,9 +221,10 @@ def one_invoice(mexican: ServiceInMemory) -> tuple[BillingApplication, Invoice]:
 @pytest.mark.parametrize(
     ("name", "fonts"),
     [
-        ("Ferretería Ñandú", ["western"]),
-        ("Łukasz Żółkiewski", ["western", "wider"]),  # Polish: in the wider cut
-        ("Ծաղկաձոր ՍՊԸ", ["western", "wider", "whole"]),  # Armenian: only the whole font
+        ("Ferretería Ñandú", ["standard"]),  # Windows-1252: the standard Helvetica
+        ("Almacén № 5", ["standard", "western"]),  # the numero sign: in the Western cut
+        ("Łukasz Żółkiewski", ["standard", "western", "wider"]),  # Polish: the wider cut
+        ("Ծաղկաձոր ՍՊԸ", ["standard", "western", "wider", "whole"]),  # Armenian: whole font
     ],
 )
 def test_the_invoice_pdf_draws_every_name_with_the_font_that_has_it(
@@ -239,9 +240,12 @@ def test_the_invoice_pdf_draws_every_name_with_the_font_that_has_it(
     cuts = {invoice_pdf.WESTERN_FONT_RANGES: "western", invoice_pdf.SMALL_FONT_RANGES: "wider"}
 
     class Page(invoice_pdf._Page):
-        def __init__(self, font: Font | None) -> None:
+        def __init__(self, font: Font | invoice_pdf.Standard | None) -> None:
             by_covers = {cut.covered: cuts[cut.ranges] for cut in renderer.cuts}
-            drawn.append(by_covers.get(font.covers, "whole") if font else "core")
+            if isinstance(font, invoice_pdf.Standard):
+                drawn.append("standard")
+            else:
+                drawn.append(by_covers.get(font.covers, "whole") if font else "folded")
             super().__init__(font)
 
     monkeypatch.setattr(invoice_pdf, "_Page", Page)
