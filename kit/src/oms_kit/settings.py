@@ -44,7 +44,8 @@ class ServiceSettings(BaseSettings):
     pg_pool_size: int = Field(default=5, ge=1)
     #: How long a writer waits for the event table's lock before failing (and retrying).
     pg_lock_timeout_s: int = Field(default=10, ge=1)
-    #: Check each pooled connection before use (a round trip per checkout). Off, a
+    #: Check a pooled connection before use when it was not taken for a few seconds (a
+    #: round trip; see ``CheckWhenIdle``). Off, or for one used a moment before, a
     #: connection the server dropped (a restart) fails its first use: reads answer 503
     #: once and writes, relays, consumers and projections retry.
     pg_pre_ping: bool = True
