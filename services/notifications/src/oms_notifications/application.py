@@ -405,25 +405,37 @@ class NotificationsApplication(ServiceApplication):
             document_id=notification.document_id,
             facts=dict(notification.facts),
             attachments=notification.attachments,
+            claimed=notification,
         )
 
-    def record_sent(self, notification_id: UUID, attempt: int, now: datetime, answer: str) -> bool:
-        return self._change(notification_id, lambda n: n.mark_sent(attempt, now, answer))
+    def record_sent(self, claimed: Attempt, now: datetime, answer: str) -> bool:
+        attempt = claimed.attempt
+        return self._change(claimed, lambda n: n.mark_sent(attempt, now, answer))
 
-    def record_attempt_failed(
-        self, notification_id: UUID, attempt: int, error: str, now: datetime
-    ) -> bool:
+    def record_attempt_failed(self, claimed: Attempt, error: str, now: datetime) -> bool:
+        attempt = claimed.attempt
         return self._change(
-            notification_id,
+            claimed,
             lambda n: n.attempt_failed(attempt, error, now, self.retry_base_s, self.retry_cap_s),
         )
 
-    def record_failure(
-        self, notification_id: UUID, attempt: int, error: str, now: datetime
-    ) -> bool:
-        return self._change(notification_id, lambda n: n.fail(attempt, error, now))
+    def record_failure(self, claimed: Attempt, error: str, now: datetime) -> bool:
+        attempt = claimed.attempt
+        return self._change(claimed, lambda n: n.fail(attempt, error, now))
 
-    def _change(self, notification_id: UUID, change: Callable[[Notification], bool]) -> bool:
+    def _change(self, claimed: Attempt, change: Callable[[Notification], bool]) -> bool:
+        """``change`` saved on the notification as the claim left it (no load), or, if
+        it moved on since (another sender's claim after the lease, a resend), on the
+        stored one (where a late outcome may no longer apply)."""
+        held = claimed.claimed
+        if held is not None and change(held):
+            try:
+                self.save(held)
+            except RecordConflictError:
+                pass  # moved on meanwhile
+            else:
+                return True
+        notification_id = claimed.notification_id
         for attempt in range(CONFLICT_RETRIES):
             notification = self.find(Notification, notification_id)
             if notification is None or not change(notification):

@@ -345,6 +345,28 @@ def test_a_permanent_refusal_fails_with_the_answer(world: World) -> None:
     assert world.service.published(NotificationSent) == []
 
 
+def test_an_answer_after_another_sender_took_the_claim_over_records_nothing(
+    world: World,
+) -> None:
+    world.service.deliver(customer())
+    world.service.deliver(order_confirmed())
+    [notification_id] = queued_ids(world.service)
+    app = world.service.app
+    slow = app.claim(notification_id, world.clock())  # a sender that then hangs
+    assert slow is not None and slow.attempt == 1
+    world.clock.advance(LEASE_S)  # its lease ran out: another sender claims and sends
+    assert world.sender.attempt(notification_id) == "sent"
+
+    # The slow sender's server answers at last: the outcome no longer applies.
+    assert app.record_sent(slow, world.clock(), "250 late") is False
+    assert app.record_attempt_failed(slow, "451 late", world.clock()) is False
+    state = notification(world.service, notification_id)
+    assert (state.status, state.attempts) == ("sent", 2)
+    assert [entry["outcome"] for entry in state.history] == ["in_flight", "sent"]
+    [sent] = world.service.published(NotificationSent)
+    assert sent.attempts == 2
+
+
 def test_an_unknown_recipient_waits_until_he_is_known(world: World) -> None:
     world.service.deliver(order_confirmed(customer_id="cust-late"))
     [notification_id] = queued_ids(world.service)

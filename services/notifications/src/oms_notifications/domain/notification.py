@@ -17,7 +17,7 @@ Status: ``pending`` (queued, retrying or in flight), ``sent`` or ``failed``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -79,6 +79,9 @@ class Attempt:
     document_id: str
     facts: dict[str, str]
     attachments: tuple[str, ...]
+    #: The notification as this claim left it: the attempt's outcome is recorded on it
+    #: without loading it again (and on the stored one if it moved on meanwhile).
+    claimed: Notification | None = field(default=None, compare=False, repr=False)
 
 
 class Notification(Aggregate):

@@ -189,14 +189,14 @@ class Sender:
             answer = self.mailer.send(build_message(claimed, self.mail_from, documents))
         except PermanentMailError as exc:
             log.warning("notification %s refused: %s", notification_id, exc)
-            self.app.record_failure(notification_id, claimed.attempt, str(exc), self.clock())
+            self.app.record_failure(claimed, str(exc), self.clock())
             return "failed"
         except Exception as exc:  # temporary: no server, 4xx, a document not available
             log.info("notification %s attempt %s: %s", notification_id, claimed.attempt, exc)
             error = str(exc) or type(exc).__name__
-            self.app.record_attempt_failed(notification_id, claimed.attempt, error, self.clock())
+            self.app.record_attempt_failed(claimed, error, self.clock())
             return "retrying"
-        self.app.record_sent(notification_id, claimed.attempt, self.clock(), answer)
+        self.app.record_sent(claimed, self.clock(), answer)
         return "sent"
 
     def run(self, stop: threading.Event) -> None:
