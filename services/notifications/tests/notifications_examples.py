@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from typing import Any
 from uuid import UUID
 
@@ -32,7 +32,7 @@ from oms_contracts.orders import (
 from oms_dev.devstack import free_port
 from oms_dev.inmemory import Fed
 from oms_notifications.domain.notification import Attempt, Notification
-from oms_notifications.sending.sender import Document, Sender
+from oms_notifications.sending.sender import Document, Sender, wire_bytes
 
 D = Decimal
 MAIL_FROM = "OMS Test <no-reply@oms.test>"
@@ -61,11 +61,14 @@ class RecordingMailer:
         self.sent: list[EmailMessage] = []
         self.tries = 0
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         self.tries += 1
         if self.refusals:
             raise self.refusals.pop(0)
-        self.sent.append(message)
+        # Kept as a server reads it: written as it goes over SMTP and parsed again.
+        received = message_from_bytes(wire_bytes(message), policy=policy.default)
+        assert isinstance(received, EmailMessage)
+        self.sent.append(received)
         return "250 2.0.0 OK queued"
 
     def close(self) -> None:

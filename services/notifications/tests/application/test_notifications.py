@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 
 import pytest
 from notifications_examples import (
@@ -206,7 +206,7 @@ class MeetingMailer(RecordingMailer):
         self.barrier = threading.Barrier(parties, timeout=10)
         self.lock = threading.Lock()
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         self.barrier.wait()
         with self.lock:
             return super().send(message)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from typing import Any
 
 import pytest
@@ -274,7 +274,7 @@ def test_a_worker_killed_between_sending_and_marking_sends_a_recognisable_duplic
             real = smtp_mailer(service.service.settings)  # type: ignore[arg-type]
 
             class DiesAfterSending:
-                def send(self, message: EmailMessage) -> str:
+                def send(self, message: Message) -> str:
                     real.send(message)
                     raise Killed
 

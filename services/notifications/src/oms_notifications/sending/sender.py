@@ -24,7 +24,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email import charset, encoders
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import NamedTuple, Protocol
 from uuid import UUID
@@ -59,7 +64,7 @@ class Document:
 
 
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         """Hand ``message`` to the server; its answer ("250 ..."). Raises
         ``TemporaryMailError`` or ``PermanentMailError``."""
         ...
@@ -93,31 +98,64 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_message(attempt: Attempt, mail_from: str, documents: list[Document]) -> EmailMessage:
+#: How a message is written for SMTP: the policy it is built with (``compat32``), with
+#: CRLF line ends, and no header folded below SMTP's limit of 998 characters (compat32
+#: would fold an ASCII value without spaces, such as the idempotency key, onto the next
+#: line, and a reader would take the fold's space as part of the value; the non-ASCII ones
+#: are folded between their encoded words already).
+SMTP_WIRE = compat32.clone(linesep="\r\n", max_line_length=998)
+#: UTF-8 text, quoted-printable (readable in the raw message for our languages).
+_UTF8_QP = charset.Charset("utf-8")
+_UTF8_QP.body_encoding = charset.QP
+
+
+def build_message(attempt: Attempt, mail_from: str, documents: list[Document]) -> Message:
     """The e-mail of an attempt: text/plain, its documents attached, the cycle's
-    Message-ID and the idempotency key in a header."""
+    Message-ID and the idempotency key in a header.
+
+    Built with the ``email`` package's classic classes, the headers encoded here (RFC 2047
+    where they are not ASCII): its modern ``EmailMessage`` parses every header it is given
+    again through its header registry, which was most of the CPU a message cost (about
+    2.3 against 0.9 ms for an invoice's mail with its two documents)."""
     message = attempt.message
-    email = EmailMessage()
-    email["From"] = mail_from
+    text = MIMEBase("text", "plain")
+    text.set_payload(message.body, _UTF8_QP)
+    email: Message = text
+    if documents:
+        email = MIMEMultipart("mixed")
+        email.attach(text)
+        for document in documents:
+            maintype, _, subtype = document.content_type.partition("/")
+            part = MIMEBase(maintype or "application", subtype or "octet-stream")
+            part.set_payload(document.data)
+            encoders.encode_base64(part)
+            part.add_header("Content-Disposition", "attachment", filename=document.filename)
+            email.attach(part)
+    email["From"] = _address(*parseaddr(mail_from)) if parseaddr(mail_from)[1] else mail_from
     _, address = parseaddr(message.recipient)
     name = " ".join(message.recipient_name.split())  # a header holds one line
-    email["To"] = formataddr((name, address)) if address else message.recipient
-    email["Subject"] = message.subject
+    email["To"] = _address(name, address) if address else message.recipient
+    email["Subject"] = _text("Subject", " ".join(message.subject.splitlines()))
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(utc_now())
     email[IDEMPOTENCY_HEADER] = attempt.idempotency_key
-    email.set_content(message.body, cte="quoted-printable")
-    for document in documents:
-        maintype, _, subtype = document.content_type.partition("/")
-        email.add_attachment(
-            document.data,
-            maintype=maintype or "application",
-            subtype=subtype or "octet-stream",
-            filename=document.filename,
-        )
-    # Last: set_content and add_attachment move the Content-* headers to the text part.
     email["Content-Language"] = message.language
     return email
+
+
+def wire_bytes(message: Message) -> bytes:
+    """The message as it goes over SMTP."""
+    return message.as_bytes(policy=SMTP_WIRE)
+
+
+def _address(name: str, address: str) -> str:
+    return formataddr((name, address), charset="utf-8")
+
+
+def _text(name: str, value: str) -> str:
+    """A header's text, RFC 2047 encoded words (folded to 78 characters with the header's
+    name) where it is not ASCII."""
+    return value if value.isascii() else Header(value, "utf-8", header_name=name).encode()
 
 
 class Sender:

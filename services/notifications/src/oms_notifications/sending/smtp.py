@@ -18,13 +18,12 @@ import smtplib
 import ssl
 import threading
 import time
-from email.message import EmailMessage
-from email.policy import SMTP
+from email.message import Message
 from email.utils import getaddresses, parseaddr
 
 from pydantic import SecretStr
 
-from oms_notifications.sending.sender import PermanentMailError, TemporaryMailError
+from oms_notifications.sending.sender import PermanentMailError, TemporaryMailError, wire_bytes
 
 #: A kept connection idle longer than this is closed instead of used (servers close idle
 #: sessions after some minutes; RFC 5321 asks them to wait at least five).
@@ -69,10 +68,10 @@ class SmtpMailer:
     def __repr__(self) -> str:  # never the password
         return f"SmtpMailer({self.host}:{self.port}, user={self.username!r})"
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         sender = parseaddr(str(message["From"]))[1]
         recipients = [address for _, address in getaddresses([str(message["To"])]) if address]
-        data = message.as_bytes(policy=SMTP)
+        data = wire_bytes(message)
         try:
             smtp = self._kept()
             if smtp is not None:
