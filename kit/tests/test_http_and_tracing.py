@@ -40,7 +40,9 @@ class CustomerCreate(BaseModel):
     credit_limit: int = Field(ge=0)
 
 
-ISSUER = TestIssuer(Path(tempfile.mkdtemp(prefix="oms-kit-auth-")))
+# The key file's folder, removed when the test run ends (a mkdtemp was left behind by each).
+_KEYS = tempfile.TemporaryDirectory(prefix="oms-kit-auth-")
+ISSUER = TestIssuer(Path(_KEYS.name))
 ADMIN = ISSUER.headers("admin")
 
 
