@@ -148,3 +148,37 @@ def test_a_long_proposal_runs_over_pages() -> None:
     assert len(reader.pages) > 1
     assert "Artikel 120" in text_of(pdf)
     assert "Seite 2" in text_of(pdf)
+
+
+def fonts_of(pdf: bytes) -> set[str]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "customer", "standard"),
+    [
+        ("de", "Müller & Söhne GmbH", True),  # Windows-1252: the standard Helvetica
+        ("pt", "João Conceição Lda", True),
+        ("es", "Peña Ibáñez S.L. \u2013 Almacén", True),
+        ("pl", "Hurtownia Kowalski", False),  # Polish words: DejaVu
+        ("de", "Οικογένεια Παπαδόπουλου", False),  # a Greek name: DejaVu
+    ],
+)
+def test_the_proposal_is_drawn_with_the_standard_font_where_its_texts_allow(
+    language: str, customer: str, standard: bool
+) -> None:
+    western = Company(name="Ferragens Dias Ltda", tax_id="12.345.678/0001-90", address="Rua A")
+    buyer = Party(name=customer, tax_id="X1", email="c@example.com")
+    pdf = render_proposal(replace(proposal(language), customer=buyer), western)
+
+    fonts = fonts_of(pdf)
+    if standard:
+        assert fonts == {"/Helvetica", "/Helvetica-Bold"}  # nothing embedded
+    else:
+        assert fonts and all("DejaVu" in font for font in fonts)
+    assert customer in text_of(pdf) and "Ferragens Dias Ltda" in text_of(pdf)

@@ -5,8 +5,11 @@ Rendered with fpdf2: pure Python, so the service needs no system library (WeasyP
 would need Pango and its fonts on every machine), and fast enough to make the PDF on
 every request rather than keep a copy that a revision would make stale (``make bench``
 has the figure). The words are the per-language templates beside this module
-(``templates/proposal.<language>.toml``); the typeface is the DejaVu Sans kept in
-``fonts/``, which has every letter of the five languages."""
+(``templates/proposal.<language>.toml``). The typeface is the PDF's standard Helvetica
+when every text is in Windows-1252 (Portuguese, Spanish, English and German proposals):
+nothing to read, subset and embed, a third of the time; otherwise (Polish, or a name in
+another script) the DejaVu Sans kept in ``fonts/``, which has every letter of the five
+languages."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.errors import FPDFUnicodeEncodingException
 from oms_kit.settings import Company
 
 HERE = Path(__file__).parent
@@ -107,18 +111,26 @@ class _Formats:
 
 
 def render_proposal(proposal: Proposal, company: Company) -> bytes:
-    """The proposal as a PDF document."""
+    """The proposal as a PDF document: with the standard font, or with DejaVu when a
+    text has a character the standard font lacks."""
+    try:
+        return _render(proposal, company, embedded=False)
+    except FPDFUnicodeEncodingException:
+        return _render(proposal, company, embedded=True)
+
+
+def _render(proposal: Proposal, company: Company, *, embedded: bool) -> bytes:
     words = wording(proposal.language)
     fmt = _Formats(proposal.language, proposal.currency)
-    pdf = _Document(words)
+    pdf = _Document(words, embedded=embedded)
     pdf.set_title(f"{words['title']} {proposal.number}")
     pdf.set_author(company.name)
     pdf.set_creation_date(datetime.combine(proposal.issued_on, time(), UTC))
     pdf.add_page()
 
-    pdf.set_font(FONT, "B", 16)
+    pdf.set_font(pdf.family, "B", 16)
     pdf.cell(0, 9, words["title"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "", 10)
+    pdf.set_font(pdf.family, "", 10)
     pdf.cell(
         0,
         6,
@@ -157,15 +169,15 @@ def render_proposal(proposal: Proposal, company: Company) -> bytes:
         ((words["supplier"], supplier), (words["customer"], customer))
     ):
         pdf.set_xy(pdf.l_margin + column * half, top)
-        pdf.set_font(FONT, "B", 10)
+        pdf.set_font(pdf.family, "B", 10)
         pdf.cell(half, 6, heading, new_x=XPos.LEFT, new_y=YPos.NEXT)
-        pdf.set_font(FONT, "", 9)
+        pdf.set_font(pdf.family, "", 9)
         pdf.multi_cell(half - 4, 5, "\n".join(rows), new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_xy(pdf.l_margin, max(pdf.get_y(), top + 30))
     pdf.ln(4)
 
     # The lines, each with its note under the product.
-    pdf.set_font(FONT, "", 8.5)
+    pdf.set_font(pdf.family, "", 8.5)
     with pdf.table(
         col_widths=(8, 62, 14, 24, 20, 14, 28),
         text_align=("RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
@@ -212,7 +224,7 @@ def render_proposal(proposal: Proposal, company: Company) -> bytes:
         (words["tax_total"], proposal.tax_total, ""),
         (words["total"], proposal.total, "B"),
     ):
-        pdf.set_font(FONT, style, 10)
+        pdf.set_font(pdf.family, style, 10)
         pdf.cell(
             0, 6, f"{label}: {fmt.money(amount)}", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT
         )
@@ -220,10 +232,10 @@ def render_proposal(proposal: Proposal, company: Company) -> bytes:
 
     # Payment terms and the installments they make.
     if proposal.payment_terms_days:
-        pdf.set_font(FONT, "B", 10)
+        pdf.set_font(pdf.family, "B", 10)
         terms = " / ".join(words["days"].format(days=d) for d in proposal.payment_terms_days)
         pdf.cell(0, 6, f"{words['payment_terms']}: {terms}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font(FONT, "", 9)
+        pdf.set_font(pdf.family, "", 9)
         for number, (days, amount) in enumerate(
             installments(proposal.total, proposal.payment_terms_days), start=1
         ):
@@ -235,20 +247,33 @@ def render_proposal(proposal: Proposal, company: Company) -> bytes:
                 new_y=YPos.NEXT,
             )
         pdf.ln(4)
-    pdf.set_font(FONT, "", 9)
+    pdf.set_font(pdf.family, "", 9)
     pdf.multi_cell(0, 5, words["closing"])
     return bytes(pdf.output())
 
 
 class _Document(FPDF):
-    def __init__(self, words: dict[str, str]) -> None:
+    def __init__(self, words: dict[str, str], *, embedded: bool) -> None:
         super().__init__(format="A4")
         self.words = words
-        self.add_font(FONT, "", str(HERE / "fonts" / "DejaVuSans.ttf"))
-        self.add_font(FONT, "B", str(HERE / "fonts" / "DejaVuSans-Bold.ttf"))
+        #: The standard Helvetica draws Windows-1252 only: fpdf2 raises
+        #: ``FPDFUnicodeEncodingException`` for a text with anything else.
+        self.family = "Helvetica"
+        self.core_fonts_encoding = "cp1252"
+        if embedded:
+            self.add_font(FONT, "", str(HERE / "fonts" / "DejaVuSans.ttf"))
+            self.add_font(FONT, "B", str(HERE / "fonts" / "DejaVuSans-Bold.ttf"))
+            self.family = FONT
         self.set_auto_page_break(auto=True, margin=18)
+
+    def normalize_text(self, text: str) -> str:
+        # Babel's narrow no-break space (in some locales' numbers) is a no-break space
+        # to the standard font, which lacks the narrow one.
+        if not self.is_ttf_font:
+            text = text.replace("\u202f", "\u00a0")
+        return super().normalize_text(text)
 
     def footer(self) -> None:
         self.set_y(-14)
-        self.set_font(FONT, "", 8)
+        self.set_font(self.family, "", 8)
         self.cell(0, 6, self.words["page"].format(page=self.page_no()), align="C")
