@@ -568,7 +568,7 @@ def _private_directory(name: str) -> Path:
 
 
 class _NotCovered(Exception):
-    """A text has a character the small font does not draw."""
+    """A text has a character the font tried (the standard one, or a cut) does not draw."""
 
 
 class _Page(FPDF):
